@@ -1,0 +1,61 @@
+# Thin wrapper around Meson. `make run` and `make test` are the README's
+# two set-up commands; both install dependencies first (scripts/deps).
+
+PYTHON  ?= /usr/bin/python3
+BUILD   ?= build
+ASAN    ?= build-asan
+FUZZ    ?= build-fuzz
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps run test unit integration asan fuzz fuzz-smoke bench format clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+$(ASAN)/build.ninja:
+	meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+$(FUZZ)/build.ninja:
+	CC=clang meson setup $(FUZZ) --buildtype=debug -Dfuzz=true -Db_lundef=false
+
+deps:
+	./scripts/deps
+
+run: deps all
+	./$(BUILD)/petrel serve
+
+asan: $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+
+unit: all
+	meson test -C $(BUILD) --print-errorlogs
+
+integration: all
+	PETREL_BIN=$(CURDIR)/$(BUILD)/petrel $(PYTHON) -m pytest -q tests/integration
+
+# The whole suite: unit + integration on the normal build, the same again
+# under AddressSanitizer + UBSan, then every fuzz target briefly.
+test: deps all asan fuzz
+	meson test -C $(BUILD) --print-errorlogs
+	PETREL_BIN=$(CURDIR)/$(BUILD)/petrel $(PYTHON) -m pytest -q tests/integration
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C $(ASAN) --print-errorlogs
+	PETREL_SANITIZED=1 PETREL_BIN=$(CURDIR)/$(ASAN)/petrel \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(PYTHON) -m pytest -q tests/integration
+	./tests/fuzz/run-all $(FUZZ) $(FUZZ_SECONDS)
+
+fuzz: $(FUZZ)/build.ninja
+	ninja -C $(FUZZ)
+
+bench: all
+	./bench/smtp-in
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

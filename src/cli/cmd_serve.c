@@ -1,0 +1,21 @@
+/*
+ * cmd_serve.c — `petrel serve`: load the configuration and hand it to
+ * the master. Runs in the foreground and logs to stderr (no
+ * self-daemonizing; a supervisor such as systemd runs it).
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "lib/config.h"
+#include "master/master.h"
+
+int cmd_serve(const struct cli_options *options)
+{
+	const char *error;
+	struct config *config = config_load(options->config_path, options->home, &error);
+	if (config == NULL) {
+		fprintf(stderr, "petrel: %s\n", error);
+		return 1;
+	}
+	return master_run(config, options->config_path, options->home);
+}

@@ -1,0 +1,716 @@
+/*
+ * config.c — the YAML configuration loader (see config.h).
+ *
+ * The document is walked once; each mapping is checked against a table
+ * of the keys it may hold, so an unknown or misspelt key is an error
+ * with its position rather than a silently ignored line.
+ */
+#include "lib/config.h"
+
+#include <libfyaml.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "lib/xalloc.h"
+#include "proto/smtp_addr.h"
+
+const char config_embedded_default[] =
+	"# petrel embedded default: a complete development server on loopback.\n"
+	"home: ./var\n"
+	"domains: [localhost, example.test]\n"
+	"users:\n"
+	"  - {address: postmaster@localhost, password: postmaster}\n"
+	"  - {address: test@localhost, password: test}\n"
+	"  - {address: postmaster@example.test, password: postmaster}\n"
+	"  - {address: test@example.test, password: test}\n"
+	"listen:\n"
+	"  - {protocol: smtp, address: \"127.0.0.1:2525\", tls: starttls}\n"
+	"  - {protocol: submission, address: \"127.0.0.1:2587\", tls: starttls}\n"
+	"  - {protocol: smtp, address: \"127.0.0.1:2465\", tls: implicit}\n";
+
+struct loader {
+	const char *source;
+	const char *error;
+};
+
+/* Formats "source:line:col: message" at node into loader->error. */
+static int fail_at(struct loader *ld, struct fy_node *node, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct loader *ld, struct fy_node *node, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	struct fy_token *token = node ? fy_node_get_scalar_token(node) : NULL;
+	if (token == NULL && node)
+		token = fy_node_get_tag_token(node);
+	const struct fy_mark *mark = token ? fy_token_start_mark(token) : NULL;
+	if (mark == NULL && node) {
+		/* Collections have no scalar token; report at their first key/item. */
+		void *iter = NULL;
+		struct fy_node *first = NULL;
+		if (fy_node_is_mapping(node)) {
+			struct fy_node_pair *pair = fy_node_mapping_iterate(node, &iter);
+			first = pair ? fy_node_pair_key(pair) : NULL;
+		} else if (fy_node_is_sequence(node)) {
+			first = fy_node_sequence_iterate(node, &iter);
+		}
+		token = first ? fy_node_get_scalar_token(first) : NULL;
+		mark = token ? fy_token_start_mark(token) : NULL;
+	}
+	if (mark)
+		ld->error = error_fmt("%s:%d:%d: %s", ld->source, mark->line + 1, mark->column + 1,
+				      message);
+	else
+		ld->error = error_fmt("%s: %s", ld->source, message);
+	return -1;
+}
+
+static int get_string(struct loader *ld, struct fy_node *node, char **out)
+{
+	if (!fy_node_is_scalar(node))
+		return fail_at(ld, node, "expected a string");
+	size_t len;
+	const char *s = fy_node_get_scalar(node, &len);
+	if (memchr(s, '\0', len))
+		return fail_at(ld, node, "NUL byte in string");
+	free(*out);
+	*out = xstrndup(s, len);
+	return 0;
+}
+
+static int get_uint64(struct loader *ld, struct fy_node *node, uint64_t min, uint64_t max,
+		      uint64_t *out)
+{
+	if (!fy_node_is_scalar(node))
+		return fail_at(ld, node, "expected a number");
+	size_t len;
+	const char *s = fy_node_get_scalar(node, &len);
+	char text[32];
+	if (len == 0 || len >= sizeof(text))
+		return fail_at(ld, node, "expected a number from %llu to %llu",
+			       (unsigned long long)min, (unsigned long long)max);
+	memcpy(text, s, len);
+	text[len] = '\0';
+	char *end;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || value < min || value > max)
+		return fail_at(ld, node, "expected a number from %llu to %llu, not '%s'",
+			       (unsigned long long)min, (unsigned long long)max, text);
+	*out = value;
+	return 0;
+}
+
+static int get_uint(struct loader *ld, struct fy_node *node, unsigned min, unsigned max,
+		    unsigned *out)
+{
+	uint64_t value;
+	if (get_uint64(ld, node, min, max, &value) < 0)
+		return -1;
+	*out = (unsigned)value;
+	return 0;
+}
+
+static int get_bool(struct loader *ld, struct fy_node *node, bool *out)
+{
+	size_t len;
+	const char *s = fy_node_is_scalar(node) ? fy_node_get_scalar(node, &len) : NULL;
+	if (s && len == 4 && strncasecmp(s, "true", 4) == 0)
+		*out = true;
+	else if (s && len == 5 && strncasecmp(s, "false", 5) == 0)
+		*out = false;
+	else
+		return fail_at(ld, node, "expected true or false");
+	return 0;
+}
+
+/* Picks one of names[] (NULL-terminated); *out is its index. */
+static int get_enum(struct loader *ld, struct fy_node *node, const char *const *names, int *out)
+{
+	size_t len;
+	const char *s = fy_node_is_scalar(node) ? fy_node_get_scalar(node, &len) : NULL;
+	struct buf expected = BUF_INIT;
+	for (int i = 0; names[i]; i++) {
+		if (s && strlen(names[i]) == len && strncmp(s, names[i], len) == 0) {
+			buf_free(&expected);
+			*out = i;
+			return 0;
+		}
+		buf_appendf(&expected, "%s%s", i ? "|" : "", names[i]);
+	}
+	fail_at(ld, node, "expected %s", buf_cstr(&expected));
+	buf_free(&expected);
+	return -1;
+}
+
+/*
+ * Walks a mapping; for each key calls handle(ld, key, value, ctx), which
+ * returns 1 if it knew the key, 0 if not, -1 on error.
+ */
+typedef int mapping_handler(struct loader *ld, const char *key, struct fy_node *value,
+			    void *ctx);
+
+static int walk_mapping(struct loader *ld, struct fy_node *node, const char *what,
+			const char *known, mapping_handler *handle, void *ctx)
+{
+	if (!fy_node_is_mapping(node))
+		return fail_at(ld, node, "expected a mapping for %s", what);
+	void *iter = NULL;
+	struct fy_node_pair *pair;
+	while ((pair = fy_node_mapping_iterate(node, &iter)) != NULL) {
+		struct fy_node *key = fy_node_pair_key(pair);
+		size_t len;
+		const char *name = fy_node_is_scalar(key) ? fy_node_get_scalar(key, &len) : NULL;
+		if (name == NULL)
+			return fail_at(ld, key, "expected a key name in %s", what);
+		char key_name[64];
+		snprintf(key_name, sizeof(key_name), "%.*s", (int)len, name);
+		struct fy_node *value = fy_node_pair_value(pair);
+		if (value == NULL)
+			return fail_at(ld, key, "'%s' has no value", key_name);
+		int r = handle(ld, key_name, value, ctx);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return fail_at(ld, key, "unknown key '%s' in %s; expected one of: %s",
+				       key_name, what, known);
+	}
+	return 0;
+}
+
+/* For key handlers: maps a getter's 0/-1 to "known key"/error. */
+static int known(int result)
+{
+	return result < 0 ? -1 : 1;
+}
+
+static int require_sequence(struct loader *ld, struct fy_node *node, const char *what)
+{
+	if (!fy_node_is_sequence(node))
+		return fail_at(ld, node, "expected a list for %s", what);
+	return 0;
+}
+
+static int handle_limits(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct limits_config *l = ctx;
+	if (strcmp(key, "message_size") == 0)
+		return known(get_uint64(ld, v, 1024, (uint64_t)1 << 40, &l->message_size));
+	if (strcmp(key, "recipients") == 0)
+		return known(get_uint(ld, v, 1, 100000, &l->recipients));
+	if (strcmp(key, "command_line") == 0)
+		return known(get_uint(ld, v, 512, 65536, &l->command_line));
+	if (strcmp(key, "text_line") == 0)
+		return known(get_uint(ld, v, 1000, 1000000, &l->text_line));
+	if (strcmp(key, "errors") == 0)
+		return known(get_uint(ld, v, 1, 1000, &l->errors));
+	if (strcmp(key, "idle_timeout") == 0)
+		return known(get_uint(ld, v, 1, 86400, &l->idle_timeout));
+	if (strcmp(key, "data_timeout") == 0)
+		return known(get_uint(ld, v, 1, 86400, &l->data_timeout));
+	if (strcmp(key, "connections") == 0)
+		return known(get_uint(ld, v, 1, 1000000, &l->connections));
+	if (strcmp(key, "connections_per_ip") == 0)
+		return known(get_uint(ld, v, 1, 1000000, &l->connections_per_ip));
+	if (strcmp(key, "greeting_delay_ms") == 0)
+		return known(get_uint(ld, v, 0, 60000, &l->greeting_delay_ms));
+	return 0;
+}
+
+static int handle_log(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct config *c = ctx;
+	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+	if (strcmp(key, "level") == 0) {
+		int level;
+		if (get_enum(ld, v, levels, &level) < 0)
+			return -1;
+		c->log_level = (enum log_level)level;
+		return 1;
+	}
+	if (strcmp(key, "syslog") == 0)
+		return known(get_bool(ld, v, &c->log_syslog));
+	return 0;
+}
+
+static int handle_tls(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct config *c = ctx;
+	if (strcmp(key, "certificate") == 0)
+		return known(get_string(ld, v, &c->tls_certificate));
+	if (strcmp(key, "key") == 0)
+		return known(get_string(ld, v, &c->tls_key));
+	return 0;
+}
+
+static int handle_listener(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct listen_config *l = ctx;
+	static const char *const protocols[] = {"smtp", "submission", NULL};
+	static const char *const modes[] = {"none", "starttls", "implicit", NULL};
+	int choice;
+	if (strcmp(key, "protocol") == 0) {
+		if (get_enum(ld, v, protocols, &choice) < 0)
+			return -1;
+		l->protocol = (enum listen_protocol)choice;
+		return 1;
+	}
+	if (strcmp(key, "tls") == 0) {
+		if (get_enum(ld, v, modes, &choice) < 0)
+			return -1;
+		l->tls = (enum tls_mode)choice;
+		return 1;
+	}
+	if (strcmp(key, "address") == 0) {
+		const char *error;
+		if (get_string(ld, v, &l->address) < 0)
+			return -1;
+		if (sockaddr_parse(l->address, &l->addr, &l->addr_len, &error) < 0)
+			return fail_at(ld, v, "%s", error);
+		return 1;
+	}
+	return 0;
+}
+
+static int handle_user(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct user_config *u = ctx;
+	if (strcmp(key, "address") == 0)
+		return known(get_string(ld, v, &u->address));
+	if (strcmp(key, "password") == 0)
+		return known(get_string(ld, v, &u->password));
+	return 0;
+}
+
+/* A configured address must itself be a valid, plain SMTP mailbox. */
+static int check_address(struct loader *ld, struct fy_node *node, char *address)
+{
+	struct buf path = BUF_INIT;
+	buf_appendf(&path, "<%s>", address);
+	struct smtp_addr parsed;
+	const char *error;
+	int n = smtp_addr_parse(path.data, path.len, 0, &parsed, &error);
+	bool ok = n == (int)path.len && !parsed.quoted && !parsed.domain_literal;
+	buf_free(&path);
+	if (!ok)
+		return fail_at(ld, node, "'%s' is not a plain address local@domain", address);
+	/* The local part names a Maildir directory: no '/', no leading '.'. */
+	if (address[0] == '.' || strchr(address, '/') != NULL)
+		return fail_at(ld, node, "'%s': a user's local part may not contain '/' or start with '.'",
+			       address);
+	for (char *p = address; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return 0;
+}
+
+static int load_users(struct loader *ld, struct fy_node *node, struct config *c)
+{
+	if (require_sequence(ld, node, "users") < 0)
+		return -1;
+	size_t cap = 0;
+	void *iter = NULL;
+	struct fy_node *item;
+	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
+		xgrow((void **)&c->users, &cap, c->user_count + 1, sizeof(*c->users));
+		struct user_config *u = &c->users[c->user_count++];
+		memset(u, 0, sizeof(*u));
+		if (walk_mapping(ld, item, "a user", "address, password", handle_user, u) < 0)
+			return -1;
+		if (u->address == NULL)
+			return fail_at(ld, item, "a user needs an address");
+		if (check_address(ld, item, u->address) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_listeners(struct loader *ld, struct fy_node *node, struct config *c)
+{
+	if (require_sequence(ld, node, "listen") < 0)
+		return -1;
+	size_t cap = 0;
+	void *iter = NULL;
+	struct fy_node *item;
+	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
+		xgrow((void **)&c->listen, &cap, c->listen_count + 1, sizeof(*c->listen));
+		struct listen_config *l = &c->listen[c->listen_count++];
+		memset(l, 0, sizeof(*l));
+		l->tls = TLS_NONE;
+		if (walk_mapping(ld, item, "a listener", "protocol, address, tls", handle_listener,
+				 l) < 0)
+			return -1;
+		if (l->address == NULL)
+			return fail_at(ld, item, "a listener needs an address \"IP:port\"");
+	}
+	return 0;
+}
+
+static int load_domains(struct loader *ld, struct fy_node *node, struct config *c)
+{
+	if (require_sequence(ld, node, "domains") < 0)
+		return -1;
+	size_t cap = 0;
+	void *iter = NULL;
+	struct fy_node *item;
+	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
+		xgrow((void **)&c->domains, &cap, c->domain_count + 1, sizeof(*c->domains));
+		char **d = &c->domains[c->domain_count++];
+		*d = NULL;
+		if (get_string(ld, item, d) < 0)
+			return -1;
+		char probe[SMTP_PATH_MAX + 8];
+		snprintf(probe, sizeof(probe), "<x@%s>", *d);
+		struct smtp_addr parsed;
+		const char *error;
+		if (smtp_addr_parse(probe, strlen(probe), 0, &parsed, &error) != (int)strlen(probe) ||
+		    parsed.domain_literal)
+			return fail_at(ld, item, "'%s' is not a domain name", *d);
+		memcpy(*d, parsed.domain, parsed.domain_len + 1);
+	}
+	return 0;
+}
+
+static int load_relay_networks(struct loader *ld, struct fy_node *node, struct config *c)
+{
+	if (require_sequence(ld, node, "relay_networks") < 0)
+		return -1;
+	size_t cap = 0;
+	void *iter = NULL;
+	struct fy_node *item;
+	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
+		char *text = NULL;
+		if (get_string(ld, item, &text) < 0)
+			return -1;
+		xgrow((void **)&c->relay_networks, &cap, c->relay_network_count + 1,
+		      sizeof(*c->relay_networks));
+		const char *error;
+		int r = cidr_parse(text, &c->relay_networks[c->relay_network_count], &error);
+		free(text);
+		if (r < 0)
+			return fail_at(ld, item, "%s", error);
+		c->relay_network_count++;
+	}
+	return 0;
+}
+
+static int handle_top(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct config *c = ctx;
+	if (strcmp(key, "hostname") == 0)
+		return known(get_string(ld, v, &c->hostname));
+	if (strcmp(key, "home") == 0)
+		return known(get_string(ld, v, &c->home));
+	if (strcmp(key, "user") == 0)
+		return known(get_string(ld, v, &c->run_as));
+	if (strcmp(key, "workers") == 0)
+		return known(get_uint(ld, v, 0, 256, &c->workers));
+	if (strcmp(key, "log") == 0)
+		return known(walk_mapping(ld, v, "log", "level, syslog", handle_log, c));
+	if (strcmp(key, "domains") == 0)
+		return known(load_domains(ld, v, c));
+	if (strcmp(key, "users") == 0)
+		return known(load_users(ld, v, c));
+	if (strcmp(key, "listen") == 0)
+		return known(load_listeners(ld, v, c));
+	if (strcmp(key, "tls") == 0)
+		return known(walk_mapping(ld, v, "tls", "certificate, key", handle_tls, c));
+	if (strcmp(key, "relay_networks") == 0)
+		return known(load_relay_networks(ld, v, c));
+	if (strcmp(key, "limits") == 0)
+		return known(walk_mapping(ld, v, "limits",
+				    "message_size, recipients, command_line, text_line, errors, "
+				    "idle_timeout, data_timeout, connections, connections_per_ip, "
+				    "greeting_delay_ms",
+				    handle_limits, &c->limits));
+	return 0;
+}
+
+static void set_defaults(struct config *c)
+{
+	c->log_level = L_INFO;
+	c->workers = 1;
+	c->limits = (struct limits_config){
+		.message_size = 50 * 1024 * 1024,
+		.recipients = 100,
+		.command_line = 512,
+		.text_line = 1000,
+		.errors = 10,
+		.idle_timeout = 300,
+		.data_timeout = 600,
+		.connections = 4000,
+		.connections_per_ip = 50,
+		.greeting_delay_ms = 0,
+	};
+}
+
+static void finish(struct config *c, const char *home_override)
+{
+	if (home_override) {
+		free(c->home);
+		c->home = xstrdup(home_override);
+	}
+	if (c->home == NULL)
+		c->home = xstrdup("./var");
+	if (c->hostname == NULL) {
+		char name[256] = "localhost";
+		if (gethostname(name, sizeof(name) - 1) < 0 || name[0] == '\0')
+			snprintf(name, sizeof(name), "localhost");
+		c->hostname = xstrdup(name);
+	}
+	if (c->run_as == NULL)
+		c->run_as = xstrdup("nobody");
+}
+
+/* libfyaml reports YAML syntax errors through its diagnostics. */
+static void collect_diag(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag;
+	struct buf *out = user;
+	if (out->len == 0)
+		buf_append(out, buf, len);
+}
+
+struct config *config_load_string(const char *source, const char *yaml, size_t len,
+				  const char *home_override, const char **error_r)
+{
+	struct buf diag_text = BUF_INIT;
+	struct fy_diag_cfg diag_cfg;
+	fy_diag_cfg_default(&diag_cfg);
+	diag_cfg.fp = NULL;
+	diag_cfg.output_fn = collect_diag;
+	diag_cfg.user = &diag_text;
+	diag_cfg.colorize = false;
+	diag_cfg.show_source = false;
+	diag_cfg.show_position = false;
+	diag_cfg.show_type = false;
+	diag_cfg.show_module = false;
+	struct fy_diag *diag = fy_diag_create(&diag_cfg);
+	struct fy_parse_cfg parse_cfg = {.flags = FYPCF_QUIET, .diag = diag};
+	struct fy_document *doc = fy_document_build_from_string(&parse_cfg, yaml, len);
+	struct loader ld = {.source = source};
+	struct config *c = NULL;
+	if (doc == NULL) {
+		void *iter = NULL;
+		struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &iter) : NULL;
+		if (e)
+			ld.error = error_fmt("%s:%d:%d: %s", source, e->line + 1, e->column + 1,
+					     e->msg);
+		else
+			ld.error = error_fmt("%s: invalid YAML: %.*s", source,
+					     (int)strcspn(buf_cstr(&diag_text), "\n"),
+					     buf_cstr(&diag_text));
+		goto out;
+	}
+	c = xcalloc(1, sizeof(*c));
+	set_defaults(c);
+	c->source = xstrdup(source);
+	struct fy_node *root = fy_document_root(doc);
+	if (root != NULL &&
+	    walk_mapping(&ld, root, "the configuration",
+			 "hostname, home, user, workers, log, domains, users, listen, tls, "
+			 "relay_networks, limits",
+			 handle_top, c) < 0) {
+		config_free(&c);
+		goto out;
+	}
+	finish(c, home_override);
+out:
+	if (doc)
+		fy_document_destroy(doc);
+	if (diag)
+		fy_diag_destroy(diag);
+	buf_free(&diag_text);
+	if (c == NULL)
+		*error_r = ld.error;
+	return c;
+}
+
+struct config *config_load(const char *path, const char *home_override, const char **error_r)
+{
+	if (path == NULL)
+		return config_load_string("(embedded default)", config_embedded_default,
+					  strlen(config_embedded_default), home_override,
+					  error_r);
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		*error_r = error_errno(path);
+		return NULL;
+	}
+	struct buf text = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&text, chunk, n);
+	int failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		buf_free(&text);
+		*error_r = error_errno(path);
+		return NULL;
+	}
+	struct config *c = config_load_string(path, buf_cstr(&text), text.len, home_override,
+					      error_r);
+	buf_free(&text);
+	return c;
+}
+
+void config_free(struct config **config)
+{
+	struct config *c = *config;
+	if (c == NULL)
+		return;
+	free(c->source);
+	free(c->hostname);
+	free(c->home);
+	free(c->run_as);
+	for (size_t i = 0; i < c->domain_count; i++)
+		free(c->domains[i]);
+	free(c->domains);
+	for (size_t i = 0; i < c->user_count; i++) {
+		free(c->users[i].address);
+		free(c->users[i].password);
+	}
+	free(c->users);
+	for (size_t i = 0; i < c->listen_count; i++)
+		free(c->listen[i].address);
+	free(c->listen);
+	free(c->tls_certificate);
+	free(c->tls_key);
+	free(c->relay_networks);
+	x_free(config);
+}
+
+const char *listen_protocol_name(enum listen_protocol protocol)
+{
+	return protocol == PROTO_SUBMISSION ? "submission" : "smtp";
+}
+
+const char *tls_mode_name(enum tls_mode mode)
+{
+	return mode == TLS_IMPLICIT ? "implicit" : mode == TLS_STARTTLS ? "starttls" : "none";
+}
+
+static void print_string(FILE *out, const char *s)
+{
+	/* Double-quoted YAML with escapes: round-trips any value. */
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+void config_print(const struct config *c, FILE *out)
+{
+	const struct limits_config *l = &c->limits;
+	fprintf(out, "# effective configuration, from %s\n", c->source);
+	fprintf(out, "hostname: ");
+	print_string(out, c->hostname);
+	fprintf(out, "\nhome: ");
+	print_string(out, c->home);
+	fprintf(out, "\nuser: ");
+	print_string(out, c->run_as);
+	fprintf(out, "\nworkers: %u\n", c->workers);
+	fprintf(out, "log: {level: %s, syslog: %s}\n", log_level_name(c->log_level),
+		c->log_syslog ? "true" : "false");
+	fprintf(out, "domains:%s\n", c->domain_count ? "" : " []");
+	for (size_t i = 0; i < c->domain_count; i++) {
+		fprintf(out, "  - ");
+		print_string(out, c->domains[i]);
+		fputc('\n', out);
+	}
+	fprintf(out, "users:%s\n", c->user_count ? "" : " []");
+	for (size_t i = 0; i < c->user_count; i++) {
+		fprintf(out, "  - {address: ");
+		print_string(out, c->users[i].address);
+		fprintf(out, ", password: %s}\n", c->users[i].password ? "(set)" : "(none)");
+	}
+	fprintf(out, "listen:%s\n", c->listen_count ? "" : " []");
+	for (size_t i = 0; i < c->listen_count; i++) {
+		const struct listen_config *li = &c->listen[i];
+		fprintf(out, "  - {protocol: %s, address: ", listen_protocol_name(li->protocol));
+		print_string(out, li->address);
+		fprintf(out, ", tls: %s}\n", tls_mode_name(li->tls));
+	}
+	fprintf(out, "tls:\n  certificate: ");
+	if (c->tls_certificate)
+		print_string(out, c->tls_certificate);
+	else
+		fprintf(out, "null  # self-signed, created under home");
+	fprintf(out, "\n  key: ");
+	if (c->tls_key)
+		print_string(out, c->tls_key);
+	else
+		fprintf(out, "null");
+	fprintf(out, "\nrelay_networks:%s\n", c->relay_network_count ? "" : " []");
+	for (size_t i = 0; i < c->relay_network_count; i++) {
+		char text[64];
+		cidr_format(&c->relay_networks[i], text, sizeof(text));
+		fprintf(out, "  - \"%s\"\n", text);
+	}
+	fprintf(out,
+		"limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"
+		"  text_line: %u\n  errors: %u\n  idle_timeout: %u\n  data_timeout: %u\n"
+		"  connections: %u\n  connections_per_ip: %u\n  greeting_delay_ms: %u\n",
+		(unsigned long long)l->message_size, l->recipients, l->command_line,
+		l->text_line, l->errors, l->idle_timeout, l->data_timeout, l->connections,
+		l->connections_per_ip, l->greeting_delay_ms);
+}
+
+bool config_is_local_domain(const struct config *c, const char *domain)
+{
+	for (size_t i = 0; i < c->domain_count; i++)
+		if (strcasecmp(c->domains[i], domain) == 0)
+			return true;
+	return false;
+}
+
+const struct user_config *config_find_user(const struct config *c, const char *address)
+{
+	for (size_t i = 0; i < c->user_count; i++)
+		if (strcasecmp(c->users[i].address, address) == 0)
+			return &c->users[i];
+	return NULL;
+}
+
+bool config_in_relay_networks(const struct config *c, const struct sockaddr *sa)
+{
+	for (size_t i = 0; i < c->relay_network_count; i++)
+		if (cidr_match(&c->relay_networks[i], sa))
+			return true;
+	return false;
+}
+
+const struct user_config *config_find_local_user(const struct config *c, const char *local,
+						 size_t local_len, const char *domain)
+{
+	struct buf address = BUF_INIT;
+	buf_append(&address, local, local_len);
+	buf_appendf(&address, "@%s", domain);
+	const struct user_config *user = NULL;
+	if (memchr(local, '\0', local_len) == NULL)
+		user = config_find_user(c, address.data);
+	const char *plus = memchr(local, '+', local_len);
+	if (user == NULL && plus != NULL && plus > local) {
+		buf_reset(&address);
+		buf_append(&address, local, (size_t)(plus - local));
+		buf_appendf(&address, "@%s", domain);
+		user = config_find_user(c, address.data);
+	}
+	buf_free(&address);
+	return user;
+}

@@ -1,0 +1,382 @@
+/*
+ * master.c — process supervision (see master.h).
+ *
+ *   master ── queue (one: the spool has one scheduler)
+ *          └─ worker × N (SMTP sessions; each accepts on the shared sockets)
+ *
+ * Children die with the master (PR_SET_PDEATHSIG): a killed master never
+ * leaves a second queue process running against the same spool.
+ * Reload (SIGHUP) starts workers with the new configuration and lets the
+ * old ones finish their sessions; the queue process is replaced only
+ * after the old one has exited, for the same reason.
+ */
+#include "master/master.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "master/ipc.h"
+#include "master/privilege.h"
+#include "net/listener.h"
+#include "net/tls.h"
+#include "queue/queue.h"
+#include "queue/spool.h"
+#include "smtpd/smtpd.h"
+
+#define MAX_CHILDREN 300
+#define STOP_DEADLINE_SECONDS 30
+
+enum child_kind { CHILD_WORKER, CHILD_QUEUE };
+
+struct child {
+	pid_t pid;
+	enum child_kind kind;
+	unsigned generation;
+};
+
+struct master {
+	struct config *config;
+	const char *config_path;
+	const char *home_override;
+	struct event_base *base;
+	SSL_CTX *tls;
+	int *listen_fds; /* one per config->listen entry */
+	int notify_fds[2];
+	uid_t uid;
+	gid_t gid;
+	struct child children[MAX_CHILDREN];
+	unsigned generation;
+	bool stopping;
+	bool queue_wanted; /* start a queue when the old one has gone */
+	int exit_status;
+};
+
+static unsigned worker_count(const struct config *config)
+{
+	if (config->workers)
+		return config->workers;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores > 0 ? (unsigned)cores : 1;
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* The state directories, owned by the unprivileged user. */
+static int prepare_home(struct master *m, const char **error_r)
+{
+	const struct config *c = m->config;
+	struct spool spool;
+	if (fs_mkdir_p(c->home, 0755, error_r) < 0 || spool_open(&spool, c->home, error_r) < 0)
+		return -1;
+	struct buf path = BUF_INIT;
+	buf_appendf(&path, "%s/mail", c->home);
+	int r = fs_mkdir_p(path.data, 0700, error_r);
+	const char *owned[] = {path.data, spool.tmp_dir, spool.queue_dir, NULL};
+	for (int i = 0; r == 0 && owned[i]; i++)
+		r = privilege_chown(owned[i], m->uid, m->gid, error_r);
+	buf_reset(&path);
+	buf_appendf(&path, "%s/spool", c->home);
+	if (r == 0)
+		r = privilege_chown(path.data, m->uid, m->gid, error_r);
+	/* Not acknowledged, so not ours to keep: a crash mid-write. */
+	if (r == 0)
+		spool_discard_partial(&spool);
+	spool_close(&spool);
+	buf_free(&path);
+	return r;
+}
+
+static int bind_listeners(const struct config *c, const struct config *old, const int *old_fds,
+			  int **fds_r, const char **error_r)
+{
+	int *fds = xcalloc(c->listen_count ? c->listen_count : 1, sizeof(*fds));
+	for (size_t i = 0; i < c->listen_count; i++) {
+		fds[i] = -1;
+		for (size_t j = 0; old && j < old->listen_count; j++)
+			if (old_fds[j] >= 0 && strcmp(old->listen[j].address, c->listen[i].address) == 0)
+				fds[i] = dup(old_fds[j]);
+		if (fds[i] < 0)
+			fds[i] = listener_bind(&c->listen[i], error_r);
+		if (fds[i] < 0) {
+			for (size_t k = 0; k < i; k++)
+				close(fds[k]);
+			free(fds);
+			return -1;
+		}
+		log_msg(L_INFO, "event=listening protocol=%s address=%s tls=%s",
+			listen_protocol_name(c->listen[i].protocol), c->listen[i].address,
+			tls_mode_name(c->listen[i].tls));
+	}
+	*fds_r = fds;
+	return 0;
+}
+
+static void close_listeners(int *fds, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
+static void child_main(struct master *m, enum child_kind kind)
+{
+	pid_t master_pid = getppid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != master_pid)
+		_exit(1);
+	/* The master's loop and signal handlers are not the child's. */
+	event_base_free(m->base);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	const char *error;
+	if (privilege_drop(m->uid, m->gid, &error) < 0)
+		log_msg(L_FATAL, "event=privilege-drop-failed error=%s", LOG_Q(error));
+	int r;
+	if (kind == CHILD_QUEUE) {
+		log_set_process("queue");
+		close(m->notify_fds[0]);
+		close_listeners(m->listen_fds, m->config->listen_count);
+		r = queue_run(m->config, m->notify_fds[1], &error);
+	} else {
+		log_set_process("smtpd");
+		close(m->notify_fds[1]);
+		r = smtpd_run(m->config, m->tls, m->listen_fds, m->notify_fds[0], &error);
+	}
+	if (r < 0)
+		log_msg(L_ERROR, "event=child-failed error=%s", LOG_Q(error));
+	_exit(r < 0 ? 1 : 0);
+}
+
+static struct child *free_slot(struct master *m)
+{
+	for (size_t i = 0; i < MAX_CHILDREN; i++)
+		if (m->children[i].pid == 0)
+			return &m->children[i];
+	return NULL;
+}
+
+static void spawn(struct master *m, enum child_kind kind)
+{
+	struct child *slot = free_slot(m);
+	if (slot == NULL) {
+		log_msg(L_ERROR, "event=spawn-failed reason=\"too many children\"");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_msg(L_ERROR, "event=fork-failed error=%s", LOG_Q(strerror(errno)));
+		return;
+	}
+	if (pid == 0)
+		child_main(m, kind);
+	*slot = (struct child){pid, kind, m->generation};
+	log_msg(L_INFO, "event=spawned kind=%s child=%d", kind == CHILD_QUEUE ? "queue" : "worker",
+		(int)pid);
+}
+
+static unsigned live_children(const struct master *m, int kind)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < MAX_CHILDREN; i++)
+		if (m->children[i].pid && (kind < 0 || (int)m->children[i].kind == kind))
+			n++;
+	return n;
+}
+
+static void signal_children(struct master *m, int sig, int kind, bool old_only)
+{
+	for (size_t i = 0; i < MAX_CHILDREN; i++) {
+		struct child *c = &m->children[i];
+		if (c->pid == 0 || (kind >= 0 && (int)c->kind != kind))
+			continue;
+		if (old_only && c->generation == m->generation)
+			continue;
+		kill(c->pid, sig);
+	}
+}
+
+static void respawn_later(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	struct master *m = arg;
+	(void)what;
+	if (m->stopping)
+		return;
+	/* Top up to the configured numbers. */
+	if (live_children(m, CHILD_QUEUE) == 0)
+		spawn(m, CHILD_QUEUE);
+	unsigned current = 0;
+	for (size_t i = 0; i < MAX_CHILDREN; i++)
+		if (m->children[i].pid && m->children[i].kind == CHILD_WORKER &&
+		    m->children[i].generation == m->generation)
+			current++;
+	for (unsigned n = current; n < worker_count(m->config); n++)
+		spawn(m, CHILD_WORKER);
+}
+
+static void on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct master *m = arg;
+	int status;
+	pid_t pid;
+	bool restart = false;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < MAX_CHILDREN; i++) {
+			struct child *c = &m->children[i];
+			if (c->pid != pid)
+				continue;
+			bool current = c->generation == m->generation;
+			bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			log_msg(clean ? L_INFO : L_ERROR, "event=child-exit kind=%s child=%d status=%d%s",
+				c->kind == CHILD_QUEUE ? "queue" : "worker", (int)pid,
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+				current && !m->stopping && !clean ? " restart=yes" : "");
+			if (c->kind == CHILD_QUEUE && m->queue_wanted) {
+				m->queue_wanted = false;
+				restart = true;
+			} else if (current && !m->stopping) {
+				restart = true;
+			}
+			c->pid = 0;
+		}
+	}
+	if (m->stopping && live_children(m, -1) == 0) {
+		event_base_loopbreak(m->base);
+		return;
+	}
+	if (restart) {
+		/* A child that dies at once must not make us fork in a loop. */
+		struct timeval delay = {1, 0};
+		event_base_once(m->base, -1, EV_TIMEOUT, respawn_later, m, &delay);
+	}
+}
+
+static void stop_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct master *m = arg;
+	log_msg(L_WARN, "event=stop-deadline children=%u", live_children(m, -1));
+	signal_children(m, SIGKILL, -1, false);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct master *m = arg;
+	if (m->stopping)
+		return;
+	log_msg(L_INFO, "event=stopping signal=%d children=%u", (int)sig, live_children(m, -1));
+	m->stopping = true;
+	signal_children(m, SIGTERM, -1, false);
+	struct timeval deadline = {STOP_DEADLINE_SECONDS, 0};
+	event_base_once(m->base, -1, EV_TIMEOUT, stop_deadline, m, &deadline);
+	if (live_children(m, -1) == 0)
+		event_base_loopbreak(m->base);
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct master *m = arg;
+	const char *error;
+	struct config *fresh = config_load(m->config_path, m->home_override, &error);
+	if (fresh == NULL) {
+		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(error));
+		return;
+	}
+	int *fds;
+	SSL_CTX *tls = tls_server_context(fresh, &error);
+	if (tls == NULL || bind_listeners(fresh, m->config, m->listen_fds, &fds, &error) < 0) {
+		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(error));
+		SSL_CTX_free(tls);
+		config_free(&fresh);
+		return;
+	}
+	log_msg(L_INFO, "event=reloaded config=%s", LOG_Q(fresh->source));
+	close_listeners(m->listen_fds, m->config->listen_count);
+	config_free(&m->config);
+	SSL_CTX_free(m->tls);
+	m->config = fresh;
+	m->tls = tls;
+	m->listen_fds = fds;
+	log_init("master", fresh->log_level, fresh->log_syslog);
+	m->generation++;
+	/* Old workers stop accepting and finish; new ones start now. The
+	 * queue is replaced once the old one has exited (on_sigchld). */
+	signal_children(m, SIGTERM, CHILD_WORKER, true);
+	if (live_children(m, CHILD_QUEUE) > 0) {
+		m->queue_wanted = true;
+		signal_children(m, SIGTERM, CHILD_QUEUE, true);
+	}
+	for (unsigned n = 0; n < worker_count(m->config); n++)
+		spawn(m, CHILD_WORKER);
+}
+
+int master_run(struct config *config, const char *config_path, const char *home_override)
+{
+	struct master m = {.config = config,
+			   .config_path = config_path,
+			   .home_override = home_override};
+	const char *error;
+	log_init("master", config->log_level, config->log_syslog);
+	raise_fd_limit();
+	signal(SIGPIPE, SIG_IGN);
+	if (privilege_lookup(config->run_as, &m.uid, &m.gid, &error) < 0 ||
+	    prepare_home(&m, &error) < 0 || (m.tls = tls_server_context(config, &error)) == NULL ||
+	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
+	    ipc_socketpair(m.notify_fds) < 0) {
+		log_msg(L_ERROR, "event=start-failed error=%s", LOG_Q(error));
+		config_free(&m.config);
+		return 1;
+	}
+	log_msg(L_INFO, "event=start config=%s home=%s hostname=%s workers=%u", LOG_Q(config->source),
+		LOG_Q(config->home), LOG_Q(config->hostname), worker_count(config));
+	m.base = event_base_new();
+	struct event *signals[] = {
+		evsignal_new(m.base, SIGTERM, on_sigterm, &m),
+		evsignal_new(m.base, SIGINT, on_sigterm, &m),
+		evsignal_new(m.base, SIGHUP, on_sighup, &m),
+		evsignal_new(m.base, SIGCHLD, on_sigchld, &m),
+	};
+	for (size_t i = 0; i < 4; i++)
+		event_add(signals[i], NULL);
+	spawn(&m, CHILD_QUEUE);
+	for (unsigned n = 0; n < worker_count(config); n++)
+		spawn(&m, CHILD_WORKER);
+
+	event_base_dispatch(m.base);
+
+	log_msg(L_INFO, "event=stopped");
+	for (size_t i = 0; i < 4; i++)
+		event_free(signals[i]);
+	event_base_free(m.base);
+	close_listeners(m.listen_fds, m.config->listen_count);
+	close(m.notify_fds[0]);
+	close(m.notify_fds[1]);
+	SSL_CTX_free(m.tls);
+	config_free(&m.config);
+	return m.exit_status;
+}

@@ -1,0 +1,16 @@
+/*
+ * privilege.h — giving up root after binding ports and reading keys.
+ */
+#ifndef PETREL_PRIVILEGE_H
+#define PETREL_PRIVILEGE_H
+
+#include <sys/types.h>
+
+/* Looks up the account; when not running as root, returns our own ids. */
+int privilege_lookup(const char *user, uid_t *uid_r, gid_t *gid_r, const char **error_r);
+/* Gives ownership of a state directory to the unprivileged account. */
+int privilege_chown(const char *path, uid_t uid, gid_t gid, const char **error_r);
+/* setgroups/setgid/setuid, and verifies root cannot be regained. */
+int privilege_drop(uid_t uid, gid_t gid, const char **error_r);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * tls.h — server TLS contexts (OpenSSL 3).
+ *
+ * TLS 1.2 and later only, no renegotiation, and no non-mail ALPN
+ * (ALPACA, USENIX Security 2021). With no certificate configured, a
+ * self-signed one is made under <home>/tls/ on first start (CN and SAN =
+ * hostname) and reused afterwards.
+ */
+#ifndef PETREL_TLS_H
+#define PETREL_TLS_H
+
+#include <openssl/ssl.h>
+#include <stddef.h>
+
+#include "lib/config.h"
+
+SSL_CTX *tls_server_context(const struct config *config, const char **error_r);
+
+/* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384" */
+void tls_describe(SSL *ssl, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * envelope.c — spool file format (see envelope.h).
+ */
+#include "queue/envelope.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/xalloc.h"
+
+#define SPOOL_MAGIC "PETREL-SPOOL 1\n"
+
+void envelope_add_rcpt(struct envelope *env, const char *address)
+{
+	env->rcpts = xrealloc(env->rcpts, (env->rcpt_count + 1) * sizeof(*env->rcpts));
+	env->rcpts[env->rcpt_count++].address = xstrdup(address);
+}
+
+void envelope_clear(struct envelope *env)
+{
+	free(env->sender);
+	free(env->helo);
+	free(env->client);
+	free(env->tls);
+	free(env->body);
+	for (size_t i = 0; i < env->rcpt_count; i++)
+		free(env->rcpts[i].address);
+	free(env->rcpts);
+	memset(env, 0, sizeof(*env));
+}
+
+static void put_record(struct buf *out, char tag, const char *value, size_t len)
+{
+	buf_appendf(out, "%c %zu:", tag, len);
+	buf_append(out, value, len);
+	buf_append_char(out, '\n');
+}
+
+static void put_string(struct buf *out, char tag, const char *value)
+{
+	if (value)
+		put_record(out, tag, value, strlen(value));
+}
+
+void envelope_serialize(const struct envelope *env, size_t message_len, struct buf *out)
+{
+	char number[32];
+	buf_append_str(out, SPOOL_MAGIC);
+	put_string(out, 'I', env->id);
+	snprintf(number, sizeof(number), "%" PRId64, env->arrival);
+	put_string(out, 'T', number);
+	put_string(out, 'S', env->sender ? env->sender : "");
+	put_string(out, 'H', env->helo);
+	put_string(out, 'C', env->client);
+	put_string(out, 'L', env->tls);
+	put_string(out, 'B', env->body);
+	if (env->smtputf8)
+		put_string(out, 'U', "1");
+	for (size_t i = 0; i < env->rcpt_count; i++)
+		put_string(out, 'R', env->rcpts[i].address);
+	buf_appendf(out, "M %zu:\n", message_len);
+}
+
+/* Reads "<tag> <len>:" at data[*pos]; returns 0 with the value span. */
+static int get_record(const char *data, size_t len, size_t *pos, char *tag_r,
+		      const char **value_r, size_t *value_len_r)
+{
+	size_t p = *pos;
+	if (len - p < 4 || data[p + 1] != ' ')
+		return -1;
+	*tag_r = data[p];
+	p += 2;
+	size_t value_len = 0, digits = 0;
+	while (p < len && data[p] >= '0' && data[p] <= '9') {
+		if (++digits > 15)
+			return -1;
+		value_len = value_len * 10 + (size_t)(data[p++] - '0');
+	}
+	if (digits == 0 || p >= len || data[p] != ':')
+		return -1;
+	p++;
+	*value_r = data + p;
+	*value_len_r = value_len;
+	if (*tag_r == 'M') {
+		/* The message: "M <len>:\n" then exactly len octets. */
+		if (p >= len || data[p] != '\n' || len - p - 1 != value_len)
+			return -1;
+		*value_r = data + p + 1;
+		*pos = len;
+		return 0;
+	}
+	if (value_len > len - p || len - p - value_len < 1 || data[p + value_len] != '\n')
+		return -1;
+	*pos = p + value_len + 1;
+	return 0;
+}
+
+int envelope_parse(const char *data, size_t len, struct envelope *env, const char **message_r,
+		   size_t *message_len_r, const char **error_r)
+{
+	memset(env, 0, sizeof(*env));
+	size_t magic_len = strlen(SPOOL_MAGIC);
+	if (len < magic_len || memcmp(data, SPOOL_MAGIC, magic_len) != 0) {
+		*error_r = "not a petrel spool file";
+		return -1;
+	}
+	size_t pos = magic_len;
+	while (pos < len) {
+		char tag;
+		const char *value;
+		size_t value_len;
+		if (get_record(data, len, &pos, &tag, &value, &value_len) < 0) {
+			*error_r = "truncated or malformed spool record";
+			goto fail;
+		}
+		char **field = NULL;
+		switch (tag) {
+		case 'M':
+			if (env->id[0] == '\0' || env->sender == NULL || env->rcpt_count == 0) {
+				*error_r = "spool file lacks id, sender or recipients";
+				goto fail;
+			}
+			*message_r = value;
+			*message_len_r = value_len;
+			return 0;
+		case 'I':
+			if (!queue_id_valid(value, value_len)) {
+				*error_r = "bad queue id in spool file";
+				goto fail;
+			}
+			memcpy(env->id, value, value_len);
+			env->id[value_len] = '\0';
+			continue;
+		case 'T': {
+			char number[24];
+			if (value_len == 0 || value_len >= sizeof(number)) {
+				*error_r = "bad arrival time";
+				goto fail;
+			}
+			memcpy(number, value, value_len);
+			number[value_len] = '\0';
+			env->arrival = strtoll(number, NULL, 10);
+			continue;
+		}
+		case 'R':
+			env->rcpts = xrealloc(env->rcpts, (env->rcpt_count + 1) * sizeof(*env->rcpts));
+			env->rcpts[env->rcpt_count++].address = xstrndup(value, value_len);
+			continue;
+		case 'U':
+			env->smtputf8 = true;
+			continue;
+		case 'S': field = &env->sender; break;
+		case 'H': field = &env->helo; break;
+		case 'C': field = &env->client; break;
+		case 'L': field = &env->tls; break;
+		case 'B': field = &env->body; break;
+		default:
+			/* Unknown records from a newer version are skipped. */
+			continue;
+		}
+		free(*field);
+		*field = xstrndup(value, value_len);
+	}
+	*error_r = "spool file has no message";
+fail:
+	envelope_clear(env);
+	return -1;
+}

@@ -1,0 +1,102 @@
+/*
+ * maildir.c — Maildir delivery (see maildir.h).
+ */
+#include "queue/maildir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "lib/fsutil.h"
+
+int maildir_create(const char *dir, const char **error_r)
+{
+	static const char *const subdirs[] = {"tmp", "new", "cur"};
+	struct buf path = BUF_INIT;
+	int r = 0;
+	for (int i = 0; i < 3 && r == 0; i++) {
+		buf_reset(&path);
+		buf_appendf(&path, "%s/%s", dir, subdirs[i]);
+		r = fs_mkdir_p(path.data, 0700, error_r);
+	}
+	buf_free(&path);
+	return r;
+}
+
+/* The Maildir spec: '/' and ':' in the host name are written as \057
+ * and \072 so that the name stays one path component. */
+static void append_host(struct buf *out, const char *hostname)
+{
+	for (const char *p = hostname; *p; p++) {
+		if (*p == '/')
+			buf_append_str(out, "\\057");
+		else if (*p == ':')
+			buf_append_str(out, "\\072");
+		else
+			buf_append_char(out, *p);
+	}
+}
+
+static int write_file(int fd, const char *head, size_t head_len, const char *message,
+		      size_t message_len)
+{
+	if (fs_write_all(fd, head, head_len) < 0 || fs_write_all(fd, message, message_len) < 0)
+		return -1;
+	return fdatasync(fd);
+}
+
+int maildir_deliver(const char *dir, const char *hostname, const char *head, size_t head_len,
+		    const char *message, size_t message_len, char *name_r, const char **error_r)
+{
+	static atomic_uint counter;
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	struct buf name = BUF_INIT, tmp = BUF_INIT, new = BUF_INIT;
+	buf_appendf(&name, "%lld.M%ldP%dQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
+		    (int)getpid(), atomic_fetch_add(&counter, 1) + 1);
+	append_host(&name, hostname);
+	buf_appendf(&name, ",S=%zu", head_len + message_len);
+	buf_appendf(&tmp, "%s/tmp/%s", dir, name.data);
+	buf_appendf(&new, "%s/new/%s", dir, name.data);
+	int result = -1;
+	int fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && maildir_create(dir, error_r) == 0)
+		fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*error_r = error_errno(tmp.data);
+		goto out;
+	}
+	if (write_file(fd, head, head_len, message, message_len) < 0) {
+		int saved = errno;
+		*error_r = error_errno(tmp.data);
+		close(fd);
+		unlink(tmp.data);
+		errno = saved;
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp.data, new.data) < 0) {
+		*error_r = error_errno(new.data);
+		unlink(tmp.data);
+		goto out;
+	}
+	buf_reset(&tmp);
+	buf_appendf(&tmp, "%s/new", dir);
+	if (fs_fsync_dir(tmp.data, error_r) < 0)
+		goto out;
+	snprintf(name_r, 256, "%s", name.data);
+	result = 0;
+out:
+	buf_free(&name);
+	buf_free(&tmp);
+	buf_free(&new);
+	return result;
+}

@@ -1,0 +1,24 @@
+/*
+ * maildir.h — delivery into a Maildir (cr.yp.to/proto/maildir.html).
+ *
+ * The message is written to tmp/ under a unique name, fsynced, renamed
+ * into new/, and new/ is fsynced: only then is the delivery done. Blocks:
+ * call from the queue's delivery threads.
+ */
+#ifndef PETREL_MAILDIR_H
+#define PETREL_MAILDIR_H
+
+#include <stddef.h>
+
+/* mkdir -p of dir and its tmp/, new/, cur/. */
+int maildir_create(const char *dir, const char **error_r);
+
+/*
+ * Delivers head (headers we prepend) followed by message into dir.
+ * On success returns 0 and writes the new file's base name to name_r
+ * (size at least 256). Returns -1 with *error_r and errno otherwise.
+ */
+int maildir_deliver(const char *dir, const char *hostname, const char *head, size_t head_len,
+		    const char *message, size_t message_len, char *name_r, const char **error_r);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * queue_id.c — queue ID generation (see queue_id.h).
+ */
+#include "queue/queue_id.h"
+
+#include <string.h>
+
+static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+void queue_id_gen_init(struct queue_id_gen *gen, uint32_t generator)
+{
+	gen->generator = generator & 0x1ffffff;
+	gen->last_usec = 0;
+}
+
+static void encode(uint64_t value, char *out, int digits)
+{
+	for (int i = digits - 1; i >= 0; i--) {
+		out[i] = alphabet[value & 31];
+		value >>= 5;
+	}
+}
+
+void queue_id_next(struct queue_id_gen *gen, uint64_t now_usec, char *out)
+{
+	/* Several IDs in one microsecond, or a clock stepping back: move
+	 * forward from the last one so IDs stay unique and ordered. */
+	if (now_usec <= gen->last_usec)
+		now_usec = gen->last_usec + 1;
+	gen->last_usec = now_usec;
+	encode(now_usec, out, 11);
+	encode(gen->generator, out + 11, 5);
+	out[QUEUE_ID_LEN] = '\0';
+}
+
+bool queue_id_valid(const char *s, size_t len)
+{
+	if (len != QUEUE_ID_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\0' || strchr(alphabet, s[i]) == NULL)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,31 @@
+/*
+ * spool.h — where queued messages live on disk.
+ *
+ *   <home>/spool/tmp/ID     being written; never acknowledged; removed at start
+ *   <home>/spool/queue/ID   committed: fsynced, renamed, directory fsynced
+ *   <home>/spool/queue/ID.done   recipients already delivered (appended)
+ *
+ * A message is acknowledged with "250" only once it is in queue/ and
+ * the directory entry is on stable storage (see spool_writer.h).
+ */
+#ifndef PETREL_SPOOL_H
+#define PETREL_SPOOL_H
+
+#include "lib/buf.h"
+
+struct spool {
+	char *tmp_dir;
+	char *queue_dir;
+};
+
+/* Creates the directories under home. Returns 0 or -1 with *error_r. */
+int spool_open(struct spool *spool, const char *home, const char **error_r);
+void spool_close(struct spool *spool);
+
+/* Builds "<dir>/<name><suffix>" into out. */
+void spool_path(struct buf *out, const char *dir, const char *name, const char *suffix);
+
+/* Removes leftovers in tmp/: messages whose "250" was never sent. */
+void spool_discard_partial(const struct spool *spool);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * reply.c — replies to the client, the error counter, and the Received
+ * header (RFC 5321 4.4, RFC 3848 protocol names).
+ */
+#include "smtpd/session.h"
+
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/time.h>
+#include <time.h>
+
+uint64_t now_usec(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+static void vreply(struct session *s, const char *fmt, va_list ap)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	evbuffer_add_vprintf(out, fmt, ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void reply(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreply(s, fmt, ap);
+	va_end(ap);
+}
+
+void reply_error(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreply(s, fmt, ap);
+	va_end(ap);
+	s->errors++;
+	if (s->errors >= s->server->config->limits.errors) {
+		log_msg(L_WARN, "event=too-many-errors session=%s client=%s errors=%u", s->log_id,
+			s->peer_ip, s->errors);
+		session_transaction_reset(s);
+		session_close_after(s, "421 4.7.0 Too many errors, closing connection");
+	}
+}
+
+void reply_received_header(struct session *s, struct buf *out)
+{
+	const struct envelope *env = &s->tx.env;
+	/* RFC 3848: SMTP, ESMTP, ESMTPS (TLS), UTF8SMTP variants. */
+	const char *protocol = !s->esmtp	    ? "SMTP"
+			       : env->smtputf8	    ? (s->tls_active ? "UTF8SMTPS" : "UTF8SMTP")
+			       : s->tls_active ? "ESMTPS"
+					       : "ESMTP";
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	/* The HELO name was validated as a hostname or address literal in
+	 * commands.c, so it cannot break out of this header. */
+	buf_appendf(out, "Received: from %s ([%s])\r\n\tby %s (petrel) with %s id %s",
+		    s->helo ? s->helo : "unknown", s->peer_ip, s->server->config->hostname,
+		    protocol, env->id);
+	if (s->tls_active)
+		buf_appendf(out, "\r\n\t(using %s)", s->tls_info);
+	if (env->rcpt_count == 1)
+		buf_appendf(out, "\r\n\tfor <%s>", env->rcpts[0].address);
+	buf_appendf(out, ";\r\n\t%s\r\n", date);
+}

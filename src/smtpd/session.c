@@ -1,0 +1,492 @@
+/*
+ * session.c — the I/O side of an SMTP session: connection set-up, the
+ * banner, reading command lines, DATA and BDAT octets, STARTTLS, time-outs
+ * and tear-down. What each command means lives in commands.c.
+ *
+ * Input is processed in a loop that stops whenever the session must wait:
+ * for the spool commit, for the STARTTLS reply to be flushed, or for a
+ * client that does not read its replies. Pipelined input simply waits in
+ * the bufferevent until then.
+ */
+#include "smtpd/session.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/netaddr.h"
+#include "lib/xalloc.h"
+#include "net/tls.h"
+
+/* A client that sends but never reads may not grow our output forever. */
+#define OUTPUT_HIGH_WATER (256 * 1024)
+/* Input read ahead of processing is bounded too. */
+#define INPUT_HIGH_WATER (256 * 1024)
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+static void process_input(struct session *s);
+
+static void set_timeouts(struct session *s)
+{
+	const struct limits_config *l = &s->server->config->limits;
+	bool data = s->state == STATE_DATA || s->state == STATE_BDAT;
+	struct timeval tv = {data ? l->data_timeout : l->idle_timeout, 0};
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+}
+
+static void attach_bufferevent(struct session *s, struct bufferevent *bev)
+{
+	s->bev = bev;
+	bufferevent_setcb(bev, on_read, on_write, on_event, s);
+	bufferevent_setwatermark(bev, EV_READ, 0, INPUT_HIGH_WATER);
+	set_timeouts(s);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void send_banner(struct session *s)
+{
+	s->state = STATE_CONNECTED;
+	reply(s, "220 %s ESMTP petrel", s->server->config->hostname);
+	process_input(s);
+}
+
+static void greeting_delay_over(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct session *s = arg;
+	send_banner(s);
+}
+
+/* True if the client has already sent something: it talked before our
+ * banner, which a real SMTP client never does (RFC 5321 4.3.1). */
+static bool client_spoke_early(struct session *s)
+{
+	char probe;
+	ssize_t n = recv(s->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n > 0 || evbuffer_get_length(bufferevent_get_input(s->bev)) > 0;
+}
+
+void session_start(struct smtpd *server, const struct listen_config *listener,
+		   evutil_socket_t fd, const struct sockaddr *peer, int peer_len)
+{
+	const struct limits_config *l = &server->config->limits;
+	char ip[INET6_ADDRSTRLEN];
+	sockaddr_ip(peer, ip, sizeof(ip));
+	const char *refusal = NULL;
+	if (server->shutting_down)
+		refusal = "421 4.3.2 Service shutting down\r\n";
+	else if (server->session_count >= l->connections)
+		refusal = "421 4.3.2 Too many connections, try again later\r\n";
+	else if (smtpd_ip_acquire(server, peer) > l->connections_per_ip) {
+		smtpd_ip_release(server, peer);
+		refusal = "421 4.7.0 Too many connections from your address\r\n";
+	}
+	/* From here on the session holds its per-IP count until destroyed. */
+	if (refusal) {
+		log_msg(L_WARN, "event=connection-refused client=%s reason=%s", ip,
+			LOG_Q(refusal + 10));
+		if (listener->tls != TLS_IMPLICIT) {
+			ssize_t ignored = send(fd, refusal, strlen(refusal), MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)ignored;
+		}
+		close(fd);
+		return;
+	}
+
+	struct session *s = xcalloc(1, sizeof(*s));
+	s->server = server;
+	s->listener = listener;
+	s->fd = fd;
+	memcpy(&s->peer, peer, (size_t)peer_len);
+	memcpy(s->peer_ip, ip, sizeof(ip));
+	s->relay_allowed = config_in_relay_networks(server->config, peer);
+	s->connect_usec = now_usec();
+	snprintf(s->log_id, sizeof(s->log_id), "%llx",
+		 (unsigned long long)(s->connect_usec ^ (uint64_t)fd << 48));
+	s->next = server->sessions;
+	if (server->sessions)
+		server->sessions->prev = s;
+	server->sessions = s;
+	server->session_count++;
+	int on = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	log_msg(L_INFO, "event=connect session=%s client=%s listener=%s tls=%s", s->log_id, ip,
+		listener->address, tls_mode_name(listener->tls));
+
+	s->state = STATE_GREETING;
+	if (listener->tls == TLS_IMPLICIT) {
+		SSL *ssl = SSL_new(server->tls);
+		attach_bufferevent(s, bufferevent_openssl_socket_new(server->base, fd, ssl,
+								     BUFFEREVENT_SSL_ACCEPTING,
+								     0));
+		return; /* the banner follows the handshake (on_event) */
+	}
+	attach_bufferevent(s, bufferevent_socket_new(server->base, fd, 0));
+	if (l->greeting_delay_ms > 0) {
+		s->greeting_timer = evtimer_new(server->base, greeting_delay_over, s);
+		struct timeval tv = {l->greeting_delay_ms / 1000, (l->greeting_delay_ms % 1000) * 1000};
+		evtimer_add(s->greeting_timer, &tv);
+		return;
+	}
+	if (client_spoke_early(s)) {
+		session_close_after(s, "554 5.5.0 SMTP synchronization error: input before greeting");
+		return;
+	}
+	send_banner(s);
+}
+
+void session_transaction_reset(struct session *s)
+{
+	envelope_clear(&s->tx.env);
+	buf_free(&s->tx.message);
+	memset(&s->tx, 0, sizeof(s->tx));
+	if (s->state == STATE_MAIL || s->state == STATE_RCPT || s->state == STATE_DATA ||
+	    s->state == STATE_BDAT || s->state == STATE_SPOOLING)
+		s->state = STATE_GREETED;
+}
+
+void session_destroy(struct session *s, const char *reason)
+{
+	struct smtpd *server = s->server;
+	log_msg(L_INFO, "event=disconnect session=%s client=%s reason=%s messages=%u errors=%u",
+		s->log_id, s->peer_ip, LOG_Q(reason), s->messages, s->errors);
+	if (s->job)
+		s->job->owner = NULL; /* the commit finishes without us */
+	if (s->greeting_timer)
+		event_free(s->greeting_timer);
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	bufferevent_free(s->bev);
+	if (ssl)
+		SSL_free(ssl);
+	close(s->fd);
+	smtpd_ip_release(server, (struct sockaddr *)&s->peer);
+	envelope_clear(&s->tx.env);
+	buf_free(&s->tx.message);
+	free(s->helo);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		server->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	server->session_count--;
+	free(s);
+}
+
+void session_close_after(struct session *s, const char *last_reply)
+{
+	if (s->greeting_timer)
+		evtimer_del(s->greeting_timer);
+	reply(s, "%s", last_reply);
+	s->state = STATE_CLOSING;
+	bufferevent_disable(s->bev, EV_READ);
+	/* on_write closes once the reply is out; a client that never reads
+	 * it is cut off by the write time-out. */
+}
+
+void session_shutdown(struct session *s)
+{
+	/* Between commands a session can go now; in the middle of a message
+	 * or a commit it finishes first (smtpd.c enforces a deadline). */
+	if (s->state == STATE_DATA || s->state == STATE_BDAT || s->state == STATE_SPOOLING ||
+	    s->state == STATE_CLOSING || s->state == STATE_TLS_PENDING)
+		return;
+	session_close_after(s, "421 4.3.2 Service shutting down, try again later");
+}
+
+void session_start_tls(struct session *s)
+{
+	struct evbuffer *input = bufferevent_get_input(s->bev);
+	size_t injected = evbuffer_get_length(input);
+	/* CVE-2011-0411: anything pipelined after STARTTLS was sent in the
+	 * clear and must never be read as if it came through TLS. */
+	if (injected > 0) {
+		log_msg(L_WARN, "event=starttls-injection session=%s client=%s discarded=%zu",
+			s->log_id, s->peer_ip, injected);
+		evbuffer_drain(input, injected);
+	}
+	reply(s, "220 2.0.0 Ready to start TLS");
+	s->state = STATE_TLS_PENDING;
+	bufferevent_disable(s->bev, EV_READ);
+}
+
+/* Called once the STARTTLS reply has left: switch the socket to TLS. */
+static void switch_to_tls(struct session *s)
+{
+	struct evbuffer *input = bufferevent_get_input(s->bev);
+	evbuffer_drain(input, evbuffer_get_length(input));
+	bufferevent_free(s->bev);
+	SSL *ssl = SSL_new(s->server->tls);
+	s->state = STATE_GREETING;
+	attach_bufferevent(s, bufferevent_openssl_socket_new(s->server->base, s->fd, ssl,
+							     BUFFEREVENT_SSL_ACCEPTING, 0));
+}
+
+void session_begin_data(struct session *s)
+{
+	s->state = STATE_DATA;
+	smtp_data_init(&s->tx.data, s->server->config->limits.text_line);
+	set_timeouts(s);
+}
+
+static void finish_bdat_chunk(struct session *s);
+
+void session_begin_bdat(struct session *s, uint64_t size, bool last, const char *error)
+{
+	struct transaction *tx = &s->tx;
+	tx->bdat_remaining = size;
+	tx->bdat_last = last;
+	tx->bdat_error = error;
+	if (!error && !tx->bdat_started)
+		smtp_data_init(&tx->data, s->server->config->limits.text_line);
+	if (!error && tx->message.len + size > s->server->config->limits.message_size)
+		tx->too_big = true;
+	s->bdat_return_state = s->state;
+	s->state = STATE_BDAT;
+	set_timeouts(s);
+	if (size == 0)
+		finish_bdat_chunk(s);
+}
+
+static void finish_bdat_chunk(struct session *s)
+{
+	struct transaction *tx = &s->tx;
+	s->state = s->bdat_return_state;
+	set_timeouts(s);
+	if (tx->bdat_error) {
+		const char *error = tx->bdat_error;
+		tx->bdat_error = NULL;
+		reply_error(s, "%s", error);
+		return;
+	}
+	if (tx->too_big) {
+		session_transaction_reset(s);
+		reply_error(s, "552 5.3.4 Message size exceeds fixed limit of %llu octets",
+			    (unsigned long long)s->server->config->limits.message_size);
+		return;
+	}
+	tx->bdat_started = true;
+	if (!tx->bdat_last) {
+		reply(s, "250 2.0.0 Ok: %zu octets received", tx->message.len);
+		return;
+	}
+	smtp_data_check_end(&tx->data);
+	commands_message_complete(s);
+}
+
+/* Consumes BDAT chunk octets; returns false when more input is needed. */
+static bool read_bdat(struct session *s, struct evbuffer *input)
+{
+	struct transaction *tx = &s->tx;
+	size_t avail = evbuffer_get_length(input);
+	size_t n = avail < tx->bdat_remaining ? avail : (size_t)tx->bdat_remaining;
+	if (tx->bdat_error || tx->too_big) {
+		evbuffer_drain(input, n);
+	} else {
+		buf_reserve(&tx->message, n);
+		evbuffer_remove(input, tx->message.data + tx->message.len, n);
+		smtp_data_check(&tx->data, tx->message.data + tx->message.len, n);
+		tx->message.len += n;
+		tx->message.data[tx->message.len] = '\0';
+	}
+	tx->bdat_remaining -= n;
+	if (tx->bdat_remaining > 0)
+		return false;
+	finish_bdat_chunk(s);
+	return true;
+}
+
+/* Feeds DATA octets to the end detector; returns false if more needed. */
+static bool read_data(struct session *s, struct evbuffer *input)
+{
+	struct transaction *tx = &s->tx;
+	uint64_t limit = s->server->config->limits.message_size;
+	struct evbuffer_iovec vec[16];
+	int count = evbuffer_peek(input, -1, NULL, vec, 16);
+	size_t drained = 0;
+	bool ended = false;
+	for (int i = 0; i < count && i < 16 && !ended; i++) {
+		if (tx->too_big)
+			buf_reset(&tx->message); /* keep reading, keep nothing */
+		buf_reserve(&tx->message, vec[i].iov_len + 1);
+		size_t out_len;
+		size_t used = smtp_data_feed(&tx->data, vec[i].iov_base, vec[i].iov_len,
+					     tx->message.data + tx->message.len, &out_len);
+		tx->message.len += out_len;
+		tx->message.data[tx->message.len] = '\0';
+		if (tx->message.len > limit && !tx->too_big) {
+			tx->too_big = true;
+			buf_free(&tx->message);
+		}
+		ended = used > 0;
+		drained += ended ? used : vec[i].iov_len;
+	}
+	evbuffer_drain(input, drained);
+	if (!ended)
+		return evbuffer_get_length(input) > 0; /* more chunks than peeked */
+	if (tx->too_big)
+		buf_reset(&tx->message);
+	commands_message_complete(s);
+	return true;
+}
+
+/* Reads one command line; returns false when more input is needed. */
+static bool read_command(struct session *s, struct evbuffer *input)
+{
+	size_t limit = s->server->config->limits.command_line;
+	size_t eol_len;
+	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, &eol_len, EVBUFFER_EOL_LF);
+	if (eol.pos < 0) {
+		size_t avail = evbuffer_get_length(input);
+		if (avail > limit) {
+			/* Too long already: drop it as it comes, answer at its end. */
+			s->discarding_line = true;
+			evbuffer_drain(input, avail);
+		}
+		return false;
+	}
+	size_t line_len = (size_t)eol.pos;
+	size_t total = line_len + eol_len;
+	if (s->discarding_line || line_len + 2 > limit) {
+		s->discarding_line = false;
+		evbuffer_drain(input, total);
+		reply_error(s, "500 5.5.2 Line too long (limit %zu octets)", limit);
+		return true;
+	}
+	char line[line_len + 1];
+	evbuffer_remove(input, line, total);
+	if (line_len > 0 && line[line_len - 1] == '\r')
+		line_len--;
+	line[line_len] = '\0';
+	commands_dispatch(s, line, line_len);
+	return true;
+}
+
+static void process_input(struct session *s)
+{
+	for (;;) {
+		struct evbuffer *input = bufferevent_get_input(s->bev);
+		if (evbuffer_get_length(input) == 0)
+			return;
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > OUTPUT_HIGH_WATER) {
+			bufferevent_disable(s->bev, EV_READ); /* on_write resumes */
+			return;
+		}
+		bool progressed;
+		switch (s->state) {
+		case STATE_SPOOLING:
+		case STATE_TLS_PENDING:
+		case STATE_CLOSING:
+			return;
+		case STATE_GREETING:
+			if (bufferevent_openssl_get_ssl(s->bev) && !s->tls_active)
+				return; /* handshake in progress: the TLS layer's business */
+			session_close_after(
+				s, "554 5.5.0 SMTP synchronization error: input before greeting");
+			return;
+		case STATE_DATA:
+			progressed = read_data(s, input);
+			break;
+		case STATE_BDAT:
+			progressed = read_bdat(s, input);
+			break;
+		default:
+			progressed = read_command(s, input);
+			break;
+		}
+		if (!progressed)
+			return;
+	}
+}
+
+/* Resumes reading after a pause (spool commit done, output drained). */
+void session_resume(struct session *s)
+{
+	if (s->state == STATE_CLOSING || s->state == STATE_TLS_PENDING)
+		return;
+	bufferevent_enable(s->bev, EV_READ);
+	process_input(s);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_input(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	if (s->state == STATE_CLOSING) {
+		session_destroy(s, "closed");
+		return;
+	}
+	if (s->state == STATE_TLS_PENDING) {
+		switch_to_tls(s);
+		return;
+	}
+	if (!(bufferevent_get_enabled(bev) & EV_READ) && s->state != STATE_SPOOLING)
+		session_resume(s);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		s->tls_active = true;
+		tls_describe(ssl, s->tls_info, sizeof(s->tls_info));
+		log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s", s->log_id,
+			s->peer_ip, LOG_Q(s->tls_info));
+		/* RFC 3207 4.2: after the handshake the client starts afresh. */
+		free(s->helo);
+		s->helo = NULL;
+		s->esmtp = false;
+		if (s->listener->tls == TLS_IMPLICIT) {
+			send_banner(s);
+		} else {
+			s->state = STATE_CONNECTED;
+			process_input(s);
+		}
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (s->state == STATE_CLOSING) {
+			session_destroy(s, "timeout writing");
+			return;
+		}
+		log_msg(L_INFO, "event=timeout session=%s client=%s state=%d", s->log_id, s->peer_ip,
+			s->state);
+		session_transaction_reset(s);
+		session_close_after(s, "421 4.4.2 Error: timeout exceeded");
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		struct timeval tv = {30, 0};
+		bufferevent_set_timeouts(bev, NULL, &tv);
+		return;
+	}
+	const char *reason = (what & BEV_EVENT_EOF) ? "client closed" : "connection error";
+	if (s->tls_active == false && s->listener->tls == TLS_IMPLICIT)
+		reason = "TLS handshake failed";
+	else if (s->state == STATE_GREETING && s->listener->tls == TLS_STARTTLS)
+		reason = "STARTTLS handshake failed";
+	unsigned long ssl_error = bufferevent_get_openssl_error(bev);
+	if (ssl_error) {
+		char text[256];
+		ERR_error_string_n(ssl_error, text, sizeof(text));
+		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s", s->log_id,
+			s->peer_ip, LOG_Q(text));
+	}
+	session_destroy(s, reason);
+}

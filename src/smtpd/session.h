@@ -1,0 +1,99 @@
+/*
+ * session.h — one SMTP server session (RFC 5321), its transaction, and
+ * the interface between the I/O code (session.c), the command table
+ * (commands.c) and the reply helpers (reply.c).
+ */
+#ifndef PETREL_SESSION_H
+#define PETREL_SESSION_H
+
+#include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "proto/smtp_cmd.h"
+#include "proto/smtp_data.h"
+#include "queue/envelope.h"
+#include "smtpd/smtpd.h"
+
+enum session_state {
+	STATE_GREETING,	    /* banner not sent yet (greeting delay, TLS handshake) */
+	STATE_CONNECTED,    /* banner sent, waiting for HELO/EHLO */
+	STATE_GREETED,	    /* HELO/EHLO done, no transaction */
+	STATE_MAIL,	    /* MAIL accepted */
+	STATE_RCPT,	    /* at least one RCPT accepted */
+	STATE_DATA,	    /* reading DATA content */
+	STATE_BDAT,	    /* reading a BDAT chunk */
+	STATE_SPOOLING,	    /* waiting for the durable commit */
+	STATE_TLS_PENDING,  /* 220 for STARTTLS being flushed */
+	STATE_CLOSING,	    /* last reply being flushed */
+};
+
+#define STATE_BIT(s) (1u << (s))
+
+struct transaction {
+	struct envelope env;
+	uint64_t declared_size; /* MAIL SIZE= */
+	struct buf message;	/* as received: unstuffed DATA or BDAT chunks */
+	struct smtp_data data;	/* DATA reader, or line checker for BDAT */
+	bool too_big;
+	bool bdat_started;	/* a BDAT chunk was accepted: DATA is now wrong */
+	uint64_t bdat_remaining;
+	bool bdat_last;
+	const char *bdat_error; /* reply to give once the chunk is consumed */
+	uint64_t start_usec;
+};
+
+struct session {
+	struct smtpd *server;
+	const struct listen_config *listener;
+	struct session *prev, *next;
+	struct bufferevent *bev;
+	evutil_socket_t fd;
+	struct sockaddr_storage peer;
+	char peer_ip[INET6_ADDRSTRLEN];
+	char log_id[24];
+	enum session_state state;
+	bool esmtp;
+	bool tls_active;
+	char tls_info[128];
+	bool relay_allowed; /* client in relay_networks */
+	char *helo;
+	unsigned errors;
+	bool discarding_line; /* inside an overlong command line */
+	enum session_state bdat_return_state;
+	struct event *greeting_timer;
+	struct transaction tx;
+	struct spool_job *job; /* in flight in the spool writer */
+	unsigned messages;
+	uint64_t connect_usec;
+};
+
+/* session.c */
+void session_start(struct smtpd *server, const struct listen_config *listener,
+		   evutil_socket_t fd, const struct sockaddr *peer, int peer_len);
+void session_destroy(struct session *s, const char *reason);
+/* Sends the last reply and closes once it is flushed. */
+void session_close_after(struct session *s, const char *reply);
+void session_transaction_reset(struct session *s);
+void session_start_tls(struct session *s);
+void session_begin_data(struct session *s);
+void session_begin_bdat(struct session *s, uint64_t size, bool last, const char *error);
+void session_shutdown(struct session *s);
+void session_resume(struct session *s);
+
+/* commands.c: runs one complete command line (CRLF removed). */
+void commands_dispatch(struct session *s, const char *line, size_t len);
+/* Called when a message has been read completely (DATA end or BDAT LAST). */
+void commands_message_complete(struct session *s);
+void commands_spooled(struct spool_job *job);
+
+/* reply.c */
+void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A protocol error: replies, counts, and closes past the error limit. */
+void reply_error(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_received_header(struct session *s, struct buf *out);
+uint64_t now_usec(void);
+
+#endif
