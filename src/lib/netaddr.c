@@ -98,8 +98,9 @@ int sockaddr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_r,
 		host_len = (size_t)(close - host_start);
 		colon = close + 1;
 	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL)
+		/* An IPv6 address needs brackets: "::1:25" is ambiguous. */
+		colon = strchr(s, ':');
+		if (colon == NULL || strchr(colon + 1, ':') != NULL)
 			goto bad;
 		host_len = (size_t)(colon - s);
 	}

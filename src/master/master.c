@@ -143,7 +143,10 @@ static void child_main(struct master *m, enum child_kind kind)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != master_pid)
 		_exit(1);
-	/* The master's loop and signal handlers are not the child's. */
+	/* The master's loop and signal handlers are not the child's. The
+	 * epoll instance is shared across fork: reinit first, or freeing
+	 * the base would unregister the master's own events. */
+	event_reinit(m->base);
 	event_base_free(m->base);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
