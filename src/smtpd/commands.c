@@ -4,6 +4,7 @@
  * reply when it is not, and its handler. Handlers never free the session;
  * they reply, change state, or ask session.c to close after a reply.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <string.h>
@@ -38,19 +39,35 @@ static bool has_arg(const struct smtp_cmd *cmd)
 }
 
 /* RFC 5321 4.1.1.1: a Domain or an address literal. Anything else is
- * refused, which also keeps the name safe inside our Received header. */
+ * refused, which also keeps the name safe inside our Received header.
+ * Underscores are tolerated: many real clients have them. */
 static bool helo_name_valid(const char *name, size_t len)
 {
 	if (len == 0 || len > 255)
 		return false;
-	if (name[0] == '[')
-		return name[len - 1] == ']' && strspn(name + 1, "0123456789abcdefABCDEF:.Iv6") ==
-							   len - 2;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
+	if (name[0] == '[') {
+		char literal[256];
+		if (name[len - 1] != ']' || len < 3)
+			return false;
+		memcpy(literal, name + 1, len - 2);
+		literal[len - 2] = '\0';
+		unsigned char address[16];
+		if (strncasecmp(literal, "IPv6:", 5) == 0)
+			return inet_pton(AF_INET6, literal + 5, address) == 1;
+		return inet_pton(AF_INET, literal, address) == 1;
+	}
+	size_t label = 0;
+	for (size_t i = 0; i <= len; i++) {
+		char c = i < len ? name[i] : '.';
+		if (c == '.') {
+			if (label == 0 || name[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-		if (!ok)
+			  (c >= '0' && c <= '9') || c == '_' || (c == '-' && label > 0);
+		if (!ok || ++label > 63)
 			return false;
 	}
 	return true;

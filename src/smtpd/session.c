@@ -355,16 +355,17 @@ static bool read_command(struct session *s, struct evbuffer *input)
 		}
 		return false;
 	}
-	size_t line_len = (size_t)eol.pos;
-	size_t total = line_len + eol_len;
-	if (s->discarding_line || line_len + 2 > limit) {
+	/* The limit counts the line ending: RFC 5321 4.5.3.1.4. */
+	size_t total = (size_t)eol.pos + eol_len;
+	if (s->discarding_line || total > limit) {
 		s->discarding_line = false;
 		evbuffer_drain(input, total);
 		reply_error(s, "500 5.5.2 Line too long (limit %zu octets)", limit);
 		return true;
 	}
-	char line[line_len + 1];
+	char line[total + 1];
 	evbuffer_remove(input, line, total);
+	size_t line_len = total - eol_len;
 	if (line_len > 0 && line[line_len - 1] == '\r')
 		line_len--;
 	line[line_len] = '\0';

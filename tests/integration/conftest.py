@@ -1,0 +1,252 @@
+"""Integration test harness: starts the real `petrel serve` on free
+loopback ports in a temporary home and gives tests a handle on it."""
+
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import shutil
+
+import pytest
+
+PETREL = os.environ.get(
+    "PETREL_BIN",
+    os.path.join(os.path.dirname(__file__), "..", "..", "build", "petrel"))
+SANITIZED = os.environ.get("PETREL_SANITIZED") == "1"
+# Sanitized builds are several times slower: widen waits, not limits.
+SLOW = 4 if SANITIZED else 1
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_home():
+    """A home the unprivileged user (when run as root) can reach."""
+    path = tempfile.mkdtemp(prefix="petrel-test-")
+    os.chmod(path, 0o755)
+    return path
+
+
+class Petrel:
+    def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
+                 relay_networks=None):
+        self.home = home
+        self.smtp_port = free_port()
+        self.submission_port = free_port()
+        self.smtps_port = free_port()
+        self.plain_port = free_port()
+        self.config_path = os.path.join(home, "petrel.yaml")
+        self.log_path = os.path.join(home, "petrel.log")
+        self.process = None
+        domains = domains or ["example.test", "localhost"]
+        users = users or ["test@example.test", "postmaster@example.test",
+                          "alice@example.test", "bob@example.test"]
+        lines = [
+            "hostname: mx.example.test",
+            "home: " + home,
+            "domains: [%s]" % ", ".join(domains),
+            "users:",
+        ]
+        lines += ["  - {address: %s, password: secret}" % u for u in users]
+        lines += [
+            "listen:",
+            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: starttls}' % self.smtp_port,
+            '  - {protocol: submission, address: "127.0.0.1:%d", tls: starttls}'
+            % self.submission_port,
+            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: implicit}' % self.smtps_port,
+            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: none}' % self.plain_port,
+        ]
+        if relay_networks is not None:
+            lines.append("relay_networks: [%s]" % ", ".join(relay_networks))
+        if limits:
+            lines.append("limits:")
+            lines += ["  %s: %s" % (k, v) for k, v in limits.items()]
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n" + extra_yaml)
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [PETREL, "-c", self.config_path, "serve"],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("petrel exited:\n" + self.read_log())
+            try:
+                socket.create_connection(("127.0.0.1", self.plain_port), 0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("petrel did not start:\n" + self.read_log())
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout * SLOW)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+                raise AssertionError("petrel did not stop on %s" % sig)
+        code = self.process.returncode
+        if sig == signal.SIGKILL:
+            # Children die with the master (PDEATHSIG); make sure.
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            time.sleep(0.2)
+        self.process = None
+        self.log.close()
+        return code
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def mailbox(self, address):
+        local, domain = address.split("@")
+        return os.path.join(self.home, "mail", domain, local)
+
+    def messages(self, address):
+        """Contents of every delivered message in address's Maildir/new."""
+        new = os.path.join(self.mailbox(address), "new")
+        if not os.path.isdir(new):
+            return []
+        out = []
+        for name in sorted(os.listdir(new)):
+            with open(os.path.join(new, name), "rb") as f:
+                out.append(f.read())
+        return out
+
+    def wait_messages(self, address, count, timeout=10):
+        deadline = time.time() + timeout * SLOW
+        while time.time() < deadline:
+            msgs = self.messages(address)
+            if len(msgs) >= count:
+                return msgs
+            time.sleep(0.05)
+        return self.messages(address)
+
+    def spool_files(self):
+        queue = os.path.join(self.home, "spool", "queue")
+        return sorted(os.listdir(queue)) if os.path.isdir(queue) else []
+
+    def tmp_files(self):
+        tmp = os.path.join(self.home, "spool", "tmp")
+        return sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []
+
+    def check_log_clean(self):
+        text = self.read_log()
+        assert "AddressSanitizer" not in text, text
+        assert "runtime error:" not in text, text
+        assert "level=panic" not in text, text
+
+
+@pytest.fixture
+def home():
+    path = make_home()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def petrel(home):
+    server = Petrel(home).start()
+    yield server
+    code = server.stop()
+    server.check_log_clean()
+    assert code == 0, "petrel exited %s:\n%s" % (code, server.read_log()[-3000:])
+
+
+@pytest.fixture
+def make_petrel():
+    """Factory for tests that need a non-default configuration."""
+    servers = []
+
+    def make(**kwargs):
+        server = Petrel(make_home(), **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        code = server.stop()
+        server.check_log_clean()
+        assert code in (0, None), server.read_log()[-3000:]
+        shutil.rmtree(server.home, ignore_errors=True)
+
+
+class Raw:
+    """A raw SMTP client that sends exact bytes and reads exact replies."""
+
+    def __init__(self, port, timeout=10, tls=False, greeting=True):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout * SLOW)
+        if tls:
+            self.sock = client_tls_context().wrap_socket(self.sock)
+        self.buffer = b""
+        if greeting:
+            self.banner = self.reply()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; buffered %r" % self.buffer)
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def reply(self):
+        """One (possibly multi-line) reply, as its lines."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return lines
+
+    def code(self):
+        return self.reply()[-1][:3]
+
+    def cmd(self, text):
+        self.send(text.encode() + b"\r\n" if isinstance(text, str) else text)
+        return self.reply()
+
+    def closed(self, timeout=5):
+        """True if the server closes the connection (EOF) within timeout."""
+        self.sock.settimeout(timeout * SLOW)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buffer += chunk
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def client_tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+QUEUED = re.compile(r"^250 2\.0\.0 Ok: queued as ([0-9A-Z]{16})$")
