@@ -149,7 +149,8 @@ static void child_main(struct master *m, enum child_kind kind)
 	event_reinit(m->base);
 	event_base_free(m->base);
 	signal(SIGCHLD, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	/* Until the child's own loop handles it, a reload must not kill it. */
+	signal(SIGHUP, SIG_IGN);
 	const char *error;
 	if (privilege_drop(m->uid, m->gid, &error) < 0)
 		log_msg(L_FATAL, "event=privilege-drop-failed error=%s", LOG_Q(error));
@@ -327,9 +328,10 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	m->listen_fds = fds;
 	log_init("master", fresh->log_level, fresh->log_syslog);
 	m->generation++;
-	/* Old workers stop accepting and finish; new ones start now. The
-	 * queue is replaced once the old one has exited (on_sigchld). */
-	signal_children(m, SIGTERM, CHILD_WORKER, true);
+	/* Old workers stop accepting and serve their sessions to the end
+	 * (SIGHUP: retire); new ones start now. The queue is replaced once
+	 * the old one has exited (on_sigchld). */
+	signal_children(m, SIGHUP, CHILD_WORKER, true);
 	if (live_children(m, CHILD_QUEUE) > 0) {
 		m->queue_wanted = true;
 		signal_children(m, SIGTERM, CHILD_QUEUE, true);

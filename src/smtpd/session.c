@@ -83,7 +83,7 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 	char ip[INET6_ADDRSTRLEN];
 	sockaddr_ip(peer, ip, sizeof(ip));
 	const char *refusal = NULL;
-	if (server->shutting_down)
+	if (server->shutting_down || server->retiring)
 		refusal = "421 4.3.2 Service shutting down\r\n";
 	else if (server->session_count >= l->connections)
 		refusal = "421 4.3.2 Too many connections, try again later\r\n";
@@ -181,6 +181,7 @@ void session_destroy(struct session *s, const char *reason)
 		s->next->prev = s->prev;
 	server->session_count--;
 	free(s);
+	smtpd_session_ended(server);
 }
 
 void session_close_after(struct session *s, const char *last_reply)

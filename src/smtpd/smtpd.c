@@ -93,10 +93,19 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
 	log_msg(L_WARN, "event=accept-error error=%s", LOG_Q(strerror(errno)));
 }
 
-static void maybe_exit(struct smtpd *server)
+void smtpd_session_ended(struct smtpd *server)
 {
-	if (server->shutting_down && server->session_count == 0)
+	if ((server->shutting_down || server->retiring) && server->session_count == 0)
 		event_base_loopbreak(server->base);
+}
+
+static void close_listeners(struct smtpd *server)
+{
+	for (size_t i = 0; i < server->listener_count; i++) {
+		evconnlistener_free(server->listeners[i]);
+		server->listeners[i] = NULL;
+	}
+	server->listener_count = 0;
 }
 
 static void shutdown_deadline(evutil_socket_t fd, short what, void *arg)
@@ -117,7 +126,7 @@ static void shutdown_poll(evutil_socket_t fd, short what, void *arg)
 		next = s->next;
 		session_shutdown(s);
 	}
-	maybe_exit(server);
+	smtpd_session_ended(server);
 }
 
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
@@ -128,11 +137,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 		return;
 	log_msg(L_INFO, "event=shutdown signal=%d sessions=%u", (int)sig, server->session_count);
 	server->shutting_down = true;
-	for (size_t i = 0; i < server->listener_count; i++) {
-		evconnlistener_free(server->listeners[i]);
-		server->listeners[i] = NULL;
-	}
-	server->listener_count = 0;
+	close_listeners(server);
 	struct timeval deadline = {SHUTDOWN_GRACE_SECONDS, 0};
 	event_base_once(server->base, -1, EV_TIMEOUT, shutdown_deadline, server, &deadline);
 	/* Sessions between commands go at once; the others when they finish
@@ -141,6 +146,21 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	server->shutdown_timer = event_new(server->base, -1, EV_PERSIST, shutdown_poll, server);
 	event_add(server->shutdown_timer, &poll);
 	shutdown_poll(-1, 0, server);
+}
+
+/* SIGHUP: a reload has started new workers. Stop accepting, serve the
+ * sessions we have until their clients leave (or time out), then exit. */
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct smtpd *server = arg;
+	if (server->retiring || server->shutting_down)
+		return;
+	log_msg(L_INFO, "event=retiring sessions=%u", server->session_count);
+	server->retiring = true;
+	close_listeners(server);
+	smtpd_session_ended(server);
 }
 
 int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
@@ -173,10 +193,11 @@ int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 
 	struct event *term = evsignal_new(server.base, SIGTERM, on_sigterm, &server);
 	struct event *intr = evsignal_new(server.base, SIGINT, on_sigterm, &server);
+	struct event *hup = evsignal_new(server.base, SIGHUP, on_sighup, &server);
 	event_add(term, NULL);
 	event_add(intr, NULL);
+	event_add(hup, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN); /* the master reloads by replacing workers */
 
 	event_base_dispatch(server.base);
 
@@ -189,6 +210,7 @@ int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 		event_free(server.shutdown_timer);
 	event_free(term);
 	event_free(intr);
+	event_free(hup);
 	for (size_t i = 0; i < server.ip_table_size; i++) {
 		for (struct ip_count *c = server.ip_table[i], *next; c; c = next) {
 			next = c->next;

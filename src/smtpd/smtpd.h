@@ -33,7 +33,8 @@ struct smtpd {
 	unsigned session_count;
 	struct ip_count **ip_table; /* per-IP connection counts */
 	size_t ip_table_size;
-	bool shutting_down;
+	bool shutting_down; /* SIGTERM: close idle sessions now */
+	bool retiring;	    /* SIGHUP: replaced after a reload; serve sessions to their end */
 	struct event *shutdown_timer;
 };
 
@@ -43,6 +44,9 @@ struct smtpd {
  */
 int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 	      int queue_notify_fd, const char **error_r);
+
+/* A session has ended: a stopping or retiring worker may exit now. */
+void smtpd_session_ended(struct smtpd *server);
 
 /* Per-IP accounting, used by sessions when they start and end. */
 unsigned smtpd_ip_acquire(struct smtpd *server, const struct sockaddr *addr);
