@@ -156,6 +156,11 @@ static int parse_address_literal(const char *in, size_t len, struct smtp_addr *a
 	size_t total = (size_t)(close - in) + 1;
 	if (total > SMTP_DOMAIN_MAX || total < 3)
 		return -1;
+	/* dcontent is printable ASCII; a NUL would hide the rest from
+	 * inet_pton (found by fuzzing). */
+	for (size_t i = 1; i + 1 < total; i++)
+		if (in[i] < 33 || in[i] > 126 || in[i] == '[' || in[i] == '\\')
+			return -1;
 	char inner[SMTP_DOMAIN_MAX + 1];
 	memcpy(inner, in + 1, total - 2);
 	inner[total - 2] = '\0';
@@ -222,7 +227,7 @@ int smtp_addr_parse(const char *in, size_t len, unsigned flags, struct smtp_addr
 		addr->null_path = true;
 		return 2;
 	}
-	if (in[pos] == '@') {
+	if (pos < len && in[pos] == '@') {
 		int n = skip_source_route(in + pos, len - pos);
 		if (n < 0) {
 			*error_r = "bad source route";

@@ -18,6 +18,9 @@ uint64_t now_usec(void)
 }
 
 static void vreply(struct session *s, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void vreply(struct session *s, const char *fmt, va_list ap)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	evbuffer_add_vprintf(out, fmt, ap);

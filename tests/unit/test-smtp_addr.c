@@ -62,6 +62,8 @@ static void test_bad(void **state)
 	memset(long_label + 3, 'b', 64);
 	memcpy(long_label + 67, ".test>", 7);
 	const char *const bad[] = {
+		"<",			      /* just the bracket (found by fuzzing) */
+		"<@",			      /* a route with nothing after it */
 		"user@example.test",	      /* no brackets */
 		"<user@example.test",	      /* unclosed */
 		"<;sleep 66;>",		      /* shell, and no domain */
@@ -92,7 +94,7 @@ static void test_bad(void **state)
 		struct smtp_addr addr;
 		const char *error = NULL;
 		int n = smtp_addr_parse(bad[i], strlen(bad[i]), 0, &addr, &error);
-		if (i == 22) {
+		if (i == 24) {
 			/* The path itself parses; the caller must handle the rest. */
 			assert_int_equal(n, 7);
 			continue;
@@ -101,6 +103,18 @@ static void test_bad(void **state)
 			fail_msg("case %zu '%s' accepted", i, bad[i]);
 		assert_non_null(error);
 	}
+}
+
+/* Found by fuzzing: bytes after a NUL in a literal were unchecked. */
+static void test_nul_in_literal(void **state)
+{
+	(void)state;
+	static const char in[] = "<v@[IPv6:2001:db8::1\0\1]>";
+	struct smtp_addr addr;
+	const char *error;
+	assert_int_equal(smtp_addr_parse(in, sizeof(in) - 1, 0, &addr, &error), -1);
+	static const char local_nul[] = "<a\0b@x.y>";
+	assert_int_equal(smtp_addr_parse(local_nul, sizeof(local_nul) - 1, 0, &addr, &error), -1);
 }
 
 static void test_format_round_trip(void **state)
@@ -131,6 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_nul_in_literal),
 		cmocka_unit_test(test_format_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
