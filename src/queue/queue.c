@@ -156,14 +156,19 @@ static void scan_run(struct work *work)
 	closedir(dir);
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static void scan_done(struct work *work)
 {
 	struct scan *scan = (struct scan *)work;
 	struct queue *q = scan->queue;
 	q->scanning = false;
 	/* Sorted IDs are arrival order: oldest first. */
-	qsort(scan->ids, scan->count, sizeof(*scan->ids),
-	      (int (*)(const void *, const void *))strcmp);
+	if (scan->count > 0)
+		qsort(scan->ids, scan->count, sizeof(*scan->ids), compare_ids);
 	for (size_t i = 0; i < scan->count; i++)
 		consider(q, scan->ids[i]);
 	free(scan->ids);
