@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,12 +15,15 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/dirsync.h"
 #include "lib/error.h"
 #include "lib/fsutil.h"
 
 int maildir_create(const char *dir, const char **error_r)
 {
-	static const char *const subdirs[] = {"tmp", "new", "cur"};
+	/* tmp/ last: a delivery that finds tmp/ may rely on new/ existing
+	 * (concurrent first deliveries into a new Maildir raced on this). */
+	static const char *const subdirs[] = {"new", "cur", "tmp"};
 	struct buf path = BUF_INIT;
 	int r = 0;
 	for (int i = 0; i < 3 && r == 0; i++) {
@@ -45,14 +49,6 @@ static void append_host(struct buf *out, const char *hostname)
 	}
 }
 
-static int write_file(int fd, const char *head, size_t head_len, const char *message,
-		      size_t message_len)
-{
-	if (fs_write_all(fd, head, head_len) < 0 || fs_write_all(fd, message, message_len) < 0)
-		return -1;
-	return fdatasync(fd);
-}
-
 int maildir_deliver(const char *dir, const char *hostname, const char *head, size_t head_len,
 		    const char *message, size_t message_len, char *name_r, const char **error_r)
 {
@@ -74,26 +70,39 @@ int maildir_deliver(const char *dir, const char *hostname, const char *head, siz
 		*error_r = error_errno(tmp.data);
 		goto out;
 	}
-	if (write_file(fd, head, head_len, message, message_len) < 0) {
-		int saved = errno;
+	/* Complete in tmp/ before the name appears in new/; then one journal
+	 * commit makes both durable, and concurrent deliveries to this
+	 * Maildir share the directory sync. Done only once both returned. */
+	bool renamed = false;
+	if (fs_write_all(fd, head, head_len) < 0 || fs_write_all(fd, message, message_len) < 0) {
 		*error_r = error_errno(tmp.data);
-		close(fd);
-		unlink(tmp.data);
-		errno = saved;
-		goto out;
+		goto fail;
 	}
-	close(fd);
-	if (rename(tmp.data, new.data) < 0) {
+	int r = rename(tmp.data, new.data);
+	if (r < 0 && errno == ENOENT && maildir_create(dir, error_r) == 0)
+		r = rename(tmp.data, new.data); /* a Maildir with tmp/ but no new/ */
+	if (r < 0) {
 		*error_r = error_errno(new.data);
-		unlink(tmp.data);
-		goto out;
+		goto fail;
+	}
+	renamed = true;
+	if (fdatasync(fd) < 0) {
+		*error_r = error_errno(new.data);
+		goto fail;
 	}
 	buf_reset(&tmp);
 	buf_appendf(&tmp, "%s/new", dir);
-	if (fs_fsync_dir(tmp.data, error_r) < 0)
-		goto out;
+	if (dirsync_after_change(tmp.data, error_r) < 0)
+		goto fail;
+	close(fd);
+	fd = -1;
 	snprintf(name_r, 256, "%s", name.data);
 	result = 0;
+	goto out;
+fail:
+	/* Not durable: take it back; the delivery is retried later. */
+	unlink(renamed ? new.data : tmp.data);
+	close(fd);
 out:
 	buf_free(&name);
 	buf_free(&tmp);

@@ -1,9 +1,9 @@
 /*
  * maildir.h — delivery into a Maildir (cr.yp.to/proto/maildir.html).
  *
- * The message is written to tmp/ under a unique name, fsynced, renamed
- * into new/, and new/ is fsynced: only then is the delivery done. Blocks:
- * call from the queue's delivery threads.
+ * The message is written completely to tmp/ under a unique name, renamed
+ * into new/, then the file and new/ are fsynced: only then is the
+ * delivery done. Blocks: call from the queue's delivery threads.
  */
 #ifndef PETREL_MAILDIR_H
 #define PETREL_MAILDIR_H

@@ -2,12 +2,12 @@
  * spool_writer.h — durable spool commits off the event loop.
  *
  * A worker hands a finished message to the writer; I/O threads write it
- * to tmp/, fsync it, rename it into queue/ and fsync the directory, then
+ * to tmp/, rename it into queue/, fsync the file and the directory, then
  * the job's done callback runs back on the event loop, where the session
- * can finally say "250". Directory fsyncs are shared: one fsync covers
- * every rename made before it started (group commit), which is what lets
- * many concurrent sessions commit at the disk's pace rather than one
- * fsync round-trip each.
+ * can finally say "250". Directory fsyncs are shared (lib/dirsync.h): one
+ * covers every rename made before it started, which is what lets many
+ * concurrent sessions commit at the disk's pace rather than one fsync
+ * round-trip each.
  */
 #ifndef PETREL_SPOOL_WRITER_H
 #define PETREL_SPOOL_WRITER_H
