@@ -6,7 +6,7 @@
 
 struct cli_options {
 	const char *config_path; /* -c FILE; NULL: embedded default */
-	const char *home;	 /* --home DIR, else $PETREL_HOME */
+	const char *home;        /* --home DIR, else $PETREL_HOME */
 };
 
 int cmd_serve(const struct cli_options *options);

@@ -16,8 +16,8 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{"serve", cmd_serve, "run the mail server in the foreground"},
-	{"check-config", cmd_check_config, "validate the configuration and print it"},
+    {"serve", cmd_serve, "run the mail server in the foreground"},
+    {"check-config", cmd_check_config, "validate the configuration and print it"},
 };
 
 static void usage(FILE *out)
@@ -25,19 +25,20 @@ static void usage(FILE *out)
 	fprintf(out, "usage: petrel [-c FILE] [--home DIR] COMMAND\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(out, "  %-14s %s\n", subcommands[i].name, subcommands[i].help);
-	fprintf(out, "\noptions:\n"
-		     "  -c, --config FILE  configuration file (default: the embedded one)\n"
-		     "      --home DIR     state directory (also $PETREL_HOME)\n");
+	fprintf(out,
+	        "\noptions:\n"
+	        "  -c, --config FILE  configuration file (default: the embedded one)\n"
+	        "      --home DIR     state directory (also $PETREL_HOME)\n");
 }
 
 int main(int argc, char **argv)
 {
 	struct cli_options options = {.home = getenv("PETREL_HOME")};
 	static const struct option long_options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"home", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"home", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 	/* Options may come before or after the subcommand. */

@@ -17,14 +17,19 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                         \
+	{                                                                                \
+		NULL, 0, 0                                                               \
+	}
 
 void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_append_str(struct buf *b, const char *s);
 void buf_append_char(struct buf *b, char c);
-void buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vappendf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void buf_appendf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_vappendf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Removes the first n bytes. */
 void buf_consume(struct buf *b, size_t n);
 void buf_truncate(struct buf *b, size_t len);

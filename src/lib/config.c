@@ -20,18 +20,18 @@
 #include "proto/smtp_addr.h"
 
 const char config_embedded_default[] =
-	"# petrel embedded default: a complete development server on loopback.\n"
-	"home: ./var\n"
-	"domains: [localhost, example.test]\n"
-	"users:\n"
-	"  - {address: postmaster@localhost, password: postmaster}\n"
-	"  - {address: test@localhost, password: test}\n"
-	"  - {address: postmaster@example.test, password: postmaster}\n"
-	"  - {address: test@example.test, password: test}\n"
-	"listen:\n"
-	"  - {protocol: smtp, address: \"127.0.0.1:2525\", tls: starttls}\n"
-	"  - {protocol: submission, address: \"127.0.0.1:2587\", tls: starttls}\n"
-	"  - {protocol: smtp, address: \"127.0.0.1:2465\", tls: implicit}\n";
+    "# petrel embedded default: a complete development server on loopback.\n"
+    "home: ./var\n"
+    "domains: [localhost, example.test]\n"
+    "users:\n"
+    "  - {address: postmaster@localhost, password: postmaster}\n"
+    "  - {address: test@localhost, password: test}\n"
+    "  - {address: postmaster@example.test, password: postmaster}\n"
+    "  - {address: test@example.test, password: test}\n"
+    "listen:\n"
+    "  - {protocol: smtp, address: \"127.0.0.1:2525\", tls: starttls}\n"
+    "  - {protocol: submission, address: \"127.0.0.1:2587\", tls: starttls}\n"
+    "  - {protocol: smtp, address: \"127.0.0.1:2465\", tls: implicit}\n";
 
 struct loader {
 	const char *source;
@@ -40,7 +40,7 @@ struct loader {
 
 /* Formats "source:line:col: message" at node into loader->error. */
 static int fail_at(struct loader *ld, struct fy_node *node, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail_at(struct loader *ld, struct fy_node *node, const char *fmt, ...)
 {
@@ -67,8 +67,8 @@ static int fail_at(struct loader *ld, struct fy_node *node, const char *fmt, ...
 		mark = token ? fy_token_start_mark(token) : NULL;
 	}
 	if (mark)
-		ld->error = error_fmt("%s:%d:%d: %s", ld->source, mark->line + 1, mark->column + 1,
-				      message);
+		ld->error = error_fmt("%s:%d:%d: %s", ld->source, mark->line + 1,
+		                      mark->column + 1, message);
 	else
 		ld->error = error_fmt("%s: %s", ld->source, message);
 	return -1;
@@ -88,7 +88,7 @@ static int get_string(struct loader *ld, struct fy_node *node, char **out)
 }
 
 static int get_uint64(struct loader *ld, struct fy_node *node, uint64_t min, uint64_t max,
-		      uint64_t *out)
+                      uint64_t *out)
 {
 	if (!fy_node_is_scalar(node))
 		return fail_at(ld, node, "expected a number");
@@ -97,20 +97,20 @@ static int get_uint64(struct loader *ld, struct fy_node *node, uint64_t min, uin
 	char text[32];
 	if (len == 0 || len >= sizeof(text))
 		return fail_at(ld, node, "expected a number from %llu to %llu",
-			       (unsigned long long)min, (unsigned long long)max);
+		               (unsigned long long)min, (unsigned long long)max);
 	memcpy(text, s, len);
 	text[len] = '\0';
 	char *end;
 	unsigned long long value = strtoull(text, &end, 10);
 	if (text[0] < '0' || text[0] > '9' || *end != '\0' || value < min || value > max)
 		return fail_at(ld, node, "expected a number from %llu to %llu, not '%s'",
-			       (unsigned long long)min, (unsigned long long)max, text);
+		               (unsigned long long)min, (unsigned long long)max, text);
 	*out = value;
 	return 0;
 }
 
 static int get_uint(struct loader *ld, struct fy_node *node, unsigned min, unsigned max,
-		    unsigned *out)
+                    unsigned *out)
 {
 	uint64_t value;
 	if (get_uint64(ld, node, min, max, &value) < 0)
@@ -133,7 +133,8 @@ static int get_bool(struct loader *ld, struct fy_node *node, bool *out)
 }
 
 /* Picks one of names[] (NULL-terminated); *out is its index. */
-static int get_enum(struct loader *ld, struct fy_node *node, const char *const *names, int *out)
+static int get_enum(struct loader *ld, struct fy_node *node, const char *const *names,
+                    int *out)
 {
 	size_t len;
 	const char *s = fy_node_is_scalar(node) ? fy_node_get_scalar(node, &len) : NULL;
@@ -156,10 +157,10 @@ static int get_enum(struct loader *ld, struct fy_node *node, const char *const *
  * returns 1 if it knew the key, 0 if not, -1 on error.
  */
 typedef int mapping_handler(struct loader *ld, const char *key, struct fy_node *value,
-			    void *ctx);
+                            void *ctx);
 
 static int walk_mapping(struct loader *ld, struct fy_node *node, const char *what,
-			const char *known, mapping_handler *handle, void *ctx)
+                        const char *known, mapping_handler *handle, void *ctx)
 {
 	if (!fy_node_is_mapping(node))
 		return fail_at(ld, node, "expected a mapping for %s", what);
@@ -168,7 +169,8 @@ static int walk_mapping(struct loader *ld, struct fy_node *node, const char *wha
 	while ((pair = fy_node_mapping_iterate(node, &iter)) != NULL) {
 		struct fy_node *key = fy_node_pair_key(pair);
 		size_t len;
-		const char *name = fy_node_is_scalar(key) ? fy_node_get_scalar(key, &len) : NULL;
+		const char *name =
+		    fy_node_is_scalar(key) ? fy_node_get_scalar(key, &len) : NULL;
 		if (name == NULL)
 			return fail_at(ld, key, "expected a key name in %s", what);
 		char key_name[64];
@@ -180,8 +182,9 @@ static int walk_mapping(struct loader *ld, struct fy_node *node, const char *wha
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return fail_at(ld, key, "unknown key '%s' in %s; expected one of: %s",
-				       key_name, what, known);
+			return fail_at(ld, key,
+			               "unknown key '%s' in %s; expected one of: %s",
+			               key_name, what, known);
 	}
 	return 0;
 }
@@ -203,7 +206,8 @@ static int handle_limits(struct loader *ld, const char *key, struct fy_node *v, 
 {
 	struct limits_config *l = ctx;
 	if (strcmp(key, "message_size") == 0)
-		return known(get_uint64(ld, v, 1024, (uint64_t)1 << 40, &l->message_size));
+		return known(
+		    get_uint64(ld, v, 1024, (uint64_t)1 << 40, &l->message_size));
 	if (strcmp(key, "recipients") == 0)
 		return known(get_uint(ld, v, 1, 100000, &l->recipients));
 	if (strcmp(key, "command_line") == 0)
@@ -251,7 +255,8 @@ static int handle_tls(struct loader *ld, const char *key, struct fy_node *v, voi
 	return 0;
 }
 
-static int handle_listener(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+static int handle_listener(struct loader *ld, const char *key, struct fy_node *v,
+                           void *ctx)
 {
 	struct listen_config *l = ctx;
 	static const char *const protocols[] = {"smtp", "submission", NULL};
@@ -301,11 +306,14 @@ static int check_address(struct loader *ld, struct fy_node *node, char *address)
 	bool ok = n == (int)path.len && !parsed.quoted && !parsed.domain_literal;
 	buf_free(&path);
 	if (!ok)
-		return fail_at(ld, node, "'%s' is not a plain address local@domain", address);
+		return fail_at(ld, node, "'%s' is not a plain address local@domain",
+		               address);
 	/* The local part names a Maildir directory: no '/', no leading '.'. */
 	if (address[0] == '.' || strchr(address, '/') != NULL)
-		return fail_at(ld, node, "'%s': a user's local part may not contain '/' or start with '.'",
-			       address);
+		return fail_at(
+		    ld, node,
+		    "'%s': a user's local part may not contain '/' or start with '.'",
+		    address);
 	for (char *p = address; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -323,7 +331,8 @@ static int load_users(struct loader *ld, struct fy_node *node, struct config *c)
 		xgrow((void **)&c->users, &cap, c->user_count + 1, sizeof(*c->users));
 		struct user_config *u = &c->users[c->user_count++];
 		memset(u, 0, sizeof(*u));
-		if (walk_mapping(ld, item, "a user", "address, password", handle_user, u) < 0)
+		if (walk_mapping(ld, item, "a user", "address, password", handle_user,
+		                 u) < 0)
 			return -1;
 		if (u->address == NULL)
 			return fail_at(ld, item, "a user needs an address");
@@ -345,11 +354,12 @@ static int load_listeners(struct loader *ld, struct fy_node *node, struct config
 		struct listen_config *l = &c->listen[c->listen_count++];
 		memset(l, 0, sizeof(*l));
 		l->tls = TLS_NONE;
-		if (walk_mapping(ld, item, "a listener", "protocol, address, tls", handle_listener,
-				 l) < 0)
+		if (walk_mapping(ld, item, "a listener", "protocol, address, tls",
+		                 handle_listener, l) < 0)
 			return -1;
 		if (l->address == NULL)
-			return fail_at(ld, item, "a listener needs an address \"IP:port\"");
+			return fail_at(ld, item,
+			               "a listener needs an address \"IP:port\"");
 	}
 	return 0;
 }
@@ -362,7 +372,8 @@ static int load_domains(struct loader *ld, struct fy_node *node, struct config *
 	void *iter = NULL;
 	struct fy_node *item;
 	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
-		xgrow((void **)&c->domains, &cap, c->domain_count + 1, sizeof(*c->domains));
+		xgrow((void **)&c->domains, &cap, c->domain_count + 1,
+		      sizeof(*c->domains));
 		char **d = &c->domains[c->domain_count++];
 		*d = NULL;
 		if (get_string(ld, item, d) < 0)
@@ -371,7 +382,8 @@ static int load_domains(struct loader *ld, struct fy_node *node, struct config *
 		snprintf(probe, sizeof(probe), "<x@%s>", *d);
 		struct smtp_addr parsed;
 		const char *error;
-		if (smtp_addr_parse(probe, strlen(probe), 0, &parsed, &error) != (int)strlen(probe) ||
+		if (smtp_addr_parse(probe, strlen(probe), 0, &parsed, &error) !=
+		        (int)strlen(probe) ||
 		    parsed.domain_literal)
 			return fail_at(ld, item, "'%s' is not a domain name", *d);
 		memcpy(*d, parsed.domain, parsed.domain_len + 1);
@@ -393,7 +405,8 @@ static int load_relay_networks(struct loader *ld, struct fy_node *node, struct c
 		xgrow((void **)&c->relay_networks, &cap, c->relay_network_count + 1,
 		      sizeof(*c->relay_networks));
 		const char *error;
-		int r = cidr_parse(text, &c->relay_networks[c->relay_network_count], &error);
+		int r =
+		    cidr_parse(text, &c->relay_networks[c->relay_network_count], &error);
 		free(text);
 		if (r < 0)
 			return fail_at(ld, item, "%s", error);
@@ -422,15 +435,17 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 	if (strcmp(key, "listen") == 0)
 		return known(load_listeners(ld, v, c));
 	if (strcmp(key, "tls") == 0)
-		return known(walk_mapping(ld, v, "tls", "certificate, key", handle_tls, c));
+		return known(
+		    walk_mapping(ld, v, "tls", "certificate, key", handle_tls, c));
 	if (strcmp(key, "relay_networks") == 0)
 		return known(load_relay_networks(ld, v, c));
 	if (strcmp(key, "limits") == 0)
-		return known(walk_mapping(ld, v, "limits",
-				    "message_size, recipients, command_line, text_line, errors, "
-				    "idle_timeout, data_timeout, connections, connections_per_ip, "
-				    "greeting_delay_ms",
-				    handle_limits, &c->limits));
+		return known(walk_mapping(
+		    ld, v, "limits",
+		    "message_size, recipients, command_line, text_line, errors, "
+		    "idle_timeout, data_timeout, connections, connections_per_ip, "
+		    "greeting_delay_ms",
+		    handle_limits, &c->limits));
 	return 0;
 }
 
@@ -439,16 +454,16 @@ static void set_defaults(struct config *c)
 	c->log_level = L_INFO;
 	c->workers = 1;
 	c->limits = (struct limits_config){
-		.message_size = 50 * 1024 * 1024,
-		.recipients = 100,
-		.command_line = 512,
-		.text_line = 1000,
-		.errors = 10,
-		.idle_timeout = 300,
-		.data_timeout = 600,
-		.connections = 4000,
-		.connections_per_ip = 50,
-		.greeting_delay_ms = 0,
+	    .message_size = 50 * 1024 * 1024,
+	    .recipients = 100,
+	    .command_line = 512,
+	    .text_line = 1000,
+	    .errors = 10,
+	    .idle_timeout = 300,
+	    .data_timeout = 600,
+	    .connections = 4000,
+	    .connections_per_ip = 50,
+	    .greeting_delay_ms = 0,
 	};
 }
 
@@ -480,7 +495,7 @@ static void collect_diag(struct fy_diag *diag, void *user, const char *buf, size
 }
 
 struct config *config_load_string(const char *source, const char *yaml, size_t len,
-				  const char *home_override, const char **error_r)
+                                  const char *home_override, const char **error_r)
 {
 	struct buf diag_text = BUF_INIT;
 	struct fy_diag_cfg diag_cfg;
@@ -500,14 +515,15 @@ struct config *config_load_string(const char *source, const char *yaml, size_t l
 	struct config *c = NULL;
 	if (doc == NULL) {
 		void *iter = NULL;
-		struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &iter) : NULL;
+		struct fy_diag_error *e =
+		    diag ? fy_diag_errors_iterate(diag, &iter) : NULL;
 		if (e)
-			ld.error = error_fmt("%s:%d:%d: %s", source, e->line + 1, e->column + 1,
-					     e->msg);
+			ld.error = error_fmt("%s:%d:%d: %s", source, e->line + 1,
+			                     e->column + 1, e->msg);
 		else
 			ld.error = error_fmt("%s: invalid YAML: %.*s", source,
-					     (int)strcspn(buf_cstr(&diag_text), "\n"),
-					     buf_cstr(&diag_text));
+			                     (int)strcspn(buf_cstr(&diag_text), "\n"),
+			                     buf_cstr(&diag_text));
 		goto out;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -515,10 +531,11 @@ struct config *config_load_string(const char *source, const char *yaml, size_t l
 	c->source = xstrdup(source);
 	struct fy_node *root = fy_document_root(doc);
 	if (root != NULL &&
-	    walk_mapping(&ld, root, "the configuration",
-			 "hostname, home, user, workers, log, domains, users, listen, tls, "
-			 "relay_networks, limits",
-			 handle_top, c) < 0) {
+	    walk_mapping(
+	        &ld, root, "the configuration",
+	        "hostname, home, user, workers, log, domains, users, listen, tls, "
+	        "relay_networks, limits",
+	        handle_top, c) < 0) {
 		config_free(&c);
 		goto out;
 	}
@@ -534,12 +551,13 @@ out:
 	return c;
 }
 
-struct config *config_load(const char *path, const char *home_override, const char **error_r)
+struct config *config_load(const char *path, const char *home_override,
+                           const char **error_r)
 {
 	if (path == NULL)
 		return config_load_string("(embedded default)", config_embedded_default,
-					  strlen(config_embedded_default), home_override,
-					  error_r);
+		                          strlen(config_embedded_default), home_override,
+		                          error_r);
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
 		*error_r = error_errno(path);
@@ -557,8 +575,8 @@ struct config *config_load(const char *path, const char *home_override, const ch
 		*error_r = error_errno(path);
 		return NULL;
 	}
-	struct config *c = config_load_string(path, buf_cstr(&text), text.len, home_override,
-					      error_r);
+	struct config *c =
+	    config_load_string(path, buf_cstr(&text), text.len, home_override, error_r);
 	buf_free(&text);
 	return c;
 }
@@ -596,7 +614,9 @@ const char *listen_protocol_name(enum listen_protocol protocol)
 
 const char *tls_mode_name(enum tls_mode mode)
 {
-	return mode == TLS_IMPLICIT ? "implicit" : mode == TLS_STARTTLS ? "starttls" : "none";
+	return mode == TLS_IMPLICIT   ? "implicit"
+	       : mode == TLS_STARTTLS ? "starttls"
+	                              : "none";
 }
 
 static void print_string(FILE *out, const char *s)
@@ -626,7 +646,7 @@ void config_print(const struct config *c, FILE *out)
 	print_string(out, c->run_as);
 	fprintf(out, "\nworkers: %u\n", c->workers);
 	fprintf(out, "log: {level: %s, syslog: %s}\n", log_level_name(c->log_level),
-		c->log_syslog ? "true" : "false");
+	        c->log_syslog ? "true" : "false");
 	fprintf(out, "domains:%s\n", c->domain_count ? "" : " []");
 	for (size_t i = 0; i < c->domain_count; i++) {
 		fprintf(out, "  - ");
@@ -637,12 +657,14 @@ void config_print(const struct config *c, FILE *out)
 	for (size_t i = 0; i < c->user_count; i++) {
 		fprintf(out, "  - {address: ");
 		print_string(out, c->users[i].address);
-		fprintf(out, ", password: %s}\n", c->users[i].password ? "(set)" : "(none)");
+		fprintf(out, ", password: %s}\n",
+		        c->users[i].password ? "(set)" : "(none)");
 	}
 	fprintf(out, "listen:%s\n", c->listen_count ? "" : " []");
 	for (size_t i = 0; i < c->listen_count; i++) {
 		const struct listen_config *li = &c->listen[i];
-		fprintf(out, "  - {protocol: %s, address: ", listen_protocol_name(li->protocol));
+		fprintf(out, "  - {protocol: %s, address: ",
+		        listen_protocol_name(li->protocol));
 		print_string(out, li->address);
 		fprintf(out, ", tls: %s}\n", tls_mode_name(li->tls));
 	}
@@ -663,12 +685,12 @@ void config_print(const struct config *c, FILE *out)
 		fprintf(out, "  - \"%s\"\n", text);
 	}
 	fprintf(out,
-		"limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"
-		"  text_line: %u\n  errors: %u\n  idle_timeout: %u\n  data_timeout: %u\n"
-		"  connections: %u\n  connections_per_ip: %u\n  greeting_delay_ms: %u\n",
-		(unsigned long long)l->message_size, l->recipients, l->command_line,
-		l->text_line, l->errors, l->idle_timeout, l->data_timeout, l->connections,
-		l->connections_per_ip, l->greeting_delay_ms);
+	        "limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"
+	        "  text_line: %u\n  errors: %u\n  idle_timeout: %u\n  data_timeout: %u\n"
+	        "  connections: %u\n  connections_per_ip: %u\n  greeting_delay_ms: %u\n",
+	        (unsigned long long)l->message_size, l->recipients, l->command_line,
+	        l->text_line, l->errors, l->idle_timeout, l->data_timeout, l->connections,
+	        l->connections_per_ip, l->greeting_delay_ms);
 }
 
 bool config_is_local_domain(const struct config *c, const char *domain)
@@ -695,8 +717,9 @@ bool config_in_relay_networks(const struct config *c, const struct sockaddr *sa)
 	return false;
 }
 
-const struct user_config *config_find_local_user(const struct config *c, const char *local,
-						 size_t local_len, const char *domain)
+const struct user_config *config_find_local_user(const struct config *c,
+                                                 const char *local, size_t local_len,
+                                                 const char *domain)
 {
 	struct buf address = BUF_INIT;
 	buf_append(&address, local, local_len);

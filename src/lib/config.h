@@ -36,23 +36,24 @@ struct user_config {
 
 /* Every limit has a default and a key under `limits:`. */
 struct limits_config {
-	uint64_t message_size;	     /* octets; advertised in SIZE */
-	unsigned recipients;	     /* per message */
-	unsigned command_line;	     /* octets incl. CRLF, RFC 5321 4.5.3.1.4 */
-	unsigned text_line;	     /* octets incl. CRLF, RFC 5321 4.5.3.1.6 */
-	unsigned errors;	     /* protocol errors before disconnect */
-	unsigned idle_timeout;	     /* seconds waiting for a command */
-	unsigned data_timeout;	     /* seconds waiting for message data */
-	unsigned connections;	     /* in total, per worker process */
+	uint64_t message_size;       /* octets; advertised in SIZE */
+	unsigned recipients;         /* per message */
+	unsigned command_line;       /* octets incl. CRLF, RFC 5321 4.5.3.1.4 */
+	unsigned text_line;          /* octets incl. CRLF, RFC 5321 4.5.3.1.6 */
+	unsigned errors;             /* protocol errors before disconnect */
+	unsigned idle_timeout;       /* seconds waiting for a command */
+	unsigned data_timeout;       /* seconds waiting for message data */
+	unsigned connections;        /* in total, per worker process */
 	unsigned connections_per_ip; /* per client IP, per worker process */
-	unsigned greeting_delay_ms;  /* wait before the banner; early talkers are dropped */
+	unsigned
+	    greeting_delay_ms; /* wait before the banner; early talkers are dropped */
 };
 
 struct config {
 	char *source; /* file name, or "(embedded default)" */
 	char *hostname;
 	char *home;
-	char *run_as; /* `user:` — account to drop to when started as root */
+	char *run_as;     /* `user:` — account to drop to when started as root */
 	unsigned workers; /* 0: one per core */
 	enum log_level log_level;
 	bool log_syslog;
@@ -76,18 +77,21 @@ extern const char config_embedded_default[];
  * (from --home or $PETREL_HOME, may be NULL) replaces `home`.
  * Returns a config, or NULL with *error_r ("file:line:col: ...").
  */
-struct config *config_load(const char *path, const char *home_override, const char **error_r);
+struct config *config_load(const char *path, const char *home_override,
+                           const char **error_r);
 struct config *config_load_string(const char *source, const char *yaml, size_t len,
-				  const char *home_override, const char **error_r);
+                                  const char *home_override, const char **error_r);
 void config_free(struct config **config);
 void config_print(const struct config *config, FILE *out);
 
 bool config_is_local_domain(const struct config *config, const char *domain);
-const struct user_config *config_find_user(const struct config *config, const char *address);
+const struct user_config *config_find_user(const struct config *config,
+                                           const char *address);
 /* The user a local address delivers to: exact match first, then
  * plus-addressing (user+tag@domain goes to user@domain). */
-const struct user_config *config_find_local_user(const struct config *config, const char *local,
-						 size_t local_len, const char *domain);
+const struct user_config *config_find_local_user(const struct config *config,
+                                                 const char *local, size_t local_len,
+                                                 const char *domain);
 bool config_in_relay_networks(const struct config *config, const struct sockaddr *sa);
 
 const char *listen_protocol_name(enum listen_protocol protocol);

@@ -16,7 +16,7 @@
 #include "lib/error.h"
 #include "lib/fsutil.h"
 
-#define SLOTS 64
+#define SLOTS    64
 #define PATH_LEN 512
 
 struct slot {

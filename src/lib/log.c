@@ -19,7 +19,8 @@ static const char *log_process = "petrel";
 static enum log_level log_min_level = L_INFO;
 static bool log_syslog;
 
-static const char *const level_names[] = {"debug", "info", "warn", "error", "fatal", "panic"};
+static const char *const level_names[] = {"debug", "info",  "warn",
+                                          "error", "fatal", "panic"};
 
 void log_init(const char *process, enum log_level min_level, bool use_syslog)
 {
@@ -61,11 +62,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	struct tm tm;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	int n = snprintf(line, sizeof(line),
-			 "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ proc=%s pid=%d level=%s ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (long)(tv.tv_usec / 1000), log_process, (int)getpid(),
-			 level_names[level]);
+	int n =
+	    snprintf(line, sizeof(line),
+	             "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ proc=%s pid=%d level=%s ",
+	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	             tm.tm_sec, (long)(tv.tv_usec / 1000), log_process, (int)getpid(),
+	             level_names[level]);
 	int head = n;
 	va_list ap;
 	va_start(ap, fmt);
@@ -78,8 +80,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	ssize_t ignored = write(STDERR_FILENO, line, (size_t)n + 1);
 	(void)ignored;
 	if (log_syslog) {
-		static const int prio[] = {LOG_DEBUG, LOG_INFO,	 LOG_WARNING,
-					   LOG_ERR,   LOG_CRIT, LOG_ALERT};
+		static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING,
+		                           LOG_ERR,   LOG_CRIT, LOG_ALERT};
 		syslog(prio[level], "%.*s", n - head, line + head);
 	}
 	errno = saved_errno;

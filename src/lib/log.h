@@ -21,7 +21,8 @@ void log_set_process(const char *process);
 int log_level_parse(const char *name, enum log_level *level_r);
 const char *log_level_name(enum log_level level);
 
-void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * Returns s quoted for a log value. The result lives in one of a few

@@ -63,7 +63,8 @@ bool cidr_match(const struct cidr *cidr, const struct sockaddr *sa)
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 		return cidr->family == AF_INET &&
-		       prefix_equal(cidr->addr, (const unsigned char *)&in->sin_addr, cidr->prefix);
+		       prefix_equal(cidr->addr, (const unsigned char *)&in->sin_addr,
+		                    cidr->prefix);
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
@@ -84,7 +85,7 @@ void cidr_format(const struct cidr *cidr, char *out, size_t out_size)
 }
 
 int sockaddr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_r,
-		   const char **error_r)
+                   const char **error_r)
 {
 	char host[64];
 	const char *colon;
@@ -136,11 +137,12 @@ void sockaddr_ip(const struct sockaddr *sa, char *out, size_t out_size)
 {
 	if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
-			  (socklen_t)out_size);
+		          (socklen_t)out_size);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-			inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, out, (socklen_t)out_size);
+			inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, out,
+			          (socklen_t)out_size);
 		else
 			inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)out_size);
 	} else {
@@ -153,8 +155,8 @@ void sockaddr_format(const struct sockaddr *sa, char *out, size_t out_size)
 	char ip[INET6_ADDRSTRLEN];
 	sockaddr_ip(sa, ip, sizeof(ip));
 	unsigned port = sa->sa_family == AF_INET
-				? ntohs(((const struct sockaddr_in *)sa)->sin_port)
-				: ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	                    ? ntohs(((const struct sockaddr_in *)sa)->sin_port)
+	                    : ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	if (strchr(ip, ':'))
 		snprintf(out, out_size, "[%s]:%u", ip, port);
 	else

@@ -22,7 +22,7 @@ void cidr_format(const struct cidr *cidr, char *out, size_t out_size);
 
 /* "IP:port" or "[IPv6]:port" into *ss. */
 int sockaddr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_r,
-		   const char **error_r);
+                   const char **error_r);
 /* The address alone ("192.0.2.1", "2001:db8::1"); v4-mapped shown as v4. */
 void sockaddr_ip(const struct sockaddr *sa, char *out, size_t out_size);
 /* "192.0.2.1:25" or "[2001:db8::1]:25". */

@@ -37,7 +37,8 @@ int ipc_receive(int fd, struct ipc_message *message)
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
 		if (n == (ssize_t)sizeof(*message) && message->type == IPC_QUEUED &&
-		    queue_id_valid(message->id, strnlen(message->id, sizeof(message->id))))
+		    queue_id_valid(message->id,
+		                   strnlen(message->id, sizeof(message->id))))
 			return 1;
 	}
 }

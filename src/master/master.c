@@ -34,7 +34,7 @@
 #include "queue/spool.h"
 #include "smtpd/smtpd.h"
 
-#define MAX_CHILDREN 300
+#define MAX_CHILDREN          300
 #define STOP_DEADLINE_SECONDS 30
 
 enum child_kind { CHILD_WORKER, CHILD_QUEUE };
@@ -84,7 +84,8 @@ static int prepare_home(struct master *m, const char **error_r)
 {
 	const struct config *c = m->config;
 	struct spool spool;
-	if (fs_mkdir_p(c->home, 0755, error_r) < 0 || spool_open(&spool, c->home, error_r) < 0)
+	if (fs_mkdir_p(c->home, 0755, error_r) < 0 ||
+	    spool_open(&spool, c->home, error_r) < 0)
 		return -1;
 	struct buf path = BUF_INIT;
 	buf_appendf(&path, "%s/mail", c->home);
@@ -104,14 +105,15 @@ static int prepare_home(struct master *m, const char **error_r)
 	return r;
 }
 
-static int bind_listeners(const struct config *c, const struct config *old, const int *old_fds,
-			  int **fds_r, const char **error_r)
+static int bind_listeners(const struct config *c, const struct config *old,
+                          const int *old_fds, int **fds_r, const char **error_r)
 {
 	int *fds = xcalloc(c->listen_count ? c->listen_count : 1, sizeof(*fds));
 	for (size_t i = 0; i < c->listen_count; i++) {
 		fds[i] = -1;
 		for (size_t j = 0; old && j < old->listen_count; j++)
-			if (old_fds[j] >= 0 && strcmp(old->listen[j].address, c->listen[i].address) == 0)
+			if (old_fds[j] >= 0 &&
+			    strcmp(old->listen[j].address, c->listen[i].address) == 0)
 				fds[i] = dup(old_fds[j]);
 		if (fds[i] < 0)
 			fds[i] = listener_bind(&c->listen[i], error_r);
@@ -122,8 +124,8 @@ static int bind_listeners(const struct config *c, const struct config *old, cons
 			return -1;
 		}
 		log_msg(L_INFO, "event=listening protocol=%s address=%s tls=%s",
-			listen_protocol_name(c->listen[i].protocol), c->listen[i].address,
-			tls_mode_name(c->listen[i].tls));
+		        listen_protocol_name(c->listen[i].protocol), c->listen[i].address,
+		        tls_mode_name(c->listen[i].tls));
 	}
 	*fds_r = fds;
 	return 0;
@@ -193,8 +195,8 @@ static void spawn(struct master *m, enum child_kind kind)
 	if (pid == 0)
 		child_main(m, kind);
 	*slot = (struct child){pid, kind, m->generation};
-	log_msg(L_INFO, "event=spawned kind=%s child=%d", kind == CHILD_QUEUE ? "queue" : "worker",
-		(int)pid);
+	log_msg(L_INFO, "event=spawned kind=%s child=%d",
+	        kind == CHILD_QUEUE ? "queue" : "worker", (int)pid);
 }
 
 static unsigned live_children(const struct master *m, int kind)
@@ -252,10 +254,12 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 				continue;
 			bool current = c->generation == m->generation;
 			bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-			log_msg(clean ? L_INFO : L_ERROR, "event=child-exit kind=%s child=%d status=%d%s",
-				c->kind == CHILD_QUEUE ? "queue" : "worker", (int)pid,
-				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-				current && !m->stopping && !clean ? " restart=yes" : "");
+			log_msg(clean ? L_INFO : L_ERROR,
+			        "event=child-exit kind=%s child=%d status=%d%s",
+			        c->kind == CHILD_QUEUE ? "queue" : "worker", (int)pid,
+			        WIFEXITED(status) ? WEXITSTATUS(status)
+			                          : 128 + WTERMSIG(status),
+			        current && !m->stopping && !clean ? " restart=yes" : "");
 			if (c->kind == CHILD_QUEUE && m->queue_wanted) {
 				m->queue_wanted = false;
 				restart = true;
@@ -291,7 +295,8 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	struct master *m = arg;
 	if (m->stopping)
 		return;
-	log_msg(L_INFO, "event=stopping signal=%d children=%u", (int)sig, live_children(m, -1));
+	log_msg(L_INFO, "event=stopping signal=%d children=%u", (int)sig,
+	        live_children(m, -1));
 	m->stopping = true;
 	signal_children(m, SIGTERM, -1, false);
 	struct timeval deadline = {STOP_DEADLINE_SECONDS, 0};
@@ -313,7 +318,8 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	}
 	int *fds;
 	SSL_CTX *tls = tls_server_context(fresh, &error);
-	if (tls == NULL || bind_listeners(fresh, m->config, m->listen_fds, &fds, &error) < 0) {
+	if (tls == NULL ||
+	    bind_listeners(fresh, m->config, m->listen_fds, &fds, &error) < 0) {
 		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(error));
 		SSL_CTX_free(tls);
 		config_free(&fresh);
@@ -342,29 +348,30 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 
 int master_run(struct config *config, const char *config_path, const char *home_override)
 {
-	struct master m = {.config = config,
-			   .config_path = config_path,
-			   .home_override = home_override};
+	struct master m = {
+	    .config = config, .config_path = config_path, .home_override = home_override};
 	const char *error;
 	log_init("master", config->log_level, config->log_syslog);
 	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
 	if (privilege_lookup(config->run_as, &m.uid, &m.gid, &error) < 0 ||
-	    prepare_home(&m, &error) < 0 || (m.tls = tls_server_context(config, &error)) == NULL ||
+	    prepare_home(&m, &error) < 0 ||
+	    (m.tls = tls_server_context(config, &error)) == NULL ||
 	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
 	    ipc_socketpair(m.notify_fds) < 0) {
 		log_msg(L_ERROR, "event=start-failed error=%s", LOG_Q(error));
 		config_free(&m.config);
 		return 1;
 	}
-	log_msg(L_INFO, "event=start config=%s home=%s hostname=%s workers=%u", LOG_Q(config->source),
-		LOG_Q(config->home), LOG_Q(config->hostname), worker_count(config));
+	log_msg(L_INFO, "event=start config=%s home=%s hostname=%s workers=%u",
+	        LOG_Q(config->source), LOG_Q(config->home), LOG_Q(config->hostname),
+	        worker_count(config));
 	m.base = event_base_new();
 	struct event *signals[] = {
-		evsignal_new(m.base, SIGTERM, on_sigterm, &m),
-		evsignal_new(m.base, SIGINT, on_sigterm, &m),
-		evsignal_new(m.base, SIGHUP, on_sighup, &m),
-		evsignal_new(m.base, SIGCHLD, on_sigchld, &m),
+	    evsignal_new(m.base, SIGTERM, on_sigterm, &m),
+	    evsignal_new(m.base, SIGINT, on_sigterm, &m),
+	    evsignal_new(m.base, SIGHUP, on_sighup, &m),
+	    evsignal_new(m.base, SIGCHLD, on_sigchld, &m),
 	};
 	for (size_t i = 0; i < 4; i++)
 		event_add(signals[i], NULL);

@@ -19,11 +19,13 @@ int privilege_lookup(const char *user, uid_t *uid_r, gid_t *gid_r, const char **
 	}
 	struct passwd *pw = getpwnam(user);
 	if (pw == NULL) {
-		*error_r = error_fmt("user '%s' does not exist (config key `user`)", user);
+		*error_r =
+		    error_fmt("user '%s' does not exist (config key `user`)", user);
 		return -1;
 	}
 	if (pw->pw_uid == 0) {
-		*error_r = error_fmt("user '%s' is root; petrel will not serve as root", user);
+		*error_r =
+		    error_fmt("user '%s' is root; petrel will not serve as root", user);
 		return -1;
 	}
 	*uid_r = pw->pw_uid;

@@ -13,7 +13,8 @@
 
 int listener_bind(const struct listen_config *lc, const char **error_r)
 {
-	int fd = socket(lc->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd =
+	    socket(lc->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		*error_r = error_errno("socket");
 		return -1;

@@ -35,7 +35,7 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, const char **e
 	if (key)
 		fchmod(fileno(f), 0600);
 	int ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
-		     : PEM_write_X509(f, cert);
+	             : PEM_write_X509(f, cert);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		ok = 0;
 	fclose(f);
@@ -48,8 +48,8 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, const char **e
 }
 
 /* Makes an ECDSA P-256 key and a 10-year self-signed certificate. */
-static int make_self_signed(const char *hostname, const char *cert_path, const char *key_path,
-			    const char **error_r)
+static int make_self_signed(const char *hostname, const char *cert_path,
+                            const char *key_path, const char **error_r)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *cert = X509_new();
@@ -61,7 +61,8 @@ static int make_self_signed(const char *hostname, const char *cert_path, const c
 	X509_set_version(cert, 2);
 	unsigned char serial[16];
 	FILE *urandom = fopen("/dev/urandom", "r");
-	if (urandom == NULL || fread(serial, 1, sizeof(serial), urandom) != sizeof(serial)) {
+	if (urandom == NULL ||
+	    fread(serial, 1, sizeof(serial), urandom) != sizeof(serial)) {
 		if (urandom)
 			fclose(urandom);
 		*error_r = "cannot read /dev/urandom";
@@ -76,14 +77,15 @@ static int make_self_signed(const char *hostname, const char *cert_path, const c
 	X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 365 * 24 * 3600);
 	X509_set_pubkey(cert, key);
 	X509_NAME *name = X509_get_subject_name(cert);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)hostname, -1,
-				   -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	                           (const unsigned char *)hostname, -1, -1, 0);
 	X509_set_issuer_name(cert, name);
 	struct buf san = BUF_INIT;
 	buf_appendf(&san, "DNS:%s", hostname);
 	X509V3_CTX ctx;
 	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san.data);
+	X509_EXTENSION *ext =
+	    X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san.data);
 	buf_free(&san);
 	if (ext) {
 		X509_add_ext(cert, ext, -1);
@@ -100,7 +102,7 @@ static int make_self_signed(const char *hostname, const char *cert_path, const c
 		goto out;
 	}
 	log_msg(L_INFO, "event=tls-self-signed-created cn=%s cert=%s", LOG_Q(hostname),
-		LOG_Q(cert_path));
+	        LOG_Q(cert_path));
 	result = 0;
 out:
 	EVP_PKEY_free(key);
@@ -111,7 +113,7 @@ out:
 /* ALPACA defence: a client naming an application protocol that is not
  * mail (say http/1.1) is talking to the wrong server. */
 static int refuse_foreign_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-			       const unsigned char *in, unsigned int inlen, void *arg)
+                               const unsigned char *in, unsigned int inlen, void *arg)
 {
 	(void)ssl;
 	(void)arg;
@@ -134,8 +136,8 @@ SSL_CTX *tls_server_context(const struct config *config, const char **error_r)
 	struct buf cert_path = BUF_INIT, key_path = BUF_INIT;
 	if (config->tls_certificate) {
 		buf_append_str(&cert_path, config->tls_certificate);
-		buf_append_str(&key_path,
-			       config->tls_key ? config->tls_key : config->tls_certificate);
+		buf_append_str(&key_path, config->tls_key ? config->tls_key
+		                                          : config->tls_certificate);
 	} else {
 		struct buf dir = BUF_INIT;
 		buf_appendf(&dir, "%s/tls", config->home);
@@ -144,7 +146,8 @@ SSL_CTX *tls_server_context(const struct config *config, const char **error_r)
 		buf_appendf(&key_path, "%s/key.pem", dir.data);
 		buf_free(&dir);
 		if (r == 0 && access(cert_path.data, F_OK) != 0 &&
-		    make_self_signed(config->hostname, cert_path.data, key_path.data, error_r) < 0)
+		    make_self_signed(config->hostname, cert_path.data, key_path.data,
+		                     error_r) < 0)
 			r = -1;
 		if (r < 0) {
 			buf_free(&cert_path);
@@ -158,8 +161,9 @@ SSL_CTX *tls_server_context(const struct config *config, const char **error_r)
 		goto fail;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-					 SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	                             SSL_OP_CIPHER_SERVER_PREFERENCE |
+	                             SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_cipher_list(ctx, "HIGH:!aNULL:!MD5:!RC4:!3DES");
 	SSL_CTX_set_alpn_select_cb(ctx, refuse_foreign_alpn, NULL);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
@@ -185,5 +189,6 @@ fail:
 
 void tls_describe(SSL *ssl, char *out, size_t out_size)
 {
-	snprintf(out, out_size, "%s with cipher %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+	snprintf(out, out_size, "%s with cipher %s", SSL_get_version(ssl),
+	         SSL_get_cipher_name(ssl));
 }

@@ -14,7 +14,7 @@ static int is_alnum(unsigned char c)
 }
 
 int esmtp_params_parse(const char *in, size_t len, struct esmtp_params *params,
-		       const char **error_r)
+                       const char **error_r)
 {
 	size_t pos = 0;
 	params->count = 0;
@@ -44,9 +44,11 @@ int esmtp_params_parse(const char *in, size_t len, struct esmtp_params *params,
 			while (pos < len && in[pos] != ' ') {
 				unsigned char c = (unsigned char)in[pos];
 				if (c >= 0x80) {
-					size_t n = utf8_sequence_length(in + pos, len - pos);
+					size_t n =
+					    utf8_sequence_length(in + pos, len - pos);
 					if (n == 0) {
-						*error_r = "invalid UTF-8 in parameter value";
+						*error_r =
+						    "invalid UTF-8 in parameter value";
 						return -1;
 					}
 					pos += n;
@@ -73,7 +75,7 @@ int esmtp_params_parse(const char *in, size_t len, struct esmtp_params *params,
 }
 
 const struct esmtp_param *esmtp_params_find(const struct esmtp_params *params,
-					    const char *keyword)
+                                            const char *keyword)
 {
 	size_t klen = strlen(keyword);
 	for (size_t i = 0; i < params->count; i++) {
@@ -93,21 +95,25 @@ static int hex_value(char c)
 	return -1; /* RFC 3461: hexchar uses upper case only */
 }
 
-int xtext_decode(const char *in, size_t len, char *out, size_t out_size, const char **error_r)
+int xtext_decode(const char *in, size_t len, char *out, size_t out_size,
+                 const char **error_r)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
 		if (c == '+') {
-			if (len - i < 3 || hex_value(in[i + 1]) < 0 || hex_value(in[i + 2]) < 0) {
+			if (len - i < 3 || hex_value(in[i + 1]) < 0 ||
+			    hex_value(in[i + 2]) < 0) {
 				*error_r = "malformed xtext escape";
 				return -1;
 			}
-			c = (unsigned char)(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+			c = (unsigned char)(hex_value(in[i + 1]) * 16 +
+			                    hex_value(in[i + 2]));
 			i += 2;
 		}
 		if (c < 33 || c > 126) {
-			*error_r = "forbidden character in xtext (control, space or 8-bit)";
+			*error_r =
+			    "forbidden character in xtext (control, space or 8-bit)";
 			return -1;
 		}
 		if (o + 1 >= out_size) {

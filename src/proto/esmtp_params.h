@@ -29,11 +29,11 @@ struct esmtp_params {
  * with *error_r (bad syntax, a control byte, too many parameters).
  */
 int esmtp_params_parse(const char *in, size_t len, struct esmtp_params *params,
-		       const char **error_r);
+                       const char **error_r);
 
 /* Finds a parameter by keyword, case-insensitively; NULL if absent. */
 const struct esmtp_param *esmtp_params_find(const struct esmtp_params *params,
-					    const char *keyword);
+                                            const char *keyword);
 
 /*
  * Decodes xtext into out (at most out_size-1 octets, NUL-terminated).
@@ -41,6 +41,7 @@ const struct esmtp_param *esmtp_params_find(const struct esmtp_params *params,
  * 33..126 — CR, LF and NUL in particular can never reach an envelope
  * or a header this way. Returns the decoded length or -1.
  */
-int xtext_decode(const char *in, size_t len, char *out, size_t out_size, const char **error_r);
+int xtext_decode(const char *in, size_t len, char *out, size_t out_size,
+                 const char **error_r);
 
 #endif

@@ -111,7 +111,8 @@ static int parse_quoted_string(const char *in, size_t len, struct smtp_addr *add
 }
 
 /* Domain = sub-domain *("." sub-domain); U-labels allowed (RFC 6531). */
-static int parse_domain(const char *in, size_t len, char *out, size_t *out_len, bool *utf8)
+static int parse_domain(const char *in, size_t len, char *out, size_t *out_len,
+                        bool *utf8)
 {
 	size_t pos = 0, label = 0;
 	while (pos < len) {
@@ -205,7 +206,7 @@ static int skip_source_route(const char *in, size_t len)
 }
 
 int smtp_addr_parse(const char *in, size_t len, unsigned flags, struct smtp_addr *addr,
-		    const char **error_r)
+                    const char **error_r)
 {
 	memset(addr, 0, sizeof(*addr));
 	if (len == 0 || in[0] != '<') {
@@ -236,15 +237,17 @@ int smtp_addr_parse(const char *in, size_t len, unsigned flags, struct smtp_addr
 		addr->source_route = true;
 		pos += (size_t)n;
 	}
-	int n = pos < len && in[pos] == '"' ? parse_quoted_string(in + pos, len - pos, addr)
-					    : parse_dot_string(in + pos, len - pos, addr);
+	int n = pos < len && in[pos] == '"'
+	            ? parse_quoted_string(in + pos, len - pos, addr)
+	            : parse_dot_string(in + pos, len - pos, addr);
 	if (n < 0) {
 		*error_r = "bad local part";
 		return -1;
 	}
 	pos += (size_t)n;
 	if (pos < len && in[pos] == '>' && (flags & SMTP_ADDR_ALLOW_POSTMASTER) &&
-	    !addr->quoted && !addr->source_route && strcasecmp(addr->local, "postmaster") == 0) {
+	    !addr->quoted && !addr->source_route &&
+	    strcasecmp(addr->local, "postmaster") == 0) {
 		/* RFC 5321 4.1.1.3: "<Postmaster>" without a domain. */
 		return (int)pos + 1;
 	}
@@ -256,7 +259,8 @@ int smtp_addr_parse(const char *in, size_t len, unsigned flags, struct smtp_addr
 	if (pos < len && in[pos] == '[')
 		n = parse_address_literal(in + pos, len - pos, addr);
 	else
-		n = parse_domain(in + pos, len - pos, addr->domain, &addr->domain_len, &addr->utf8);
+		n = parse_domain(in + pos, len - pos, addr->domain, &addr->domain_len,
+		                 &addr->utf8);
 	if (n < 0) {
 		*error_r = "bad domain";
 		return -1;

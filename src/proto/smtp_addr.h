@@ -16,9 +16,9 @@
 #include <stddef.h>
 
 /* RFC 5321 4.5.3.1: local part 64 octets, domain 255, path 256. */
-#define SMTP_LOCAL_MAX	64
+#define SMTP_LOCAL_MAX  64
 #define SMTP_DOMAIN_MAX 255
-#define SMTP_PATH_MAX	256
+#define SMTP_PATH_MAX   256
 
 struct smtp_addr {
 	/* Local part as the mail system sees it: a quoted string is
@@ -29,15 +29,15 @@ struct smtp_addr {
 	 * its brackets: "[192.0.2.1]", "[IPv6:2001:db8::1]". */
 	char domain[SMTP_DOMAIN_MAX + 1];
 	size_t domain_len;
-	bool null_path;	     /* "<>" */
-	bool quoted;	     /* local part was a Quoted-string */
+	bool null_path;      /* "<>" */
+	bool quoted;         /* local part was a Quoted-string */
 	bool domain_literal; /* address-literal */
-	bool utf8;	     /* contains non-ASCII (needs SMTPUTF8) */
+	bool utf8;           /* contains non-ASCII (needs SMTPUTF8) */
 	bool source_route;   /* had an A-d-l, which RFC 5321 4.1.1.3 ignores */
 };
 
 enum smtp_addr_flags {
-	SMTP_ADDR_ALLOW_NULL = 1 << 0,	     /* MAIL FROM:<> */
+	SMTP_ADDR_ALLOW_NULL = 1 << 0,       /* MAIL FROM:<> */
 	SMTP_ADDR_ALLOW_POSTMASTER = 1 << 1, /* RCPT TO:<Postmaster> */
 };
 
@@ -48,7 +48,7 @@ enum smtp_addr_flags {
  * Never returns 0 (the input is a complete line).
  */
 int smtp_addr_parse(const char *in, size_t len, unsigned flags, struct smtp_addr *addr,
-		    const char **error_r);
+                    const char **error_r);
 
 /*
  * Writes "local@domain" (quoting the local part again when it needs it)

@@ -7,11 +7,11 @@
 #include <strings.h>
 
 static const char *const verb_names[SMTP_VERB_COUNT] = {
-	[SMTP_UNKNOWN] = "",	     [SMTP_HELO] = "HELO", [SMTP_EHLO] = "EHLO",
-	[SMTP_MAIL] = "MAIL",	     [SMTP_RCPT] = "RCPT", [SMTP_DATA] = "DATA",
-	[SMTP_BDAT] = "BDAT",	     [SMTP_RSET] = "RSET", [SMTP_NOOP] = "NOOP",
-	[SMTP_QUIT] = "QUIT",	     [SMTP_VRFY] = "VRFY", [SMTP_EXPN] = "EXPN",
-	[SMTP_HELP] = "HELP",	     [SMTP_STARTTLS] = "STARTTLS", [SMTP_AUTH] = "AUTH",
+    [SMTP_UNKNOWN] = "",  [SMTP_HELO] = "HELO",         [SMTP_EHLO] = "EHLO",
+    [SMTP_MAIL] = "MAIL", [SMTP_RCPT] = "RCPT",         [SMTP_DATA] = "DATA",
+    [SMTP_BDAT] = "BDAT", [SMTP_RSET] = "RSET",         [SMTP_NOOP] = "NOOP",
+    [SMTP_QUIT] = "QUIT", [SMTP_VRFY] = "VRFY",         [SMTP_EXPN] = "EXPN",
+    [SMTP_HELP] = "HELP", [SMTP_STARTTLS] = "STARTTLS", [SMTP_AUTH] = "AUTH",
 };
 
 const char *smtp_verb_name(enum smtp_verb verb)
@@ -24,14 +24,16 @@ static int is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
-int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd, const char **error_r)
+int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd,
+                   const char **error_r)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 		/* Tabs are tolerated as spaces; every other control byte,
 		 * NUL included, has no business in a command. */
 		if ((c < ' ' && c != '\t') || c == 0x7f) {
-			*error_r = c == 0 ? "NUL byte in command" : "control character in command";
+			*error_r = c == 0 ? "NUL byte in command"
+			                  : "control character in command";
 			return -1;
 		}
 	}
@@ -53,12 +55,14 @@ int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd, const cha
 
 	/* MAIL FROM:<...> and RCPT TO:<...>; like Postfix we tolerate
 	 * spaces after the colon, which many clients send. */
-	const char *keyword = cmd->verb == SMTP_MAIL ? "FROM:" : cmd->verb == SMTP_RCPT ? "TO:" : NULL;
+	const char *keyword = cmd->verb == SMTP_MAIL   ? "FROM:"
+	                      : cmd->verb == SMTP_RCPT ? "TO:"
+	                                               : NULL;
 	if (keyword) {
 		size_t klen = strlen(keyword);
 		if (len - pos < klen || strncasecmp(line + pos, keyword, klen) != 0) {
 			*error_r = cmd->verb == SMTP_MAIL ? "expected MAIL FROM:<address>"
-							  : "expected RCPT TO:<address>";
+			                                  : "expected RCPT TO:<address>";
 			return -1;
 		}
 		pos += klen;
@@ -74,7 +78,7 @@ int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd, const cha
 }
 
 int smtp_bdat_parse(const char *arg, size_t len, uint64_t *size_r, int *last_r,
-		    const char **error_r)
+                    const char **error_r)
 {
 	size_t pos = 0;
 	uint64_t size = 0;

@@ -43,7 +43,8 @@ struct smtp_cmd {
  * -1 with *error_r naming the syntax error: NUL or other control bytes,
  * a MAIL without "FROM:", a RCPT without "TO:".
  */
-int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd, const char **error_r);
+int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd,
+                   const char **error_r);
 
 const char *smtp_verb_name(enum smtp_verb verb);
 
@@ -54,6 +55,6 @@ const char *smtp_verb_name(enum smtp_verb verb);
  * Returns 0 or -1 with *error_r.
  */
 int smtp_bdat_parse(const char *arg, size_t len, uint64_t *size_r, int *last_r,
-		    const char **error_r);
+                    const char **error_r);
 
 #endif

@@ -6,8 +6,8 @@
 enum {
 	AT_LINE_START, /* just after CRLF (or at the start of DATA) */
 	IN_LINE,
-	AFTER_CR,	  /* CR seen inside a line */
-	AFTER_DOT,	  /* "." at the start of a line */
+	AFTER_CR,     /* CR seen inside a line */
+	AFTER_DOT,    /* "." at the start of a line */
 	AFTER_DOT_CR, /* ".\r" at the start of a line */
 };
 
@@ -27,7 +27,7 @@ static void count_octet(struct smtp_data *data)
 }
 
 size_t smtp_data_feed(struct smtp_data *data, const char *in, size_t len, char *out,
-		      size_t *out_len_r)
+                      size_t *out_len_r)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {

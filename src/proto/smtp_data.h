@@ -42,7 +42,7 @@ void smtp_data_init(struct smtp_data *data, size_t line_limit);
  * consumed and more data is needed.
  */
 size_t smtp_data_feed(struct smtp_data *data, const char *in, size_t len, char *out,
-		      size_t *out_len_r);
+                      size_t *out_len_r);
 
 /*
  * For BDAT chunks, which are neither dot-stuffed nor terminated by a

@@ -72,22 +72,23 @@ static int local_mailbox(const struct config *config, const char *rcpt, struct b
 	if (n < 0 || addr.domain_literal || !config_is_local_domain(config, addr.domain))
 		return -1;
 	const struct user_config *user =
-		config_find_local_user(config, addr.local, addr.local_len, addr.domain);
+	    config_find_local_user(config, addr.local, addr.local_len, addr.domain);
 	if (user == NULL)
 		return -1;
 	/* Built from the configured address, never from what the client sent;
 	 * config.c refuses '/' and a leading '.' in local parts. */
 	const char *at = strrchr(user->address, '@');
 	buf_reset(dir);
-	buf_appendf(dir, "%s/mail/%s/%.*s", config->home, at + 1, (int)(at - user->address),
-		    user->address);
+	buf_appendf(dir, "%s/mail/%s/%.*s", config->home, at + 1,
+	            (int)(at - user->address), user->address);
 	return 0;
 }
 
-enum delivery_outcome delivery_attempt(const struct config *config, const struct spool *spool,
-				       const char *id)
+enum delivery_outcome delivery_attempt(const struct config *config,
+                                       const struct spool *spool, const char *id)
 {
-	struct buf path = BUF_INIT, done_path = BUF_INIT, mailbox = BUF_INIT, head = BUF_INIT;
+	struct buf path = BUF_INIT, done_path = BUF_INIT, mailbox = BUF_INIT,
+	           head = BUF_INIT;
 	spool_path(&path, spool->queue_dir, id, "");
 	spool_path(&done_path, spool->queue_dir, id, ".done");
 	char *data = NULL;
@@ -100,7 +101,8 @@ enum delivery_outcome delivery_attempt(const struct config *config, const struct
 	if (fs_read_file(path.data, &data, &len, &error) < 0) {
 		outcome = errno == ENOENT ? DELIVERY_DONE : DELIVERY_DEFERRED;
 		if (errno != ENOENT)
-			log_msg(L_ERROR, "event=spool-read-failed id=%s error=%s", id, LOG_Q(error));
+			log_msg(L_ERROR, "event=spool-read-failed id=%s error=%s", id,
+			        LOG_Q(error));
 		goto out;
 	}
 	const char *message;
@@ -123,30 +125,34 @@ enum delivery_outcome delivery_attempt(const struct config *config, const struct
 		if (local_mailbox(config, rcpt, &mailbox) < 0) {
 			/* Remote routing and bounces belong to the MTA (DNS/MX);
 			 * until a route exists the message waits, intact. */
-			log_msg(L_INFO, "event=deferred id=%s to=%s relay=none status=deferred "
-					"reason=\"no route to recipient\"",
-				id, LOG_Q(rcpt));
+			log_msg(L_INFO,
+			        "event=deferred id=%s to=%s relay=none status=deferred "
+			        "reason=\"no route to recipient\"",
+			        id, LOG_Q(rcpt));
 			continue;
 		}
 		buf_reset(&head);
-		buf_appendf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", env.sender, rcpt);
+		buf_appendf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
+		            env.sender, rcpt);
 		char name[256];
-		if (maildir_deliver(mailbox.data, config->hostname, head.data, head.len, message,
-				    message_len, name, &error) < 0) {
-			log_msg(L_WARN, "event=deferred id=%s to=%s relay=local status=deferred "
-					"reason=%s",
-				id, LOG_Q(rcpt), LOG_Q(error));
+		if (maildir_deliver(mailbox.data, config->hostname, head.data, head.len,
+		                    message, message_len, name, &error) < 0) {
+			log_msg(L_WARN,
+			        "event=deferred id=%s to=%s relay=local status=deferred "
+			        "reason=%s",
+			        id, LOG_Q(rcpt), LOG_Q(error));
 			continue;
 		}
 		done[i] = true;
 		remaining--;
-		log_msg(L_INFO, "event=delivered id=%s from=%s to=%s relay=local status=sent "
-				"delay=%llds file=%s",
-			id, LOG_Q(env.sender), LOG_Q(rcpt), (long long)(now - env.arrival),
-			LOG_Q(name));
+		log_msg(L_INFO,
+		        "event=delivered id=%s from=%s to=%s relay=local status=sent "
+		        "delay=%llds file=%s",
+		        id, LOG_Q(env.sender), LOG_Q(rcpt),
+		        (long long)(now - env.arrival), LOG_Q(name));
 		if (remaining > 0 && record_done(done_path.data, i) < 0)
 			log_msg(L_ERROR, "event=done-record-failed id=%s error=%s", id,
-				LOG_Q(strerror(errno)));
+			        LOG_Q(strerror(errno)));
 	}
 	if (remaining == 0) {
 		if (unlink(path.data) < 0 && errno != ENOENT)

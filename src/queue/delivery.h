@@ -10,12 +10,12 @@
 #include "queue/spool.h"
 
 enum delivery_outcome {
-	DELIVERY_DONE,	   /* every recipient done; spool entry removed */
+	DELIVERY_DONE,     /* every recipient done; spool entry removed */
 	DELIVERY_DEFERRED, /* some recipients must be tried again later */
 	DELIVERY_BROKEN,   /* the spool file is unreadable; set aside */
 };
 
-enum delivery_outcome delivery_attempt(const struct config *config, const struct spool *spool,
-				       const char *id);
+enum delivery_outcome delivery_attempt(const struct config *config,
+                                       const struct spool *spool, const char *id);
 
 #endif

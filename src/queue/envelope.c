@@ -64,7 +64,7 @@ void envelope_serialize(const struct envelope *env, size_t message_len, struct b
 
 /* Reads "<tag> <len>:" at data[*pos]; returns 0 with the value span. */
 static int get_record(const char *data, size_t len, size_t *pos, char *tag_r,
-		      const char **value_r, size_t *value_len_r)
+                      const char **value_r, size_t *value_len_r)
 {
 	size_t p = *pos;
 	if (len - p < 4 || data[p + 1] != ' ')
@@ -96,8 +96,8 @@ static int get_record(const char *data, size_t len, size_t *pos, char *tag_r,
 	return 0;
 }
 
-int envelope_parse(const char *data, size_t len, struct envelope *env, const char **message_r,
-		   size_t *message_len_r, const char **error_r)
+int envelope_parse(const char *data, size_t len, struct envelope *env,
+                   const char **message_r, size_t *message_len_r, const char **error_r)
 {
 	memset(env, 0, sizeof(*env));
 	size_t magic_len = strlen(SPOOL_MAGIC);
@@ -117,7 +117,8 @@ int envelope_parse(const char *data, size_t len, struct envelope *env, const cha
 		char **field = NULL;
 		switch (tag) {
 		case 'M':
-			if (env->id[0] == '\0' || env->sender == NULL || env->rcpt_count == 0) {
+			if (env->id[0] == '\0' || env->sender == NULL ||
+			    env->rcpt_count == 0) {
 				*error_r = "spool file lacks id, sender or recipients";
 				goto fail;
 			}
@@ -144,17 +145,29 @@ int envelope_parse(const char *data, size_t len, struct envelope *env, const cha
 			continue;
 		}
 		case 'R':
-			env->rcpts = xrealloc(env->rcpts, (env->rcpt_count + 1) * sizeof(*env->rcpts));
-			env->rcpts[env->rcpt_count++].address = xstrndup(value, value_len);
+			env->rcpts = xrealloc(env->rcpts, (env->rcpt_count + 1) *
+			                                      sizeof(*env->rcpts));
+			env->rcpts[env->rcpt_count++].address =
+			    xstrndup(value, value_len);
 			continue;
 		case 'U':
 			env->smtputf8 = true;
 			continue;
-		case 'S': field = &env->sender; break;
-		case 'H': field = &env->helo; break;
-		case 'C': field = &env->client; break;
-		case 'L': field = &env->tls; break;
-		case 'B': field = &env->body; break;
+		case 'S':
+			field = &env->sender;
+			break;
+		case 'H':
+			field = &env->helo;
+			break;
+		case 'C':
+			field = &env->client;
+			break;
+		case 'L':
+			field = &env->tls;
+			break;
+		case 'B':
+			field = &env->body;
+			break;
 		default:
 			/* Unknown records from a newer version are skipped. */
 			continue;

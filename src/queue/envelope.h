@@ -27,12 +27,12 @@ struct envelope_rcpt {
 
 struct envelope {
 	char id[QUEUE_ID_LEN + 1];
-	int64_t arrival;    /* seconds since the epoch */
-	char *sender;	    /* "" for the null reverse-path */
-	char *helo;	    /* HELO/EHLO argument */
-	char *client;	    /* client IP address */
-	char *tls;	    /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL */
-	char *body;	    /* "7BIT" or "8BITMIME" */
+	int64_t arrival; /* seconds since the epoch */
+	char *sender;    /* "" for the null reverse-path */
+	char *helo;      /* HELO/EHLO argument */
+	char *client;    /* client IP address */
+	char *tls;       /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL */
+	char *body;      /* "7BIT" or "8BITMIME" */
 	bool smtputf8;
 	struct envelope_rcpt *rcpts;
 	size_t rcpt_count;
@@ -50,7 +50,7 @@ void envelope_serialize(const struct envelope *env, size_t message_len, struct b
  * free with envelope_clear) and points *message_r into data. Returns -1
  * with *error_r for anything malformed or truncated — a partial file.
  */
-int envelope_parse(const char *data, size_t len, struct envelope *env, const char **message_r,
-		   size_t *message_len_r, const char **error_r);
+int envelope_parse(const char *data, size_t len, struct envelope *env,
+                   const char **message_r, size_t *message_len_r, const char **error_r);
 
 #endif

@@ -49,15 +49,16 @@ static void append_host(struct buf *out, const char *hostname)
 	}
 }
 
-int maildir_deliver(const char *dir, const char *hostname, const char *head, size_t head_len,
-		    const char *message, size_t message_len, char *name_r, const char **error_r)
+int maildir_deliver(const char *dir, const char *hostname, const char *head,
+                    size_t head_len, const char *message, size_t message_len,
+                    char *name_r, const char **error_r)
 {
 	static atomic_uint counter;
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	struct buf name = BUF_INIT, tmp = BUF_INIT, new = BUF_INIT;
 	buf_appendf(&name, "%lld.M%ldP%dQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
-		    (int)getpid(), atomic_fetch_add(&counter, 1) + 1);
+	            (int)getpid(), atomic_fetch_add(&counter, 1) + 1);
 	append_host(&name, hostname);
 	buf_appendf(&name, ",S=%zu", head_len + message_len);
 	buf_appendf(&tmp, "%s/tmp/%s", dir, name.data);
@@ -74,7 +75,8 @@ int maildir_deliver(const char *dir, const char *hostname, const char *head, siz
 	 * commit makes both durable, and concurrent deliveries to this
 	 * Maildir share the directory sync. Done only once both returned. */
 	bool renamed = false;
-	if (fs_write_all(fd, head, head_len) < 0 || fs_write_all(fd, message, message_len) < 0) {
+	if (fs_write_all(fd, head, head_len) < 0 ||
+	    fs_write_all(fd, message, message_len) < 0) {
 		*error_r = error_errno(tmp.data);
 		goto fail;
 	}

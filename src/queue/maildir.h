@@ -18,7 +18,8 @@ int maildir_create(const char *dir, const char **error_r);
  * On success returns 0 and writes the new file's base name to name_r
  * (size at least 256). Returns -1 with *error_r and errno otherwise.
  */
-int maildir_deliver(const char *dir, const char *hostname, const char *head, size_t head_len,
-		    const char *message, size_t message_len, char *name_r, const char **error_r);
+int maildir_deliver(const char *dir, const char *hostname, const char *head,
+                    size_t head_len, const char *message, size_t message_len,
+                    char *name_r, const char **error_r);
 
 #endif

@@ -24,10 +24,10 @@
 #include "queue/delivery.h"
 #include "queue/spool.h"
 
-#define DELIVERY_THREADS 8
+#define DELIVERY_THREADS      8
 #define SCAN_INTERVAL_SECONDS 5
-#define RETRY_SECONDS 300 /* first step of RFC 5321 4.5.4.1's schedule */
-#define TABLE_SIZE 8191
+#define RETRY_SECONDS         300 /* first step of RFC 5321 4.5.4.1's schedule */
+#define TABLE_SIZE            8191
 
 enum entry_state { ENTRY_ACTIVE, ENTRY_WAITING };
 
@@ -89,7 +89,8 @@ static void set_aside(struct queue *q, const char *id)
 	spool_path(&from, q->spool.queue_dir, id, "");
 	spool_path(&to, dir.data, id, "");
 	if (rename(from.data, to.data) == 0)
-		log_msg(L_ERROR, "event=spool-set-aside id=%s path=%s", id, LOG_Q(to.data));
+		log_msg(L_ERROR, "event=spool-set-aside id=%s path=%s", id,
+		        LOG_Q(to.data));
 	buf_free(&from);
 	buf_free(&to);
 	buf_free(&dir);
@@ -228,7 +229,8 @@ int queue_run(const struct config *config, int notify_fd, const char **error_r)
 		return -1;
 	}
 	q->pool = workpool_create(q->base, DELIVERY_THREADS);
-	struct event *notify = event_new(q->base, notify_fd, EV_READ | EV_PERSIST, on_notify, q);
+	struct event *notify =
+	    event_new(q->base, notify_fd, EV_READ | EV_PERSIST, on_notify, q);
 	struct event *tick = event_new(q->base, -1, EV_PERSIST, on_tick, q);
 	struct event *term = evsignal_new(q->base, SIGTERM, on_sigterm, q);
 	struct event *intr = evsignal_new(q->base, SIGINT, on_sigterm, q);

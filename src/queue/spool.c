@@ -53,7 +53,8 @@ void spool_discard_partial(const struct spool *spool)
 			continue;
 		spool_path(&path, spool->tmp_dir, entry->d_name, "");
 		if (unlink(path.data) == 0)
-			log_msg(L_INFO, "event=spool-discard-partial file=%s", LOG_Q(entry->d_name));
+			log_msg(L_INFO, "event=spool-discard-partial file=%s",
+			        LOG_Q(entry->d_name));
 	}
 	buf_free(&path);
 	closedir(dir);

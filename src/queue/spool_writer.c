@@ -64,7 +64,8 @@ static int commit_to_queue(struct spool_writer *w, struct spool_job *job)
 	int fd = open(tmp_path.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto fail;
-	struct iovec iov[2] = {{job->head.data, job->head.len}, {job->body.data, job->body.len}};
+	struct iovec iov[2] = {{job->head.data, job->head.len},
+	                       {job->body.data, job->body.len}};
 	size_t total = job->head.len + job->body.len;
 	size_t done = 0;
 	int iov_index = 0;
@@ -123,8 +124,8 @@ static void job_committed(struct work *work)
 	job->done(job);
 }
 
-struct spool_writer *spool_writer_create(struct event_base *base, const struct spool *spool,
-					 unsigned threads)
+struct spool_writer *spool_writer_create(struct event_base *base,
+                                         const struct spool *spool, unsigned threads)
 {
 	struct spool_writer *w = xcalloc(1, sizeof(*w));
 	w->spool = spool;

@@ -39,8 +39,8 @@ struct spool_job {
 
 struct spool_writer;
 
-struct spool_writer *spool_writer_create(struct event_base *base, const struct spool *spool,
-					 unsigned threads);
+struct spool_writer *spool_writer_create(struct event_base *base,
+                                         const struct spool *spool, unsigned threads);
 /* Waits for queued jobs, runs their callbacks, stops the threads. */
 void spool_writer_destroy(struct spool_writer **writer);
 

@@ -27,7 +27,7 @@ struct command {
 };
 
 #define ANY_STATE                                                                        \
-	(STATE_BIT(STATE_CONNECTED) | STATE_BIT(STATE_GREETED) | STATE_BIT(STATE_MAIL) |  \
+	(STATE_BIT(STATE_CONNECTED) | STATE_BIT(STATE_GREETED) | STATE_BIT(STATE_MAIL) | \
 	 STATE_BIT(STATE_RCPT))
 
 /* Disk space that must stay free beyond a declared message size. */
@@ -66,7 +66,7 @@ static bool helo_name_valid(const char *name, size_t len)
 			continue;
 		}
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '_' || (c == '-' && label > 0);
+		          (c >= '0' && c <= '9') || c == '_' || (c == '-' && label > 0);
 		if (!ok || ++label > 63)
 			return false;
 	}
@@ -92,7 +92,8 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 	}
 	reply(s, "250-%s", host);
 	reply(s, "250-PIPELINING");
-	reply(s, "250-SIZE %llu", (unsigned long long)s->server->config->limits.message_size);
+	reply(s, "250-SIZE %llu",
+	      (unsigned long long)s->server->config->limits.message_size);
 	if (s->listener->tls == TLS_STARTTLS && !s->tls_active)
 		reply(s, "250-STARTTLS");
 	reply(s, "250-ENHANCEDSTATUSCODES");
@@ -108,7 +109,8 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 	for (size_t i = 0; i < params->count; i++) {
 		const struct esmtp_param *p = &params->param[i];
 		char keyword[32];
-		snprintf(keyword, sizeof(keyword), "%.*s", (int)p->keyword_len, p->keyword);
+		snprintf(keyword, sizeof(keyword), "%.*s", (int)p->keyword_len,
+		         p->keyword);
 		char value[512];
 		const char *error;
 		if (strcasecmp(keyword, "SIZE") == 0) {
@@ -130,7 +132,8 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 		} else if (strcasecmp(keyword, "BODY") == 0) {
 			if (p->value_len == 4 && strncasecmp(p->value, "7BIT", 4) == 0) {
 				tx->env.body = xstrdup("7BIT");
-			} else if (p->value_len == 8 && strncasecmp(p->value, "8BITMIME", 8) == 0) {
+			} else if (p->value_len == 8 &&
+			           strncasecmp(p->value, "8BITMIME", 8) == 0) {
 				tx->env.body = xstrdup("8BITMIME");
 			} else {
 				reply_error(s, "501 5.5.4 BODY must be 7BIT or 8BITMIME");
@@ -142,13 +145,15 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 				return -1;
 			}
 			tx->env.smtputf8 = true;
-		} else if (strcasecmp(keyword, "AUTH") == 0 || strcasecmp(keyword, "ENVID") == 0) {
+		} else if (strcasecmp(keyword, "AUTH") == 0 ||
+		           strcasecmp(keyword, "ENVID") == 0) {
 			/* RFC 4954 5 / RFC 3461 4.4: xtext; CR/LF encoded in it
 			 * must never reach a header or the spool. */
 			if (p->value == NULL ||
-			    xtext_decode(p->value, p->value_len, value, sizeof(value), &error) < 0) {
-				reply_error(s, "501 5.5.4 Invalid %s= parameter: %s", keyword,
-					    p->value ? error : "value required");
+			    xtext_decode(p->value, p->value_len, value, sizeof(value),
+			                 &error) < 0) {
+				reply_error(s, "501 5.5.4 Invalid %s= parameter: %s",
+				            keyword, p->value ? error : "value required");
 				return -1;
 			}
 			if (strcasecmp(keyword, "ENVID") == 0) {
@@ -158,10 +163,12 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 			/* AUTH=: we offer no AUTH here, so the claim is not trusted
 			 * and is ignored (RFC 4954 5). */
 		} else if (strcasecmp(keyword, "RET") == 0) {
-			bool ok = p->value && ((p->value_len == 4 && !strncasecmp(p->value, "FULL", 4)) ||
-					       (p->value_len == 4 && !strncasecmp(p->value, "HDRS", 4)));
+			bool ok =
+			    p->value &&
+			    ((p->value_len == 4 && !strncasecmp(p->value, "FULL", 4)) ||
+			     (p->value_len == 4 && !strncasecmp(p->value, "HDRS", 4)));
 			reply_error(s, ok ? "555 5.5.4 RET= not supported (no DSN)"
-					  : "501 5.5.4 RET must be FULL or HDRS");
+			                  : "501 5.5.4 RET must be FULL or HDRS");
 			return -1;
 		} else {
 			reply_error(s, "555 5.5.4 Unsupported parameter %s", keyword);
@@ -175,13 +182,15 @@ static void cmd_mail(struct session *s, const struct smtp_cmd *cmd)
 {
 	struct smtp_addr addr;
 	const char *error;
-	int n = smtp_addr_parse(cmd->arg, cmd->arg_len, SMTP_ADDR_ALLOW_NULL, &addr, &error);
+	int n =
+	    smtp_addr_parse(cmd->arg, cmd->arg_len, SMTP_ADDR_ALLOW_NULL, &addr, &error);
 	if (n < 0) {
 		reply_error(s, "501 5.1.7 Bad sender address syntax: %s", error);
 		return;
 	}
 	struct esmtp_params params;
-	if (esmtp_params_parse(cmd->arg + n, cmd->arg_len - (size_t)n, &params, &error) < 0) {
+	if (esmtp_params_parse(cmd->arg + n, cmd->arg_len - (size_t)n, &params, &error) <
+	    0) {
 		reply_error(s, "501 5.5.4 Bad MAIL parameters: %s", error);
 		return;
 	}
@@ -197,9 +206,10 @@ static void cmd_mail(struct session *s, const struct smtp_cmd *cmd)
 		session_transaction_reset(s);
 		return;
 	}
-	if (spool_writer_free_space(s->server->writer) < s->tx.declared_size + SPOOL_RESERVE) {
+	if (spool_writer_free_space(s->server->writer) <
+	    s->tx.declared_size + SPOOL_RESERVE) {
 		log_msg(L_WARN, "event=spool-low-space session=%s free=%llu", s->log_id,
-			(unsigned long long)spool_writer_free_space(s->server->writer));
+		        (unsigned long long)spool_writer_free_space(s->server->writer));
 		reply(s, "452 4.3.1 Insufficient system storage");
 		session_transaction_reset(s);
 		return;
@@ -225,12 +235,15 @@ static int rcpt_params(struct session *s, const struct esmtp_params *params)
 		const struct esmtp_param *p = &params->param[i];
 		char keyword[32], value[512];
 		const char *error;
-		snprintf(keyword, sizeof(keyword), "%.*s", (int)p->keyword_len, p->keyword);
+		snprintf(keyword, sizeof(keyword), "%.*s", (int)p->keyword_len,
+		         p->keyword);
 		if (strcasecmp(keyword, "ORCPT") == 0) {
-			const char *semi = p->value ? memchr(p->value, ';', p->value_len) : NULL;
+			const char *semi =
+			    p->value ? memchr(p->value, ';', p->value_len) : NULL;
 			if (semi == NULL ||
-			    xtext_decode(semi + 1, p->value_len - (size_t)(semi + 1 - p->value), value,
-					 sizeof(value), &error) < 0) {
+			    xtext_decode(semi + 1,
+			                 p->value_len - (size_t)(semi + 1 - p->value),
+			                 value, sizeof(value), &error) < 0) {
 				reply_error(s, "501 5.5.4 Invalid ORCPT= parameter");
 				return -1;
 			}
@@ -254,13 +267,15 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd)
 	}
 	struct smtp_addr addr;
 	const char *error;
-	int n = smtp_addr_parse(cmd->arg, cmd->arg_len, SMTP_ADDR_ALLOW_POSTMASTER, &addr, &error);
+	int n = smtp_addr_parse(cmd->arg, cmd->arg_len, SMTP_ADDR_ALLOW_POSTMASTER, &addr,
+	                        &error);
 	if (n < 0) {
 		reply_error(s, "501 5.1.3 Bad recipient address syntax: %s", error);
 		return;
 	}
 	struct esmtp_params params;
-	if (esmtp_params_parse(cmd->arg + n, cmd->arg_len - (size_t)n, &params, &error) < 0) {
+	if (esmtp_params_parse(cmd->arg + n, cmd->arg_len - (size_t)n, &params, &error) <
+	    0) {
 		reply_error(s, "501 5.5.4 Bad RCPT parameters: %s", error);
 		return;
 	}
@@ -276,7 +291,8 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd)
 	}
 	if (addr.domain_len == 0) {
 		/* "<Postmaster>" (RFC 5321 4.1.1.3): our first local domain. */
-		const char *domain = config->domain_count ? config->domains[0] : "localhost";
+		const char *domain =
+		    config->domain_count ? config->domains[0] : "localhost";
 		memcpy(addr.domain, domain, strlen(domain) + 1);
 		addr.domain_len = strlen(domain);
 	}
@@ -284,14 +300,16 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd)
 	smtp_addr_format(&addr, text, sizeof(text));
 	bool local = !addr.domain_literal && config_is_local_domain(config, addr.domain);
 	if (local) {
-		if (config_find_local_user(config, addr.local, addr.local_len, addr.domain) == NULL) {
-			reply_error(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown",
-				    text);
+		if (config_find_local_user(config, addr.local, addr.local_len,
+		                           addr.domain) == NULL) {
+			reply_error(
+			    s, "550 5.1.1 <%s>: Recipient address rejected: User unknown",
+			    text);
 			return;
 		}
 	} else if (!s->relay_allowed) {
-		log_msg(L_INFO, "event=relay-denied session=%s client=%s rcpt=%s", s->log_id,
-			s->peer_ip, LOG_Q(text));
+		log_msg(L_INFO, "event=relay-denied session=%s client=%s rcpt=%s",
+		        s->log_id, s->peer_ip, LOG_Q(text));
 		reply_error(s, "550 5.7.1 <%s>: Relay access denied", text);
 		return;
 	}
@@ -319,10 +337,12 @@ static void cmd_data(struct session *s, const struct smtp_cmd *cmd)
 	/* RFC 2920 3.1: DATA ends a pipeline group; a client that sends the
 	 * message before our 354 is not speaking SMTP (or is smuggling). */
 	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0) {
-		log_msg(L_WARN, "event=pipelining-violation session=%s client=%s command=DATA",
-			s->log_id, s->peer_ip);
+		log_msg(L_WARN,
+		        "event=pipelining-violation session=%s client=%s command=DATA",
+		        s->log_id, s->peer_ip);
 		session_transaction_reset(s);
-		session_close_after(s, "554 5.5.0 SMTP synchronization error: data sent before 354");
+		session_close_after(
+		    s, "554 5.5.0 SMTP synchronization error: data sent before 354");
 		return;
 	}
 	session_begin_data(s);
@@ -345,8 +365,9 @@ static void cmd_bdat(struct session *s, const struct smtp_cmd *cmd)
 	 * whatever the verdict, and the verdict comes after it. */
 	if (s->state != STATE_RCPT) {
 		session_begin_bdat(s, size, last,
-				   s->state == STATE_MAIL ? "503 5.5.1 Error: need RCPT command"
-							  : "503 5.5.1 Error: need MAIL command");
+		                   s->state == STATE_MAIL
+		                       ? "503 5.5.1 Error: need RCPT command"
+		                       : "503 5.5.1 Error: need MAIL command");
 		return;
 	}
 	session_begin_bdat(s, size, last, NULL);
@@ -375,7 +396,8 @@ static void cmd_quit(struct session *s, const struct smtp_cmd *cmd)
 static void cmd_vrfy(struct session *s, const struct smtp_cmd *cmd)
 {
 	(void)cmd;
-	reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+	reply(s,
+	      "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
 }
 
 static void cmd_expn(struct session *s, const struct smtp_cmd *cmd)
@@ -395,7 +417,7 @@ static void cmd_starttls(struct session *s, const struct smtp_cmd *cmd)
 {
 	if (s->listener->tls != TLS_STARTTLS || s->tls_active) {
 		reply_error(s, s->tls_active ? "503 5.5.1 Error: TLS already active"
-					     : "502 5.5.1 STARTTLS not available here");
+		                             : "502 5.5.1 STARTTLS not available here");
 		return;
 	}
 	if (has_arg(cmd)) {
@@ -412,22 +434,22 @@ static void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
 }
 
 static const struct command command_table[] = {
-	{SMTP_HELO, ANY_STATE, NULL, cmd_helo},
-	{SMTP_EHLO, ANY_STATE, NULL, cmd_helo},
-	{SMTP_MAIL, STATE_BIT(STATE_GREETED), NULL, cmd_mail},
-	{SMTP_RCPT, STATE_BIT(STATE_MAIL) | STATE_BIT(STATE_RCPT), "503 5.5.1 Error: need MAIL command",
-	 cmd_rcpt},
-	{SMTP_DATA, STATE_BIT(STATE_RCPT), NULL, cmd_data},
-	{SMTP_BDAT, ANY_STATE, NULL, cmd_bdat},
-	{SMTP_RSET, ANY_STATE, NULL, cmd_rset},
-	{SMTP_NOOP, ANY_STATE, NULL, cmd_noop},
-	{SMTP_QUIT, ANY_STATE, NULL, cmd_quit},
-	{SMTP_VRFY, ANY_STATE, NULL, cmd_vrfy},
-	{SMTP_EXPN, ANY_STATE, NULL, cmd_expn},
-	{SMTP_HELP, ANY_STATE, NULL, cmd_help},
-	{SMTP_STARTTLS, STATE_BIT(STATE_GREETED) | STATE_BIT(STATE_CONNECTED),
-	 "503 5.5.1 Error: STARTTLS inside a mail transaction", cmd_starttls},
-	{SMTP_AUTH, ANY_STATE, NULL, cmd_auth},
+    {SMTP_HELO, ANY_STATE, NULL, cmd_helo},
+    {SMTP_EHLO, ANY_STATE, NULL, cmd_helo},
+    {SMTP_MAIL, STATE_BIT(STATE_GREETED), NULL, cmd_mail},
+    {SMTP_RCPT, STATE_BIT(STATE_MAIL) | STATE_BIT(STATE_RCPT),
+     "503 5.5.1 Error: need MAIL command", cmd_rcpt},
+    {SMTP_DATA, STATE_BIT(STATE_RCPT), NULL, cmd_data},
+    {SMTP_BDAT, ANY_STATE, NULL, cmd_bdat},
+    {SMTP_RSET, ANY_STATE, NULL, cmd_rset},
+    {SMTP_NOOP, ANY_STATE, NULL, cmd_noop},
+    {SMTP_QUIT, ANY_STATE, NULL, cmd_quit},
+    {SMTP_VRFY, ANY_STATE, NULL, cmd_vrfy},
+    {SMTP_EXPN, ANY_STATE, NULL, cmd_expn},
+    {SMTP_HELP, ANY_STATE, NULL, cmd_help},
+    {SMTP_STARTTLS, STATE_BIT(STATE_GREETED) | STATE_BIT(STATE_CONNECTED),
+     "503 5.5.1 Error: STARTTLS inside a mail transaction", cmd_starttls},
+    {SMTP_AUTH, ANY_STATE, NULL, cmd_auth},
 };
 
 /* The refusal when a command comes in the wrong state and its row has
@@ -456,9 +478,9 @@ void commands_dispatch(struct session *s, const char *line, size_t len)
 		if (c->verb != cmd.verb)
 			continue;
 		if (!(c->allowed & STATE_BIT(s->state))) {
-			const char *refusal =
-				s->state == STATE_CONNECTED || !c->refusal ? default_refusal(s, cmd.verb)
-									   : c->refusal;
+			const char *refusal = s->state == STATE_CONNECTED || !c->refusal
+			                          ? default_refusal(s, cmd.verb)
+			                          : c->refusal;
 			reply_error(s, "%s", refusal);
 			return;
 		}
@@ -474,7 +496,8 @@ static const char *content_refusal(const struct session *s)
 	if (tx->too_big)
 		return "552 5.3.4 Message size exceeds fixed limit";
 	if (tx->data.flags & (SMTP_DATA_BARE_CR | SMTP_DATA_BARE_LF))
-		return "550 5.6.0 Message refused: bare CR or LF in message; lines must end "
+		return "550 5.6.0 Message refused: bare CR or LF in message; lines must "
+		       "end "
 		       "with CRLF";
 	if (tx->data.flags & SMTP_DATA_LONG_LINE)
 		return "550 5.6.0 Message refused: line longer than 1000 octets "
@@ -488,8 +511,8 @@ void commands_message_complete(struct session *s)
 	struct smtpd *server = s->server;
 	const char *refusal = content_refusal(s);
 	if (refusal) {
-		log_msg(L_INFO, "event=message-refused session=%s client=%s reason=%s", s->log_id,
-			s->peer_ip, LOG_Q(refusal));
+		log_msg(L_INFO, "event=message-refused session=%s client=%s reason=%s",
+		        s->log_id, s->peer_ip, LOG_Q(refusal));
 		session_transaction_reset(s);
 		reply(s, "%s", refusal);
 		return;
@@ -531,7 +554,7 @@ void commands_spooled(struct spool_job *job)
 	}
 	if (s == NULL) {
 		log_msg(L_INFO, "event=spooled-without-client id=%s result=%d", job->id,
-			job->result);
+		        job->result);
 		spool_job_free(&job);
 		return;
 	}
@@ -539,17 +562,19 @@ void commands_spooled(struct spool_job *job)
 	struct transaction *tx = &s->tx;
 	if (job->result == 0) {
 		s->messages++;
-		log_msg(L_INFO,
-			"event=queued session=%s id=%s client=%s from=%s nrcpt=%zu size=%zu "
-			"tls=%s delay_ms=%llu",
-			s->log_id, job->id, s->peer_ip, LOG_Q(tx->env.sender), tx->env.rcpt_count,
-			job->body.len, s->tls_active ? LOG_Q(s->tls_info) : "none",
-			(unsigned long long)((now_usec() - tx->start_usec) / 1000));
+		log_msg(
+		    L_INFO,
+		    "event=queued session=%s id=%s client=%s from=%s nrcpt=%zu size=%zu "
+		    "tls=%s delay_ms=%llu",
+		    s->log_id, job->id, s->peer_ip, LOG_Q(tx->env.sender),
+		    tx->env.rcpt_count, job->body.len,
+		    s->tls_active ? LOG_Q(s->tls_info) : "none",
+		    (unsigned long long)((now_usec() - tx->start_usec) / 1000));
 		reply(s, "250 2.0.0 Ok: queued as %s", job->id);
 	} else {
 		int e = job->error_errno;
-		log_msg(L_ERROR, "event=spool-failed session=%s id=%s error=%s", s->log_id, job->id,
-			LOG_Q(strerror(e)));
+		log_msg(L_ERROR, "event=spool-failed session=%s id=%s error=%s",
+		        s->log_id, job->id, LOG_Q(strerror(e)));
 		if (e == ENOSPC || e == EDQUOT)
 			reply(s, "452 4.3.1 Insufficient system storage");
 		else

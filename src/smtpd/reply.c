@@ -18,7 +18,7 @@ uint64_t now_usec(void)
 }
 
 static void vreply(struct session *s, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 static void vreply(struct session *s, const char *fmt, va_list ap)
 {
@@ -43,8 +43,8 @@ void reply_error(struct session *s, const char *fmt, ...)
 	va_end(ap);
 	s->errors++;
 	if (s->errors >= s->server->config->limits.errors) {
-		log_msg(L_WARN, "event=too-many-errors session=%s client=%s errors=%u", s->log_id,
-			s->peer_ip, s->errors);
+		log_msg(L_WARN, "event=too-many-errors session=%s client=%s errors=%u",
+		        s->log_id, s->peer_ip, s->errors);
 		session_transaction_reset(s);
 		session_close_after(s, "421 4.7.0 Too many errors, closing connection");
 	}
@@ -54,10 +54,11 @@ void reply_received_header(struct session *s, struct buf *out)
 {
 	const struct envelope *env = &s->tx.env;
 	/* RFC 3848: SMTP, ESMTP, ESMTPS (TLS), UTF8SMTP variants. */
-	const char *protocol = !s->esmtp	    ? "SMTP"
-			       : env->smtputf8	    ? (s->tls_active ? "UTF8SMTPS" : "UTF8SMTP")
-			       : s->tls_active ? "ESMTPS"
-					       : "ESMTP";
+	const char *protocol = !s->esmtp ? "SMTP"
+	                       : env->smtputf8
+	                           ? (s->tls_active ? "UTF8SMTPS" : "UTF8SMTP")
+	                       : s->tls_active ? "ESMTPS"
+	                                       : "ESMTP";
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -66,8 +67,8 @@ void reply_received_header(struct session *s, struct buf *out)
 	/* The HELO name was validated as a hostname or address literal in
 	 * commands.c, so it cannot break out of this header. */
 	buf_appendf(out, "Received: from %s ([%s])\r\n\tby %s (petrel) with %s id %s",
-		    s->helo ? s->helo : "unknown", s->peer_ip, s->server->config->hostname,
-		    protocol, env->id);
+	            s->helo ? s->helo : "unknown", s->peer_ip,
+	            s->server->config->hostname, protocol, env->id);
 	if (s->tls_active)
 		buf_appendf(out, "\r\n\t(using %s)", s->tls_info);
 	if (env->rcpt_count == 1)

@@ -77,7 +77,7 @@ static bool client_spoke_early(struct session *s)
 }
 
 void session_start(struct smtpd *server, const struct listen_config *listener,
-		   evutil_socket_t fd, const struct sockaddr *peer, int peer_len)
+                   evutil_socket_t fd, const struct sockaddr *peer, int peer_len)
 {
 	const struct limits_config *l = &server->config->limits;
 	char ip[INET6_ADDRSTRLEN];
@@ -94,9 +94,10 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 	/* From here on the session holds its per-IP count until destroyed. */
 	if (refusal) {
 		log_msg(L_WARN, "event=connection-refused client=%s reason=%s", ip,
-			LOG_Q(refusal + 10));
+		        LOG_Q(refusal + 10));
 		if (listener->tls != TLS_IMPLICIT) {
-			ssize_t ignored = send(fd, refusal, strlen(refusal), MSG_DONTWAIT | MSG_NOSIGNAL);
+			ssize_t ignored = send(fd, refusal, strlen(refusal),
+			                       MSG_DONTWAIT | MSG_NOSIGNAL);
 			(void)ignored;
 		}
 		close(fd);
@@ -112,7 +113,7 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 	s->relay_allowed = config_in_relay_networks(server->config, peer);
 	s->connect_usec = now_usec();
 	snprintf(s->log_id, sizeof(s->log_id), "%llx",
-		 (unsigned long long)(s->connect_usec ^ (uint64_t)fd << 48));
+	         (unsigned long long)(s->connect_usec ^ (uint64_t)fd << 48));
 	s->next = server->sessions;
 	if (server->sessions)
 		server->sessions->prev = s;
@@ -120,26 +121,28 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 	server->session_count++;
 	int on = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	log_msg(L_INFO, "event=connect session=%s client=%s listener=%s tls=%s", s->log_id, ip,
-		listener->address, tls_mode_name(listener->tls));
+	log_msg(L_INFO, "event=connect session=%s client=%s listener=%s tls=%s",
+	        s->log_id, ip, listener->address, tls_mode_name(listener->tls));
 
 	s->state = STATE_GREETING;
 	if (listener->tls == TLS_IMPLICIT) {
 		SSL *ssl = SSL_new(server->tls);
-		attach_bufferevent(s, bufferevent_openssl_socket_new(server->base, fd, ssl,
-								     BUFFEREVENT_SSL_ACCEPTING,
-								     0));
+		attach_bufferevent(
+		    s, bufferevent_openssl_socket_new(server->base, fd, ssl,
+		                                      BUFFEREVENT_SSL_ACCEPTING, 0));
 		return; /* the banner follows the handshake (on_event) */
 	}
 	attach_bufferevent(s, bufferevent_socket_new(server->base, fd, 0));
 	if (l->greeting_delay_ms > 0) {
 		s->greeting_timer = evtimer_new(server->base, greeting_delay_over, s);
-		struct timeval tv = {l->greeting_delay_ms / 1000, (l->greeting_delay_ms % 1000) * 1000};
+		struct timeval tv = {l->greeting_delay_ms / 1000,
+		                     (l->greeting_delay_ms % 1000) * 1000};
 		evtimer_add(s->greeting_timer, &tv);
 		return;
 	}
 	if (client_spoke_early(s)) {
-		session_close_after(s, "554 5.5.0 SMTP synchronization error: input before greeting");
+		session_close_after(
+		    s, "554 5.5.0 SMTP synchronization error: input before greeting");
 		return;
 	}
 	send_banner(s);
@@ -158,8 +161,9 @@ void session_transaction_reset(struct session *s)
 void session_destroy(struct session *s, const char *reason)
 {
 	struct smtpd *server = s->server;
-	log_msg(L_INFO, "event=disconnect session=%s client=%s reason=%s messages=%u errors=%u",
-		s->log_id, s->peer_ip, LOG_Q(reason), s->messages, s->errors);
+	log_msg(L_INFO,
+	        "event=disconnect session=%s client=%s reason=%s messages=%u errors=%u",
+	        s->log_id, s->peer_ip, LOG_Q(reason), s->messages, s->errors);
 	if (s->job)
 		s->job->owner = NULL; /* the commit finishes without us */
 	if (s->greeting_timer)
@@ -199,8 +203,9 @@ void session_shutdown(struct session *s)
 {
 	/* Between commands a session can go now; in the middle of a message
 	 * or a commit it finishes first (smtpd.c enforces a deadline). */
-	if (s->state == STATE_DATA || s->state == STATE_BDAT || s->state == STATE_SPOOLING ||
-	    s->state == STATE_CLOSING || s->state == STATE_TLS_PENDING)
+	if (s->state == STATE_DATA || s->state == STATE_BDAT ||
+	    s->state == STATE_SPOOLING || s->state == STATE_CLOSING ||
+	    s->state == STATE_TLS_PENDING)
 		return;
 	session_close_after(s, "421 4.3.2 Service shutting down, try again later");
 }
@@ -212,8 +217,9 @@ void session_start_tls(struct session *s)
 	/* CVE-2011-0411: anything pipelined after STARTTLS was sent in the
 	 * clear and must never be read as if it came through TLS. */
 	if (injected > 0) {
-		log_msg(L_WARN, "event=starttls-injection session=%s client=%s discarded=%zu",
-			s->log_id, s->peer_ip, injected);
+		log_msg(L_WARN,
+		        "event=starttls-injection session=%s client=%s discarded=%zu",
+		        s->log_id, s->peer_ip, injected);
 		evbuffer_drain(input, injected);
 	}
 	reply(s, "220 2.0.0 Ready to start TLS");
@@ -229,8 +235,9 @@ static void switch_to_tls(struct session *s)
 	bufferevent_free(s->bev);
 	SSL *ssl = SSL_new(s->server->tls);
 	s->state = STATE_GREETING;
-	attach_bufferevent(s, bufferevent_openssl_socket_new(s->server->base, s->fd, ssl,
-							     BUFFEREVENT_SSL_ACCEPTING, 0));
+	attach_bufferevent(s,
+	                   bufferevent_openssl_socket_new(s->server->base, s->fd, ssl,
+	                                                  BUFFEREVENT_SSL_ACCEPTING, 0));
 }
 
 void session_begin_data(struct session *s)
@@ -272,8 +279,9 @@ static void finish_bdat_chunk(struct session *s)
 	}
 	if (tx->too_big) {
 		session_transaction_reset(s);
-		reply_error(s, "552 5.3.4 Message size exceeds fixed limit of %llu octets",
-			    (unsigned long long)s->server->config->limits.message_size);
+		reply_error(s,
+		            "552 5.3.4 Message size exceeds fixed limit of %llu octets",
+		            (unsigned long long)s->server->config->limits.message_size);
 		return;
 	}
 	tx->bdat_started = true;
@@ -321,8 +329,9 @@ static bool read_data(struct session *s, struct evbuffer *input)
 			buf_reset(&tx->message); /* keep reading, keep nothing */
 		buf_reserve(&tx->message, vec[i].iov_len + 1);
 		size_t out_len;
-		size_t used = smtp_data_feed(&tx->data, vec[i].iov_base, vec[i].iov_len,
-					     tx->message.data + tx->message.len, &out_len);
+		size_t used =
+		    smtp_data_feed(&tx->data, vec[i].iov_base, vec[i].iov_len,
+		                   tx->message.data + tx->message.len, &out_len);
 		tx->message.len += out_len;
 		tx->message.data[tx->message.len] = '\0';
 		if (tx->message.len > limit && !tx->too_big) {
@@ -346,7 +355,8 @@ static bool read_command(struct session *s, struct evbuffer *input)
 {
 	size_t limit = s->server->config->limits.command_line;
 	size_t eol_len;
-	struct evbuffer_ptr eol = evbuffer_search_eol(input, NULL, &eol_len, EVBUFFER_EOL_LF);
+	struct evbuffer_ptr eol =
+	    evbuffer_search_eol(input, NULL, &eol_len, EVBUFFER_EOL_LF);
 	if (eol.pos < 0) {
 		size_t avail = evbuffer_get_length(input);
 		if (avail > limit) {
@@ -380,7 +390,8 @@ static void process_input(struct session *s)
 		struct evbuffer *input = bufferevent_get_input(s->bev);
 		if (evbuffer_get_length(input) == 0)
 			return;
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > OUTPUT_HIGH_WATER) {
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) >
+		    OUTPUT_HIGH_WATER) {
 			bufferevent_disable(s->bev, EV_READ); /* on_write resumes */
 			return;
 		}
@@ -392,9 +403,10 @@ static void process_input(struct session *s)
 			return;
 		case STATE_GREETING:
 			if (bufferevent_openssl_get_ssl(s->bev) && !s->tls_active)
-				return; /* handshake in progress: the TLS layer's business */
-			session_close_after(
-				s, "554 5.5.0 SMTP synchronization error: input before greeting");
+				return; /* handshake in progress: the TLS layer's business
+				         */
+			session_close_after(s, "554 5.5.0 SMTP synchronization error: "
+			                       "input before greeting");
 			return;
 		case STATE_DATA:
 			progressed = read_data(s, input);
@@ -450,8 +462,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		SSL *ssl = bufferevent_openssl_get_ssl(bev);
 		s->tls_active = true;
 		tls_describe(ssl, s->tls_info, sizeof(s->tls_info));
-		log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s", s->log_id,
-			s->peer_ip, LOG_Q(s->tls_info));
+		log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s",
+		        s->log_id, s->peer_ip, LOG_Q(s->tls_info));
 		/* RFC 3207 4.2: after the handshake the client starts afresh. */
 		free(s->helo);
 		s->helo = NULL;
@@ -469,8 +481,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			session_destroy(s, "timeout writing");
 			return;
 		}
-		log_msg(L_INFO, "event=timeout session=%s client=%s state=%d", s->log_id, s->peer_ip,
-			s->state);
+		log_msg(L_INFO, "event=timeout session=%s client=%s state=%d", s->log_id,
+		        s->peer_ip, s->state);
 		session_transaction_reset(s);
 		session_close_after(s, "421 4.4.2 Error: timeout exceeded");
 		bufferevent_set_timeouts(bev, NULL, NULL);
@@ -478,7 +490,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_set_timeouts(bev, NULL, &tv);
 		return;
 	}
-	const char *reason = (what & BEV_EVENT_EOF) ? "client closed" : "connection error";
+	const char *reason =
+	    (what & BEV_EVENT_EOF) ? "client closed" : "connection error";
 	if (s->tls_active == false && s->listener->tls == TLS_IMPLICIT)
 		reason = "TLS handshake failed";
 	else if (s->state == STATE_GREETING && s->listener->tls == TLS_STARTTLS)
@@ -487,8 +500,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (ssl_error) {
 		char text[256];
 		ERR_error_string_n(ssl_error, text, sizeof(text));
-		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s", s->log_id,
-			s->peer_ip, LOG_Q(text));
+		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s",
+		        s->log_id, s->peer_ip, LOG_Q(text));
 	}
 	session_destroy(s, reason);
 }

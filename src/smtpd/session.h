@@ -18,16 +18,16 @@
 #include "smtpd/smtpd.h"
 
 enum session_state {
-	STATE_GREETING,	    /* banner not sent yet (greeting delay, TLS handshake) */
-	STATE_CONNECTED,    /* banner sent, waiting for HELO/EHLO */
-	STATE_GREETED,	    /* HELO/EHLO done, no transaction */
-	STATE_MAIL,	    /* MAIL accepted */
-	STATE_RCPT,	    /* at least one RCPT accepted */
-	STATE_DATA,	    /* reading DATA content */
-	STATE_BDAT,	    /* reading a BDAT chunk */
-	STATE_SPOOLING,	    /* waiting for the durable commit */
-	STATE_TLS_PENDING,  /* 220 for STARTTLS being flushed */
-	STATE_CLOSING,	    /* last reply being flushed */
+	STATE_GREETING,    /* banner not sent yet (greeting delay, TLS handshake) */
+	STATE_CONNECTED,   /* banner sent, waiting for HELO/EHLO */
+	STATE_GREETED,     /* HELO/EHLO done, no transaction */
+	STATE_MAIL,        /* MAIL accepted */
+	STATE_RCPT,        /* at least one RCPT accepted */
+	STATE_DATA,        /* reading DATA content */
+	STATE_BDAT,        /* reading a BDAT chunk */
+	STATE_SPOOLING,    /* waiting for the durable commit */
+	STATE_TLS_PENDING, /* 220 for STARTTLS being flushed */
+	STATE_CLOSING,     /* last reply being flushed */
 };
 
 #define STATE_BIT(s) (1u << (s))
@@ -35,10 +35,10 @@ enum session_state {
 struct transaction {
 	struct envelope env;
 	uint64_t declared_size; /* MAIL SIZE= */
-	struct buf message;	/* as received: unstuffed DATA or BDAT chunks */
-	struct smtp_data data;	/* DATA reader, or line checker for BDAT */
+	struct buf message;     /* as received: unstuffed DATA or BDAT chunks */
+	struct smtp_data data;  /* DATA reader, or line checker for BDAT */
 	bool too_big;
-	bool bdat_started;	/* a BDAT chunk was accepted: DATA is now wrong */
+	bool bdat_started; /* a BDAT chunk was accepted: DATA is now wrong */
 	uint64_t bdat_remaining;
 	bool bdat_last;
 	const char *bdat_error; /* reply to give once the chunk is consumed */
@@ -72,7 +72,7 @@ struct session {
 
 /* session.c */
 void session_start(struct smtpd *server, const struct listen_config *listener,
-		   evutil_socket_t fd, const struct sockaddr *peer, int peer_len);
+                   evutil_socket_t fd, const struct sockaddr *peer, int peer_len);
 void session_destroy(struct session *s, const char *reason);
 /* Sends the last reply and closes once it is flushed. */
 void session_close_after(struct session *s, const char *reply);
@@ -92,7 +92,8 @@ void commands_spooled(struct spool_job *job);
 /* reply.c */
 void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A protocol error: replies, counts, and closes past the error limit. */
-void reply_error(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_error(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void reply_received_header(struct session *s, struct buf *out);
 uint64_t now_usec(void);
 

@@ -20,7 +20,7 @@
 
 /* How long a shutdown waits for messages in flight before cutting them. */
 #define SHUTDOWN_GRACE_SECONDS 20
-#define SPOOL_THREADS 16
+#define SPOOL_THREADS          16
 
 struct ip_count {
 	unsigned char addr[16];
@@ -73,7 +73,7 @@ void smtpd_ip_release(struct smtpd *server, const struct sockaddr *addr)
 }
 
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
-		      struct sockaddr *addr, int len, void *arg)
+                      struct sockaddr *addr, int len, void *arg)
 {
 	struct smtpd *server = arg;
 	for (size_t i = 0; i < server->listener_count; i++) {
@@ -135,15 +135,18 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	struct smtpd *server = arg;
 	if (server->shutting_down)
 		return;
-	log_msg(L_INFO, "event=shutdown signal=%d sessions=%u", (int)sig, server->session_count);
+	log_msg(L_INFO, "event=shutdown signal=%d sessions=%u", (int)sig,
+	        server->session_count);
 	server->shutting_down = true;
 	close_listeners(server);
 	struct timeval deadline = {SHUTDOWN_GRACE_SECONDS, 0};
-	event_base_once(server->base, -1, EV_TIMEOUT, shutdown_deadline, server, &deadline);
+	event_base_once(server->base, -1, EV_TIMEOUT, shutdown_deadline, server,
+	                &deadline);
 	/* Sessions between commands go at once; the others when they finish
 	 * their message (polled, so no hook is needed in every state). */
 	struct timeval poll = {0, 100000};
-	server->shutdown_timer = event_new(server->base, -1, EV_PERSIST, shutdown_poll, server);
+	server->shutdown_timer =
+	    event_new(server->base, -1, EV_PERSIST, shutdown_poll, server);
 	event_add(server->shutdown_timer, &poll);
 	shutdown_poll(-1, 0, server);
 }
@@ -164,9 +167,10 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 }
 
 int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
-	      int queue_notify_fd, const char **error_r)
+              int queue_notify_fd, const char **error_r)
 {
-	struct smtpd server = {.config = config, .tls = tls, .queue_notify_fd = queue_notify_fd};
+	struct smtpd server = {
+	    .config = config, .tls = tls, .queue_notify_fd = queue_notify_fd};
 	evthread_use_pthreads();
 	server.base = event_base_new();
 	if (server.base == NULL) {
@@ -182,11 +186,13 @@ int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 	server.ip_table_size = 4099;
 	server.ip_table = xcalloc(server.ip_table_size, sizeof(*server.ip_table));
 	server.listeners = xcalloc(config->listen_count, sizeof(*server.listeners));
-	server.listener_configs = xcalloc(config->listen_count, sizeof(*server.listener_configs));
+	server.listener_configs =
+	    xcalloc(config->listen_count, sizeof(*server.listener_configs));
 	for (size_t i = 0; i < config->listen_count; i++) {
 		server.listener_configs[i] = &config->listen[i];
-		server.listeners[i] = evconnlistener_new(server.base, on_accept, &server,
-							 LEV_OPT_CLOSE_ON_FREE, -1, listen_fds[i]);
+		server.listeners[i] =
+		    evconnlistener_new(server.base, on_accept, &server,
+		                       LEV_OPT_CLOSE_ON_FREE, -1, listen_fds[i]);
 		evconnlistener_set_error_cb(server.listeners[i], on_accept_error);
 	}
 	server.listener_count = config->listen_count;

@@ -34,7 +34,7 @@ struct smtpd {
 	struct ip_count **ip_table; /* per-IP connection counts */
 	size_t ip_table_size;
 	bool shutting_down; /* SIGTERM: close idle sessions now */
-	bool retiring;	    /* SIGHUP: replaced after a reload; serve sessions to their end */
+	bool retiring; /* SIGHUP: replaced after a reload; serve sessions to their end */
 	struct event *shutdown_timer;
 };
 
@@ -43,7 +43,7 @@ struct smtpd {
  * then drains sessions and returns. fds[i] belongs to config->listen[i].
  */
 int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
-	      int queue_notify_fd, const char **error_r);
+              int queue_notify_fd, const char **error_r);
 
 /* A session has ended: a stopping or retiring worker may exit now. */
 void smtpd_session_ended(struct smtpd *server);

@@ -14,9 +14,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct envelope env;
 	const char *message, *error;
 	size_t message_len;
-	if (envelope_parse((const char *)data, size, &env, &message, &message_len, &error) == 0) {
+	if (envelope_parse((const char *)data, size, &env, &message, &message_len,
+	                   &error) == 0) {
 		if (message < (const char *)data ||
-		    message + message_len != (const char *)data + size || env.rcpt_count == 0)
+		    message + message_len != (const char *)data + size ||
+		    env.rcpt_count == 0)
 			__builtin_trap();
 		envelope_clear(&env);
 	}

@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *in = (const char *)data;
 	const char *error;
 	struct smtp_addr addr;
-	int n = smtp_addr_parse(in, size, SMTP_ADDR_ALLOW_NULL | SMTP_ADDR_ALLOW_POSTMASTER, &addr,
-				&error);
+	int n = smtp_addr_parse(
+	    in, size, SMTP_ADDR_ALLOW_NULL | SMTP_ADDR_ALLOW_POSTMASTER, &addr, &error);
 	if (n < 0)
 		return 0;
 	if ((size_t)n > size || addr.local_len > SMTP_LOCAL_MAX ||
@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < params.count; i++) {
 		char value[600];
 		if (params.param[i].value)
-			xtext_decode(params.param[i].value, params.param[i].value_len, value,
-				     sizeof(value), &error);
+			xtext_decode(params.param[i].value, params.param[i].value_len,
+			             value, sizeof(value), &error);
 	}
 	if (addr.null_path || addr.domain_len == 0)
 		return 0;
@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		return 0;
 	}
-	if (strcmp(addr.local, again.local) != 0 || strcmp(addr.domain, again.domain) != 0)
+	if (strcmp(addr.local, again.local) != 0 ||
+	    strcmp(addr.domain, again.domain) != 0)
 		__builtin_trap();
 	return 0;
 }

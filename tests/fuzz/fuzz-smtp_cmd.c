@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *error;
 	if (smtp_cmd_parse((const char *)data, size, &cmd, &error) == 0) {
 		/* The argument must lie inside the input. */
-		if (cmd.arg < (const char *)data || cmd.arg + cmd.arg_len > (const char *)data + size)
+		if (cmd.arg < (const char *)data ||
+		    cmd.arg + cmd.arg_len > (const char *)data + size)
 			__builtin_trap();
 		uint64_t chunk;
 		int last;

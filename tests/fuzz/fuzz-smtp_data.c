@@ -13,7 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static size_t run(const char *in, size_t len, size_t chunk, char *out, size_t *out_len,
-		  unsigned *flags)
+                  unsigned *flags)
 {
 	struct smtp_data d;
 	smtp_data_init(&d, 1000);
@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned a_flags, b_flags;
 	size_t a_end = run(in, len, len ? len : 1, a, &a_len, &a_flags);
 	size_t b_end = run(in, len, chunk, b, &b_len, &b_flags);
-	if (a_end != b_end || a_len != b_len || memcmp(a, b, a_len) != 0 || a_flags != b_flags)
+	if (a_end != b_end || a_len != b_len || memcmp(a, b, a_len) != 0 ||
+	    a_flags != b_flags)
 		__builtin_trap();
 	/* The end is always a line ".\r\n" preceded by CRLF (or at the start). */
 	if (a_end) {

@@ -55,8 +55,8 @@ static void test_quoted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_append),
-		cmocka_unit_test(test_quoted),
+	    cmocka_unit_test(test_append),
+	    cmocka_unit_test(test_quoted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

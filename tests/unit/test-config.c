@@ -48,16 +48,17 @@ static void test_full(void **state)
 {
 	(void)state;
 	const char *error = NULL;
-	struct config *c = load("hostname: mx.example.test\n"
-				"home: /var/petrel\n"
-				"domains: [Example.Test]\n"
-				"users: [{address: A@Example.Test, password: x}]\n"
-				"listen: [{protocol: submission, address: \"[::1]:587\", tls: starttls}]\n"
-				"tls: {certificate: /c.pem, key: /k.pem}\n"
-				"relay_networks: [10.0.0.0/8, \"2001:db8::/32\"]\n"
-				"limits: {message_size: 2048, recipients: 5, errors: 3}\n"
-				"log: {level: debug}\n",
-				&error);
+	struct config *c = load(
+	    "hostname: mx.example.test\n"
+	    "home: /var/petrel\n"
+	    "domains: [Example.Test]\n"
+	    "users: [{address: A@Example.Test, password: x}]\n"
+	    "listen: [{protocol: submission, address: \"[::1]:587\", tls: starttls}]\n"
+	    "tls: {certificate: /c.pem, key: /k.pem}\n"
+	    "relay_networks: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+	    "limits: {message_size: 2048, recipients: 5, errors: 3}\n"
+	    "log: {level: debug}\n",
+	    &error);
 	if (c == NULL)
 		fail_msg("%s", error);
 	assert_string_equal(c->hostname, "mx.example.test");
@@ -70,7 +71,8 @@ static void test_full(void **state)
 	assert_int_equal(c->limits.recipients, 5);
 	assert_int_equal(c->limits.command_line, 512);
 	assert_int_equal(c->log_level, L_DEBUG);
-	struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x0a010203)};
+	struct sockaddr_in in = {.sin_family = AF_INET,
+	                         .sin_addr.s_addr = htonl(0x0a010203)};
 	assert_true(config_in_relay_networks(c, (struct sockaddr *)&in));
 	in.sin_addr.s_addr = htonl(0x0b010203);
 	assert_false(config_in_relay_networks(c, (struct sockaddr *)&in));
@@ -86,26 +88,27 @@ static void test_errors(void **state)
 {
 	(void)state;
 	static const struct bad_case cases[] = {
-		{"hostnam: x\n", "test.yaml:1:1: unknown key 'hostnam'"},
-		{"domains: [a.test]\nlimits:\n  recipients: lots\n",
-		 "test.yaml:3:15: expected a number from 1 to 100000, not 'lots'"},
-		{"listen:\n  - {protocol: smtp, address: \"127.0.0.1\"}\n",
-		 "test.yaml:2:32: expected \"IP:port\""},
-		{"listen:\n  - {protocol: pop3, address: \"127.0.0.1:1\"}\n",
-		 "test.yaml:2:16: expected smtp|submission"},
-		{"listen:\n  - {protocol: smtp, address: \"127.0.0.1:1\", tls: maybe}\n",
-		 "test.yaml:2:51: expected none|starttls|implicit"},
-		{"relay_networks: [10.0.0.0/33]\n", "test.yaml:1:18: bad prefix length"},
-		{"users: [{address: \"a b@x\"}]\n", "test.yaml:1:10: 'a b@x' is not a plain address"},
-		{"users: [{address: \"../x@y.z\"}]\n", "test.yaml:1:10: '../x@y.z'"},
-		{"users: [{address: \"a/b@y.z\"}]\n", "may not contain '/'"},
-		{"users: [{password: x}]\n", "a user needs an address"},
-		{"domains: a.test\n", "test.yaml:1:10: expected a list for domains"},
-		{"domains: [\"-bad\"]\n", "is not a domain name"},
-		{"limits: {command_line: 100}\n", "expected a number from 512 to 65536"},
-		{"log: {syslog: maybe}\n", "expected true or false"},
-		{"a: [\n", "test.yaml:"},
-		{"- just\n- a list\n", "expected a mapping for the configuration"},
+	    {"hostnam: x\n", "test.yaml:1:1: unknown key 'hostnam'"},
+	    {"domains: [a.test]\nlimits:\n  recipients: lots\n",
+	     "test.yaml:3:15: expected a number from 1 to 100000, not 'lots'"},
+	    {"listen:\n  - {protocol: smtp, address: \"127.0.0.1\"}\n",
+	     "test.yaml:2:32: expected \"IP:port\""},
+	    {"listen:\n  - {protocol: pop3, address: \"127.0.0.1:1\"}\n",
+	     "test.yaml:2:16: expected smtp|submission"},
+	    {"listen:\n  - {protocol: smtp, address: \"127.0.0.1:1\", tls: maybe}\n",
+	     "test.yaml:2:51: expected none|starttls|implicit"},
+	    {"relay_networks: [10.0.0.0/33]\n", "test.yaml:1:18: bad prefix length"},
+	    {"users: [{address: \"a b@x\"}]\n",
+	     "test.yaml:1:10: 'a b@x' is not a plain address"},
+	    {"users: [{address: \"../x@y.z\"}]\n", "test.yaml:1:10: '../x@y.z'"},
+	    {"users: [{address: \"a/b@y.z\"}]\n", "may not contain '/'"},
+	    {"users: [{password: x}]\n", "a user needs an address"},
+	    {"domains: a.test\n", "test.yaml:1:10: expected a list for domains"},
+	    {"domains: [\"-bad\"]\n", "is not a domain name"},
+	    {"limits: {command_line: 100}\n", "expected a number from 512 to 65536"},
+	    {"log: {syslog: maybe}\n", "expected true or false"},
+	    {"a: [\n", "test.yaml:"},
+	    {"- just\n- a list\n", "expected a mapping for the configuration"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *error = NULL;
@@ -113,17 +116,17 @@ static void test_errors(void **state)
 		if (c != NULL)
 			fail_msg("case %zu accepted", i);
 		if (error == NULL || strstr(error, cases[i].error) == NULL)
-			fail_msg("case %zu: got '%s', want '%s'", i, error ? error : "(null)",
-				 cases[i].error);
+			fail_msg("case %zu: got '%s', want '%s'", i,
+			         error ? error : "(null)", cases[i].error);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_embedded_default),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_embedded_default),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,8 @@ static void test_round_trip(void **state)
 	struct envelope env;
 	const char *msg, *error;
 	size_t msg_len;
-	assert_int_equal(envelope_parse(file.data, file.len, &env, &msg, &msg_len, &error), 0);
+	assert_int_equal(
+	    envelope_parse(file.data, file.len, &env, &msg, &msg_len, &error), 0);
 	assert_string_equal(env.id, "1K0YXEC2ZAB0040Y");
 	assert_int_equal(env.arrival, 1795465389);
 	assert_string_equal(env.helo, "client\r\nR 5:forge");
@@ -52,10 +53,12 @@ static void test_round_trip(void **state)
 
 	/* Every truncation is detected (a crash mid-write). */
 	for (size_t cut = 0; cut < file.len; cut++)
-		assert_int_equal(envelope_parse(file.data, cut, &env, &msg, &msg_len, &error), -1);
+		assert_int_equal(
+		    envelope_parse(file.data, cut, &env, &msg, &msg_len, &error), -1);
 	/* So is trailing garbage. */
 	buf_append(&file, "x", 1);
-	assert_int_equal(envelope_parse(file.data, file.len, &env, &msg, &msg_len, &error), -1);
+	assert_int_equal(
+	    envelope_parse(file.data, file.len, &env, &msg, &msg_len, &error), -1);
 	buf_free(&file);
 }
 
@@ -66,22 +69,22 @@ static void test_rejects(void **state)
 	const char *msg, *error;
 	size_t len;
 	static const char *const bad[] = {
-		"",
-		"PETREL-SPOOL 2\n",
-		"PETREL-SPOOL 1\nI 16:1K0YXEC2ZAB0040Y\nS 0:\nM 0:\n",	/* no recipients */
-		"PETREL-SPOOL 1\nI 3:../\nS 0:\nR 1:x\nM 0:\n",		/* bad id */
-		"PETREL-SPOOL 1\nI 16:1K0YXEC2ZAB0040Y\nS 99999999999999999:\n",
+	    "",
+	    "PETREL-SPOOL 2\n",
+	    "PETREL-SPOOL 1\nI 16:1K0YXEC2ZAB0040Y\nS 0:\nM 0:\n", /* no recipients */
+	    "PETREL-SPOOL 1\nI 3:../\nS 0:\nR 1:x\nM 0:\n",        /* bad id */
+	    "PETREL-SPOOL 1\nI 16:1K0YXEC2ZAB0040Y\nS 99999999999999999:\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(envelope_parse(bad[i], strlen(bad[i]), &env, &msg, &len, &error),
-				 -1);
+		assert_int_equal(
+		    envelope_parse(bad[i], strlen(bad[i]), &env, &msg, &len, &error), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,10 +27,11 @@ static void test_params(void **state)
 	assert_int_equal(esmtp_params_parse("", 0, &p, &error), 0);
 	assert_int_equal(p.count, 0);
 
-	static const char *const bad[] = {"SIZE=", "=5", "SI_ZE=1", "A=b=c", "A=\x01",
-					  "A=\xff", "-X=1"};
+	static const char *const bad[] = {"SIZE=",  "=5",     "SI_ZE=1", "A=b=c",
+	                                  "A=\x01", "A=\xff", "-X=1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(esmtp_params_parse(bad[i], strlen(bad[i]), &p, &error), -1);
+		assert_int_equal(esmtp_params_parse(bad[i], strlen(bad[i]), &p, &error),
+		                 -1);
 	char many[200] = "";
 	for (int i = 0; i < ESMTP_PARAMS_MAX + 1; i++)
 		memcpy(many + 4 * i, " A=1", 5);
@@ -47,18 +48,18 @@ static void test_xtext(void **state)
 	assert_int_equal(xtext_decode("rfc822", 6, out, sizeof(out), &error), 6);
 	/* CR, LF and NUL can never come out of xtext. */
 	static const char *const bad[] = {"x+0D+0Afoo", "a+0A+0Db@c", "a+00", "a+2", "a+",
-					  "a+zz", "a+0d", "a+20", "a+7F"};
+	                                  "a+zz",       "a+0d",       "a+20", "a+7F"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(xtext_decode(bad[i], strlen(bad[i]), out, sizeof(out), &error),
-				 -1);
+		assert_int_equal(
+		    xtext_decode(bad[i], strlen(bad[i]), out, sizeof(out), &error), -1);
 	assert_int_equal(xtext_decode("abcdef", 6, out, 4, &error), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_params),
-		cmocka_unit_test(test_xtext),
+	    cmocka_unit_test(test_params),
+	    cmocka_unit_test(test_xtext),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@
 #include "lib/fsutil.h"
 #include "queue/maildir.h"
 
-#define THREADS 16
+#define THREADS    16
 #define PER_THREAD 20
 
 static char base[256];
@@ -42,8 +42,8 @@ static void *deliver_many(void *arg)
 	for (int i = 0; i < PER_THREAD; i++) {
 		char name[256];
 		const char *error;
-		if (maildir_deliver(dir, "host/with:odd", "X: 1\r\n", 6, "body\r\n", 6, name,
-				    &error) < 0)
+		if (maildir_deliver(dir, "host/with:odd", "X: 1\r\n", 6, "body\r\n", 6,
+		                    name, &error) < 0)
 			return (void *)1;
 	}
 	return NULL;
@@ -87,7 +87,8 @@ static void test_partial_maildir(void **state)
 	const char *error;
 	assert_int_equal(fs_mkdir_p(sub.data, 0700, &error), 0);
 	char name[256];
-	assert_int_equal(maildir_deliver(dir.data, "h", "", 0, "x\r\n", 3, name, &error), 0);
+	assert_int_equal(maildir_deliver(dir.data, "h", "", 0, "x\r\n", 3, name, &error),
+	                 0);
 	buf_reset(&sub);
 	buf_appendf(&sub, "%s/new", dir.data);
 	assert_int_equal(count_entries(sub.data), 1);
@@ -102,9 +103,9 @@ static void test_content_and_name(void **state)
 	buf_appendf(&dir, "%s/single", base);
 	char name[256];
 	const char *error;
-	assert_int_equal(maildir_deliver(dir.data, "mx/a:b", "H: v\r\n", 6, "text\r\n", 6, name,
-					 &error),
-			 0);
+	assert_int_equal(maildir_deliver(dir.data, "mx/a:b", "H: v\r\n", 6, "text\r\n", 6,
+	                                 name, &error),
+	                 0);
 	/* '/' and ':' in the host name are escaped; the size is in the name. */
 	assert_non_null(strstr(name, "mx\\057a\\072b,S=12"));
 	buf_appendf(&path, "%s/new/%s", dir.data, name);
@@ -136,9 +137,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_concurrent_first_delivery),
-		cmocka_unit_test(test_partial_maildir),
-		cmocka_unit_test(test_content_and_name),
+	    cmocka_unit_test(test_concurrent_first_delivery),
+	    cmocka_unit_test(test_partial_maildir),
+	    cmocka_unit_test(test_content_and_name),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -47,8 +47,8 @@ static void test_cidr(void **state)
 	assert_false(match("10.0.0.0/8", "::1"));
 	struct cidr c;
 	const char *error;
-	static const char *const bad[] = {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "x/8",
-					  "10.0.0.0/8x"};
+	static const char *const bad[] = {"",       "10.0.0.0/", "10.0.0.0/33",
+	                                  "::/129", "x/8",       "10.0.0.0/8x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(cidr_parse(bad[i], &c, &error), -1);
 }
@@ -67,7 +67,8 @@ static void test_sockaddr(void **state)
 	sockaddr_format((struct sockaddr *)&ss, text, sizeof(text));
 	assert_string_equal(text, "[::1]:25");
 	static const char *const bad[] = {"127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
-					  "::1:25", "[::1]25", "host:25", ":25"};
+	                                  "::1:25",    "[::1]25",    "host:25",
+	                                  ":25"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(sockaddr_parse(bad[i], &ss, &len, &error), -1);
 }
@@ -75,8 +76,8 @@ static void test_sockaddr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_sockaddr),
+	    cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_sockaddr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,9 +55,9 @@ static void test_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order_and_uniqueness),
-		cmocka_unit_test(test_generators_differ),
-		cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_order_and_uniqueness),
+	    cmocka_unit_test(test_generators_differ),
+	    cmocka_unit_test(test_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,18 +45,17 @@ static void test_rejects(void **state)
 		const char *line;
 		size_t len;
 	} bad[] = {
-		{"MAIL TO:<a@b>", 13},
-		{"MAIL <a@b>", 10},
-		{"RCPT FROM:<a@b>", 15},
-		{"RCPT", 4},
-		{"NOOP\0x", 6},		   /* NUL */
-		{"EHLO a\rb", 8},	   /* bare CR */
-		{"EHLO a\x1b[31m", 11}, /* escape */
+	    {"MAIL TO:<a@b>", 13},   {"MAIL <a@b>", 10},
+	    {"RCPT FROM:<a@b>", 15}, {"RCPT", 4},
+	    {"NOOP\0x", 6},         /* NUL */
+	    {"EHLO a\rb", 8},       /* bare CR */
+	    {"EHLO a\x1b[31m", 11}, /* escape */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct smtp_cmd cmd;
 		const char *error = NULL;
-		assert_int_equal(smtp_cmd_parse(bad[i].line, bad[i].len, &cmd, &error), -1);
+		assert_int_equal(smtp_cmd_parse(bad[i].line, bad[i].len, &cmd, &error),
+		                 -1);
 		assert_non_null(error);
 	}
 }
@@ -75,19 +74,22 @@ static void test_bdat(void **state)
 	assert_int_equal(last, 1);
 	assert_int_equal(smtp_bdat_parse("3 last", 6, &size, &last, &error), 0);
 	assert_int_equal(last, 1);
-	assert_int_equal(smtp_bdat_parse("999999999999999999", 18, &size, &last, &error), 0);
-	static const char *const bad[] = {"-1", "", "LAST", "12345678901234567890", "10 LASTX",
-					  "10 FIRST", "1x", "+5", "10  LAST x"};
+	assert_int_equal(smtp_bdat_parse("999999999999999999", 18, &size, &last, &error),
+	                 0);
+	static const char *const bad[] = {
+	    "-1", "",   "LAST",      "12345678901234567890", "10 LASTX", "10 FIRST",
+	    "1x", "+5", "10  LAST x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(smtp_bdat_parse(bad[i], strlen(bad[i]), &size, &last, &error), -1);
+		assert_int_equal(
+		    smtp_bdat_parse(bad[i], strlen(bad[i]), &size, &last, &error), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_verbs),
-		cmocka_unit_test(test_rejects),
-		cmocka_unit_test(test_bdat),
+	    cmocka_unit_test(test_verbs),
+	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_bdat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,27 +45,27 @@ static struct result feed(const char *in, size_t len, size_t chunk, size_t line_
 
 struct data_case {
 	const char *in;
-	const char *out;     /* unstuffed message */
-	size_t consumed;     /* through ".\r\n", 0 = not ended */
+	const char *out; /* unstuffed message */
+	size_t consumed; /* through ".\r\n", 0 = not ended */
 	unsigned flags;
 };
 
 static const struct data_case cases[] = {
-	{"Hello\r\n.\r\n", "Hello\r\n", 10, 0},
-	{".\r\n", "", 3, 0},
-	{"..dot\r\n.\r\n", ".dot\r\n", 10, 0},
-	{"a\r\n..\r\n.\r\nMAIL", "a\r\n.\r\n", 10, 0},
-	{"a\r\n.\r\nQUIT\r\n", "a\r\n", 6, 0},
-	/* Smuggling forms: none of these ends the message. */
-	{"a\n.\nMAIL FROM:<x@y>\r\n", "a\n.\nMAIL FROM:<x@y>\r\n", 0, SMTP_DATA_BARE_LF},
-	{"a\r\n.\nMAIL FROM:<x@y>\r\n", "a\r\n\nMAIL FROM:<x@y>\r\n", 0, SMTP_DATA_BARE_LF},
-	{"a\n.\r\nMAIL FROM:<x@y>\r\n", "a\n.\r\nMAIL FROM:<x@y>\r\n", 0, SMTP_DATA_BARE_LF},
-	{"a\r.\r\nMAIL FROM:<x@y>\r\n", "a\r.\r\nMAIL FROM:<x@y>\r\n", 0, SMTP_DATA_BARE_CR},
-	{"a\r\n.\rMAIL\r\n", "a\r\n\rMAIL\r\n", 0, SMTP_DATA_BARE_CR},
-	/* ...and once the real terminator comes, it ends there. */
-	{"a\n.\nb\r\n.\r\n", "a\n.\nb\r\n", 10, SMTP_DATA_BARE_LF},
-	{"x\ry\r\n.\r\n", "x\ry\r\n", 8, SMTP_DATA_BARE_CR},
-	{".\r\r\n.\r\n", "\r\r\n", 7, SMTP_DATA_BARE_CR},
+    {"Hello\r\n.\r\n", "Hello\r\n", 10, 0},
+    {".\r\n", "", 3, 0},
+    {"..dot\r\n.\r\n", ".dot\r\n", 10, 0},
+    {"a\r\n..\r\n.\r\nMAIL", "a\r\n.\r\n", 10, 0},
+    {"a\r\n.\r\nQUIT\r\n", "a\r\n", 6, 0},
+    /* Smuggling forms: none of these ends the message. */
+    {"a\n.\nMAIL FROM:<x@y>\r\n", "a\n.\nMAIL FROM:<x@y>\r\n", 0, SMTP_DATA_BARE_LF},
+    {"a\r\n.\nMAIL FROM:<x@y>\r\n", "a\r\n\nMAIL FROM:<x@y>\r\n", 0, SMTP_DATA_BARE_LF},
+    {"a\n.\r\nMAIL FROM:<x@y>\r\n", "a\n.\r\nMAIL FROM:<x@y>\r\n", 0, SMTP_DATA_BARE_LF},
+    {"a\r.\r\nMAIL FROM:<x@y>\r\n", "a\r.\r\nMAIL FROM:<x@y>\r\n", 0, SMTP_DATA_BARE_CR},
+    {"a\r\n.\rMAIL\r\n", "a\r\n\rMAIL\r\n", 0, SMTP_DATA_BARE_CR},
+    /* ...and once the real terminator comes, it ends there. */
+    {"a\n.\nb\r\n.\r\n", "a\n.\nb\r\n", 10, SMTP_DATA_BARE_LF},
+    {"x\ry\r\n.\r\n", "x\ry\r\n", 8, SMTP_DATA_BARE_CR},
+    {".\r\r\n.\r\n", "\r\r\n", 7, SMTP_DATA_BARE_CR},
 };
 
 static void test_cases(void **state)
@@ -76,9 +76,12 @@ static void test_cases(void **state)
 		for (size_t chunk = 0; chunk <= 3; chunk++) {
 			struct result r = feed(c->in, strlen(c->in), chunk, 1000);
 			if (r.consumed != c->consumed || r.flags != c->flags ||
-			    r.out_len != strlen(c->out) || memcmp(r.out, c->out, r.out_len) != 0)
-				fail_msg("case %zu chunk %zu: consumed %zu flags %u out '%.*s'", i,
-					 chunk, r.consumed, r.flags, (int)r.out_len, r.out);
+			    r.out_len != strlen(c->out) ||
+			    memcmp(r.out, c->out, r.out_len) != 0)
+				fail_msg("case %zu chunk %zu: consumed %zu flags %u out "
+				         "'%.*s'",
+				         i, chunk, r.consumed, r.flags, (int)r.out_len,
+				         r.out);
 		}
 	}
 }
@@ -154,10 +157,10 @@ static void test_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_line_limit),
-		cmocka_unit_test(test_bdat_check),
-		cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_cases),
+	    cmocka_unit_test(test_line_limit),
+	    cmocka_unit_test(test_bdat_check),
+	    cmocka_unit_test(test_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
