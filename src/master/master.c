@@ -90,7 +90,8 @@ static int prepare_home(struct master *m, const char **error_r)
 	struct buf path = BUF_INIT;
 	buf_appendf(&path, "%s/mail", c->home);
 	int r = fs_mkdir_p(path.data, 0700, error_r);
-	const char *owned[] = {path.data, spool.tmp_dir, spool.queue_dir, NULL};
+	const char *owned[] = {path.data, spool.tmp_dir, spool.queue_dir, spool.free_dir,
+	                       NULL};
 	for (int i = 0; r == 0 && owned[i]; i++)
 		r = privilege_chown(owned[i], m->uid, m->gid, error_r);
 	buf_reset(&path);

@@ -84,8 +84,8 @@ static int local_mailbox(const struct config *config, const char *rcpt, struct b
 	return 0;
 }
 
-enum delivery_outcome delivery_attempt(const struct config *config,
-                                       const struct spool *spool, const char *id)
+enum delivery_outcome delivery_attempt(const struct config *config, struct spool *spool,
+                                       const char *id)
 {
 	struct buf path = BUF_INIT, done_path = BUF_INIT, mailbox = BUF_INIT,
 	           head = BUF_INIT;
@@ -107,7 +107,14 @@ enum delivery_outcome delivery_attempt(const struct config *config,
 	}
 	const char *message;
 	size_t message_len;
-	if (envelope_parse(data, len, &env, &message, &message_len, &error) < 0) {
+	int parsed = envelope_parse(data, len, &env, &message, &message_len, &error);
+	if (parsed == 0 && strcmp(env.id, id) != 0) {
+		/* Stale content: a recycled file, or blocks of another
+		 * message after a crash. Never deliver it under this name. */
+		parsed = -1;
+		error = "queue id inside differs from the file name";
+	}
+	if (parsed < 0) {
 		log_msg(L_ERROR, "event=spool-corrupt id=%s error=%s", id, LOG_Q(error));
 		outcome = DELIVERY_BROKEN;
 		goto out;
@@ -155,9 +162,8 @@ enum delivery_outcome delivery_attempt(const struct config *config,
 			        LOG_Q(strerror(errno)));
 	}
 	if (remaining == 0) {
-		if (unlink(path.data) < 0 && errno != ENOENT)
-			log_msg(L_ERROR, "event=spool-unlink-failed id=%s", id);
 		unlink(done_path.data);
+		spool_retire(spool, id);
 		log_msg(L_INFO, "event=removed id=%s", id);
 		outcome = DELIVERY_DONE;
 	}

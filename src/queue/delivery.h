@@ -15,7 +15,7 @@ enum delivery_outcome {
 	DELIVERY_BROKEN,   /* the spool file is unreadable; set aside */
 };
 
-enum delivery_outcome delivery_attempt(const struct config *config,
-                                       const struct spool *spool, const char *id);
+enum delivery_outcome delivery_attempt(const struct config *config, struct spool *spool,
+                                       const char *id);
 
 #endif

@@ -155,6 +155,7 @@ static void scan_run(struct work *work)
 		memcpy(scan->ids[scan->count++], d->d_name, QUEUE_ID_LEN + 1);
 	}
 	closedir(dir);
+	spool_count_free(&scan->queue->spool);
 }
 
 static int compare_ids(const void *a, const void *b)

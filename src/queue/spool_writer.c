@@ -6,7 +6,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -17,10 +21,17 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+#define FREE_BATCH 256
+
 struct spool_writer {
 	const struct spool *spool;
 	struct workpool *pool;
 	uint64_t free_space;
+	/* Names of emptied spool files seen in free/, to reuse (spool.h). */
+	pthread_mutex_t free_lock;
+	char free_names[FREE_BATCH][QUEUE_ID_LEN + 8];
+	size_t free_count;
+	struct timespec free_scanned_mtime; /* free/ as of the last scan */
 };
 
 void spool_job_free(struct spool_job **job)
@@ -46,6 +57,61 @@ uint64_t spool_writer_free_space(struct spool_writer *w)
 	return __atomic_load_n(&w->free_space, __ATOMIC_RELAXED);
 }
 
+/* Refills the name cache from free/, unless free/ has not changed since
+ * the last scan (then it holds nothing we have not tried). */
+static void scan_free(struct spool_writer *w)
+{
+	struct stat st;
+	if (stat(w->spool->free_dir, &st) < 0 ||
+	    (st.st_mtim.tv_sec == w->free_scanned_mtime.tv_sec &&
+	     st.st_mtim.tv_nsec == w->free_scanned_mtime.tv_nsec))
+		return;
+	w->free_scanned_mtime = st.st_mtim;
+	DIR *dir = opendir(w->spool->free_dir);
+	if (dir == NULL)
+		return;
+	struct dirent *entry;
+	while (w->free_count < FREE_BATCH && (entry = readdir(dir)) != NULL) {
+		size_t len = strlen(entry->d_name);
+		if (entry->d_name[0] == '.' || len >= sizeof(w->free_names[0]))
+			continue;
+		memcpy(w->free_names[w->free_count++], entry->d_name, len + 1);
+	}
+	closedir(dir);
+}
+
+/*
+ * Opens tmp/ID for writing: an emptied spool file taken from free/ when
+ * there is one (no inode to allocate), else a new file. Another worker
+ * process may take a name first; then the next one is tried.
+ */
+static int open_spool_file(struct spool_writer *w, const char *tmp_path)
+{
+	struct buf free_path = BUF_INIT;
+	int fd = -1;
+	for (;;) {
+		char name[QUEUE_ID_LEN + 8];
+		pthread_mutex_lock(&w->free_lock);
+		if (w->free_count == 0)
+			scan_free(w);
+		bool have = w->free_count > 0;
+		if (have)
+			memcpy(name, w->free_names[--w->free_count], sizeof(name));
+		pthread_mutex_unlock(&w->free_lock);
+		if (!have)
+			break;
+		spool_path(&free_path, w->spool->free_dir, name, "");
+		if (rename(free_path.data, tmp_path) == 0) {
+			fd = open(tmp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+			break;
+		}
+	}
+	buf_free(&free_path);
+	if (fd < 0)
+		fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	return fd;
+}
+
 /*
  * Writes the message to tmp/, renames it into queue/, then syncs the file
  * and the directory. The rename comes first so that one journal commit
@@ -61,7 +127,7 @@ static int commit_to_queue(struct spool_writer *w, struct spool_job *job)
 	int result = -1;
 	const char *error;
 	bool renamed = false;
-	int fd = open(tmp_path.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open_spool_file(w, tmp_path.data);
 	if (fd < 0)
 		goto fail;
 	struct iovec iov[2] = {{job->head.data, job->head.len},
@@ -129,6 +195,7 @@ struct spool_writer *spool_writer_create(struct event_base *base,
 {
 	struct spool_writer *w = xcalloc(1, sizeof(*w));
 	w->spool = spool;
+	pthread_mutex_init(&w->free_lock, NULL);
 	measure_free_space(w);
 	w->pool = workpool_create(base, threads);
 	return w;
@@ -150,5 +217,6 @@ void spool_writer_destroy(struct spool_writer **writer)
 	if (w == NULL)
 		return;
 	workpool_destroy(&w->pool);
+	pthread_mutex_destroy(&w->free_lock);
 	x_free(writer);
 }

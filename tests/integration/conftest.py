@@ -142,6 +142,13 @@ class Petrel:
         queue = os.path.join(self.home, "spool", "queue")
         return sorted(os.listdir(queue)) if os.path.isdir(queue) else []
 
+    def wait_spool_empty(self, timeout=5):
+        """The spool entry is retired just after the Maildir delivery."""
+        deadline = time.time() + timeout * SLOW
+        while time.time() < deadline and self.spool_files():
+            time.sleep(0.02)
+        return self.spool_files()
+
     def tmp_files(self):
         tmp = os.path.join(self.home, "spool", "tmp")
         return sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []

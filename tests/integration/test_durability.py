@@ -192,9 +192,53 @@ def test_queued_message_survives_restart(home):
     server.start()
     try:
         assert len(server.wait_messages("test@example.test", 1)) == 1
+        assert server.wait_spool_empty() == []
+    finally:
+        assert server.stop() == 0
+
+
+def test_spool_files_are_recycled_empty(petrel):
+    """A delivered message leaves its spool file emptied in free/, and the
+    next message reuses that file instead of allocating a new inode."""
+    free = os.path.join(petrel.home, "spool", "free")
+    seen = set()
+    for i in range(5):
+        with smtplib.SMTP("127.0.0.1", petrel.plain_port) as s:
+            s.sendmail("s@client.test", ["test@example.test"],
+                       "Subject: m%d\r\n\r\nsecret body %d\r\n" % (i, i))
+        assert len(petrel.wait_messages("test@example.test", i + 1)) == i + 1
         deadline = time.time() + 5 * SLOW
-        while time.time() < deadline and server.spool_files():
+        while time.time() < deadline and not os.listdir(free):
+            time.sleep(0.02)
+        names = os.listdir(free)
+        assert len(names) == 1, names
+        st = os.stat(os.path.join(free, names[0]))
+        assert st.st_size == 0  # no mail, no disk space kept
+        seen.add(st.st_ino)
+    assert len(seen) == 1  # one inode served all five messages
+    assert petrel.wait_spool_empty() == []
+    msgs = petrel.messages("test@example.test")
+    assert sorted(m.split(b"secret body ")[1][:1] for m in msgs) == [b"0", b"1", b"2",
+                                                                      b"3", b"4"]
+
+
+def test_spool_file_with_foreign_id_is_not_delivered(home):
+    """A spool file whose recorded ID differs from its name (stale or
+    recycled content) is set aside, never delivered."""
+    server = Petrel(home)
+    os.makedirs(os.path.join(home, "spool", "queue"))
+    stale = os.path.join(home, "spool", "queue", "1K0YXEC2ZAB0042Y")
+    body = b"Subject: old\r\n\r\nold\r\n"
+    with open(stale, "wb") as f:
+        f.write(b"PETREL-SPOOL 1\nI 16:1K0YXEC2ZAB0040Y\nT 1:0\nS 5:a@b.c\n"
+                b"R 17:test@example.test\nM %d:\n" % len(body) + body)
+    server.start()
+    try:
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline and os.path.exists(stale):
             time.sleep(0.05)
-        assert server.spool_files() == []
+        assert os.path.exists(os.path.join(home, "spool", "corrupt", "1K0YXEC2ZAB0042Y"))
+        assert "queue id inside differs" in server.read_log()
+        assert server.messages("test@example.test") == []
     finally:
         assert server.stop() == 0

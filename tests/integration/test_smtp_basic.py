@@ -37,7 +37,7 @@ def test_smtplib_plain(petrel):
     name = os.listdir(os.path.join(box, "new"))[0]
     assert name.endswith(",S=%d" % len(msgs[0]))
     # The spool entry is retired once delivered.
-    assert petrel.spool_files() == []
+    assert petrel.wait_spool_empty() == []
 
 
 def test_smtplib_starttls(petrel):
