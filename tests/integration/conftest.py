@@ -21,10 +21,19 @@ SANITIZED = os.environ.get("PETREL_SANITIZED") == "1"
 SLOW = 4 if SANITIZED else 1
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count):
+    """Distinct free ports: all held open until all are picked, or the
+    kernel may hand out the same one twice."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def make_home():
@@ -38,10 +47,8 @@ class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
                  relay_networks=None):
         self.home = home
-        self.smtp_port = free_port()
-        self.submission_port = free_port()
-        self.smtps_port = free_port()
-        self.plain_port = free_port()
+        (self.smtp_port, self.submission_port, self.smtps_port,
+         self.plain_port) = free_ports(4)
         self.config_path = os.path.join(home, "petrel.yaml")
         self.log_path = os.path.join(home, "petrel.log")
         self.process = None
@@ -152,6 +159,12 @@ class Petrel:
     def tmp_files(self):
         tmp = os.path.join(self.home, "spool", "tmp")
         return sorted(os.listdir(tmp)) if os.path.isdir(tmp) else []
+
+    def wait_log(self, text, timeout=5):
+        deadline = time.time() + timeout * SLOW
+        while time.time() < deadline and text not in self.read_log():
+            time.sleep(0.02)
+        return self.read_log()
 
     def check_log_clean(self):
         text = self.read_log()

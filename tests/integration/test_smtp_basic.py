@@ -75,7 +75,7 @@ def test_queue_id_reply_and_log(petrel):
     assert m, reply
     assert c.cmd("QUIT") == ["221 2.0.0 Bye"]
     petrel.wait_messages("test@example.test", 1)
-    log = petrel.read_log()
+    log = petrel.wait_log("event=delivered id=%s" % m.group(1))
     assert "event=queued" in log and "id=" + m.group(1) in log
     assert "event=delivered id=%s" % m.group(1) in log
 
