@@ -77,6 +77,12 @@ static struct entry **entry_slot(struct queue *q, const char *id)
 static void attempt_run(struct work *work)
 {
 	struct attempt *a = (struct attempt *)work;
+	/* Stopping: attempts not yet begun are left for the next start
+	 * (the spool is rescanned then); one already running finishes. */
+	if (__atomic_load_n(&a->queue->stopping, __ATOMIC_RELAXED)) {
+		a->outcome = DELIVERY_DEFERRED;
+		return;
+	}
 	a->outcome = delivery_attempt(a->queue->config, &a->queue->spool, a->entry->id);
 }
 
@@ -214,7 +220,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	struct queue *q = arg;
 	log_msg(L_INFO, "event=shutdown in_progress=%u", workpool_pending(q->pool));
-	q->stopping = true;
+	__atomic_store_n(&q->stopping, true, __ATOMIC_RELAXED);
 	event_base_loopbreak(q->base);
 }
 
@@ -246,7 +252,8 @@ int queue_run(const struct config *config, int notify_fd, const char **error_r)
 
 	event_base_dispatch(q->base);
 
-	/* Attempts already running finish (a delivery is never cut midway). */
+	/* Attempts already running finish (a delivery is never cut midway);
+	 * queued ones return at once (attempt_run). */
 	workpool_destroy(&q->pool);
 	for (size_t i = 0; i < TABLE_SIZE; i++) {
 		for (struct entry *e = q->table[i], *next; e; e = next) {
