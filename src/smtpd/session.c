@@ -485,9 +485,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		        s->peer_ip, s->state);
 		session_transaction_reset(s);
 		session_close_after(s, "421 4.4.2 Error: timeout exceeded");
-		bufferevent_set_timeouts(bev, NULL, NULL);
-		struct timeval tv = {30, 0};
-		bufferevent_set_timeouts(bev, NULL, &tv);
+		/* The 421 gets 30 s to leave; a client that never reads is then
+		 * cut off by the write time-out (the STATE_CLOSING case above). */
+		struct timeval grace = {30, 0};
+		bufferevent_set_timeouts(bev, NULL, &grace);
 		return;
 	}
 	const char *reason =
