@@ -9,7 +9,9 @@ struct cli_options {
 	const char *home;        /* --home DIR, else $PETREL_HOME */
 };
 
-int cmd_serve(const struct cli_options *options);
-int cmd_check_config(const struct cli_options *options);
+/* Each gets the arguments after its own name (argv[0] is that name). */
+int cmd_serve(const struct cli_options *options, int argc, char **argv);
+int cmd_check_config(const struct cli_options *options, int argc, char **argv);
+int cmd_dns(const struct cli_options *options, int argc, char **argv);
 
 #endif

@@ -8,8 +8,10 @@
 #include "cli/cli.h"
 #include "lib/config.h"
 
-int cmd_check_config(const struct cli_options *options)
+int cmd_check_config(const struct cli_options *options, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	const char *error;
 	struct config *config = config_load(options->config_path, options->home, &error);
 	if (config == NULL) {

@@ -9,8 +9,10 @@
 #include "lib/config.h"
 #include "master/master.h"
 
-int cmd_serve(const struct cli_options *options)
+int cmd_serve(const struct cli_options *options, int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	const char *error;
 	struct config *config = config_load(options->config_path, options->home, &error);
 	if (config == NULL) {

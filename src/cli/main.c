@@ -11,13 +11,14 @@
 
 struct subcommand {
 	const char *name;
-	int (*run)(const struct cli_options *options);
+	int (*run)(const struct cli_options *options, int argc, char **argv);
 	const char *help;
 };
 
 static const struct subcommand subcommands[] = {
     {"serve", cmd_serve, "run the mail server in the foreground"},
     {"check-config", cmd_check_config, "validate the configuration and print it"},
+    {"dns", cmd_dns, "dns lookup NAME [TYPE] [--server IP[:port]] [--json]"},
 };
 
 static void usage(FILE *out)
@@ -41,8 +42,9 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	int opt;
-	/* Options may come before or after the subcommand. */
-	while ((opt = getopt_long(argc, argv, "c:h", long_options, NULL)) != -1) {
+	/* Common options come before the subcommand ("+": stop at the first
+	 * non-option); the subcommand parses the rest itself. */
+	while ((opt = getopt_long(argc, argv, "+c:h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			options.config_path = optarg;
@@ -66,7 +68,7 @@ int main(int argc, char **argv)
 		options.home = NULL;
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (strcmp(argv[optind], subcommands[i].name) == 0)
-			return subcommands[i].run(&options);
+			return subcommands[i].run(&options, argc - optind, argv + optind);
 	fprintf(stderr, "petrel: unknown command '%s'\n", argv[optind]);
 	usage(stderr);
 	return 2;

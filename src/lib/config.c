@@ -415,6 +415,41 @@ static int load_relay_networks(struct loader *ld, struct fy_node *node, struct c
 	return 0;
 }
 
+static int handle_dns(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct config *c = ctx;
+	if (strcmp(key, "servers") == 0) {
+		if (require_sequence(ld, v, "dns.servers") < 0)
+			return -1;
+		size_t cap = 0;
+		void *iter = NULL;
+		struct fy_node *item;
+		while ((item = fy_node_sequence_iterate(v, &iter)) != NULL) {
+			xgrow((void **)&c->dns_servers, &cap, c->dns_server_count + 1,
+			      sizeof(*c->dns_servers));
+			char **server = &c->dns_servers[c->dns_server_count++];
+			*server = NULL;
+			if (get_string(ld, item, server) < 0)
+				return -1;
+			struct sockaddr_storage ss;
+			socklen_t len;
+			struct cidr bare;
+			const char *error;
+			if (sockaddr_parse(*server, &ss, &len, &error) < 0 &&
+			    (cidr_parse(*server, &bare, &error) < 0 ||
+			     strchr(*server, '/')))
+				return fail_at(ld, item,
+				               "expected \"IP\" or \"IP:port\"");
+		}
+		return 1;
+	}
+	if (strcmp(key, "trust_anchor") == 0)
+		return known(get_string(ld, v, &c->dns_trust_anchor));
+	if (strcmp(key, "timeout_ms") == 0)
+		return known(get_uint(ld, v, 100, 600000, &c->dns_timeout_ms));
+	return 0;
+}
+
 static int handle_top(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
 {
 	struct config *c = ctx;
@@ -439,6 +474,9 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 		    walk_mapping(ld, v, "tls", "certificate, key", handle_tls, c));
 	if (strcmp(key, "relay_networks") == 0)
 		return known(load_relay_networks(ld, v, c));
+	if (strcmp(key, "dns") == 0)
+		return known(walk_mapping(
+		    ld, v, "dns", "servers, trust_anchor, timeout_ms", handle_dns, c));
 	if (strcmp(key, "limits") == 0)
 		return known(walk_mapping(
 		    ld, v, "limits",
@@ -534,7 +572,7 @@ struct config *config_load_string(const char *source, const char *yaml, size_t l
 	    walk_mapping(
 	        &ld, root, "the configuration",
 	        "hostname, home, user, workers, log, domains, users, listen, tls, "
-	        "relay_networks, limits",
+	        "relay_networks, limits, dns",
 	        handle_top, c) < 0) {
 		config_free(&c);
 		goto out;
@@ -604,6 +642,10 @@ void config_free(struct config **config)
 	free(c->tls_certificate);
 	free(c->tls_key);
 	free(c->relay_networks);
+	for (size_t i = 0; i < c->dns_server_count; i++)
+		free(c->dns_servers[i]);
+	free(c->dns_servers);
+	free(c->dns_trust_anchor);
 	x_free(config);
 }
 

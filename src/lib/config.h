@@ -68,6 +68,11 @@ struct config {
 	struct cidr *relay_networks;
 	size_t relay_network_count;
 	struct limits_config limits;
+	/* dns: — none: full recursion from the root hints */
+	char **dns_servers;
+	size_t dns_server_count;
+	char *dns_trust_anchor; /* DNSSEC validation when set */
+	unsigned dns_timeout_ms;
 };
 
 extern const char config_embedded_default[];

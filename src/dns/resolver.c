@@ -1,0 +1,182 @@
+/*
+ * resolver.c — libunbound in asynchronous mode on a libevent loop
+ * (see resolver.h).
+ */
+#include "dns/resolver.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unbound.h>
+
+#include "dns/dns_status.h"
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "lib/netaddr.h"
+#include "lib/xalloc.h"
+
+struct dns_resolver {
+	struct ub_ctx *ctx;
+	struct event *readable;
+	struct event_base *base;
+	unsigned timeout_ms;
+};
+
+struct lookup {
+	struct dns_resolver *resolver;
+	int async_id;
+	struct event *deadline;
+	dns_callback *callback;
+	void *arg;
+};
+
+/* "IP:port" -> libunbound's "IP@port"; a bare IP is port 53. */
+static int unbound_address(const char *server, struct buf *out, const char **error_r)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char ip[64];
+	buf_reset(out);
+	if (sockaddr_parse(server, &ss, &len, error_r) == 0) {
+		sockaddr_ip((struct sockaddr *)&ss, ip, sizeof(ip));
+		unsigned port = ss.ss_family == AF_INET
+		                    ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+		                    : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		buf_appendf(out, "%s@%u", ip, port);
+		return 0;
+	}
+	struct cidr bare;
+	if (cidr_parse(server, &bare, error_r) == 0 && strchr(server, '/') == NULL) {
+		buf_append_str(out, server);
+		return 0;
+	}
+	*error_r = error_fmt("bad DNS server '%s': expected IP or IP:port", server);
+	return -1;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct dns_resolver *r = arg;
+	ub_process(r->ctx);
+}
+
+struct dns_resolver *dns_resolver_create(struct event_base *base,
+                                         const struct dns_resolver_config *config,
+                                         const char **error_r)
+{
+	struct ub_ctx *ctx = ub_ctx_create();
+	if (ctx == NULL) {
+		*error_r = "cannot create the DNS resolver";
+		return NULL;
+	}
+	struct buf address = BUF_INIT;
+	int err = ub_ctx_async(ctx, 1);
+	if (getenv("PETREL_DNS_DEBUG"))
+		ub_ctx_debuglevel(ctx, atoi(getenv("PETREL_DNS_DEBUG")));
+	for (size_t i = 0; err == 0 && i < config->server_count; i++) {
+		if (unbound_address(config->servers[i], &address, error_r) < 0) {
+			buf_free(&address);
+			ub_ctx_delete(ctx);
+			return NULL;
+		}
+		err = ub_ctx_set_fwd(ctx, address.data);
+	}
+	buf_free(&address);
+	/* RFC 6761 6.2: caching resolvers should not treat test. names as
+	 * special; unbound answers them NXDOMAIN itself unless told not to. */
+	if (err == 0)
+		err = ub_ctx_zone_add(ctx, "test.", "transparent");
+	if (err == 0 && config->trust_anchor)
+		err = ub_ctx_add_ta_file(ctx, config->trust_anchor);
+	if (err != 0) {
+		*error_r = error_fmt("DNS resolver: %s", ub_strerror(err));
+		ub_ctx_delete(ctx);
+		return NULL;
+	}
+	struct dns_resolver *r = xcalloc(1, sizeof(*r));
+	r->ctx = ctx;
+	r->base = base;
+	r->timeout_ms = config->timeout_ms ? config->timeout_ms : 10000;
+	r->readable = event_new(base, ub_fd(ctx), EV_READ | EV_PERSIST, on_readable, r);
+	event_add(r->readable, NULL);
+	return r;
+}
+
+void dns_resolver_destroy(struct dns_resolver **resolver)
+{
+	struct dns_resolver *r = *resolver;
+	if (r == NULL)
+		return;
+	event_free(r->readable);
+	ub_ctx_delete(r->ctx);
+	x_free(resolver);
+}
+
+static void finish(struct lookup *l, const struct dns_result *result)
+{
+	event_free(l->deadline);
+	l->callback(l->arg, result);
+	free(l);
+}
+
+static void on_result(void *arg, int err, struct ub_result *ub)
+{
+	struct lookup *l = arg;
+	struct dns_result result = {.status = DNS_NETWORK};
+	if (err == 0 && ub != NULL) {
+		result.secure = ub->secure;
+		result.why_bogus = ub->why_bogus;
+		if (ub->bogus)
+			result.status = DNS_BOGUS;
+		else if (ub->rcode != 0)
+			result.status = ub->rcode;
+		else
+			result.status = ub->havedata ? DNS_NOERROR : DNS_NODATA;
+		if (ub->answer_packet &&
+		    ldns_wire2pkt(&result.packet, ub->answer_packet, (size_t)ub->answer_len) !=
+		        LDNS_STATUS_OK)
+			result.packet = NULL;
+	}
+	finish(l, &result);
+	if (result.packet)
+		ldns_pkt_free(result.packet);
+	if (ub)
+		ub_resolve_free(ub);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct lookup *l = arg;
+	ub_cancel(l->resolver->ctx, l->async_id);
+	struct dns_result result = {.status = DNS_TIMEOUT};
+	finish(l, &result);
+}
+
+int dns_lookup(struct dns_resolver *r, const char *name, uint16_t type,
+               dns_callback *callback, void *arg, const char **error_r)
+{
+	ldns_rdf *dname = NULL;
+	if (ldns_str2rdf_dname(&dname, name) != LDNS_STATUS_OK) {
+		*error_r = "not a valid domain name";
+		return -1;
+	}
+	ldns_rdf_deep_free(dname);
+	struct lookup *l = xcalloc(1, sizeof(*l));
+	l->resolver = r;
+	l->callback = callback;
+	l->arg = arg;
+	int err = ub_resolve_async(r->ctx, name, type, LDNS_RR_CLASS_IN, l, on_result,
+	                           &l->async_id);
+	if (err != 0) {
+		free(l);
+		*error_r = error_fmt("DNS resolver: %s", ub_strerror(err));
+		return -1;
+	}
+	l->deadline = evtimer_new(r->base, on_deadline, l);
+	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+	evtimer_add(l->deadline, &tv);
+	return 0;
+}

@@ -1,0 +1,69 @@
+"""A local authoritative DNS server (nsd) serving tests/integration/zones
+on a free loopback port, for resolver tests. Never the machine's resolver,
+never the Internet."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+ZONES = os.path.join(os.path.dirname(__file__), "zones")
+
+
+def free_udp_tcp_port():
+    while True:
+        with socket.socket() as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind(("127.0.0.1", port))
+                    return port
+                except OSError:
+                    continue
+
+
+class Nsd:
+    def __init__(self, zones=("example.test",)):
+        self.dir = tempfile.mkdtemp(prefix="petrel-nsd-")
+        self.port = free_udp_tcp_port()
+        conf = ["server:",
+                "  ip-address: 127.0.0.1@%d" % self.port,
+                "  port: %d" % self.port,
+                '  username: ""', '  chroot: ""',
+                "  pidfile: %s/nsd.pid" % self.dir,
+                "  zonelistfile: %s/zone.list" % self.dir,
+                "  xfrdfile: %s/xfrd.state" % self.dir,
+                "  xfrdir: %s" % self.dir,
+                '  database: ""',
+                "  logfile: %s/nsd.log" % self.dir,
+                "  server-count: 1",
+                "remote-control:", "  control-enable: no"]
+        for zone in zones:
+            conf += ["zone:", "  name: %s" % zone,
+                     "  zonefile: %s" % os.path.join(ZONES, zone + ".zone")]
+        self.conf = os.path.join(self.dir, "nsd.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+        self.process = subprocess.Popen(["nsd", "-d", "-c", self.conf],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.server = "127.0.0.1:%d" % self.port
+        self._wait()
+
+    def _wait(self):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            out = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1",
+                                  "-p", str(self.port), "example.test", "SOA"],
+                                 capture_output=True, text=True)
+            if out.stdout.strip():
+                return
+            time.sleep(0.1)
+        raise RuntimeError("nsd did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
