@@ -34,10 +34,10 @@ static json_t *rr_json(const ldns_rr *rr)
 	char *class_text = ldns_rr_class2str(ldns_rr_get_class(rr));
 	dns_present_type((uint16_t)ldns_rr_get_type(rr), &type);
 	dns_present_rdata(rr, &data);
-	json_t *obj = json_pack("{s:s, s:I, s:s, s:s, s:s}", "name", owner_text ? owner_text : "",
-	                        "ttl", (json_int_t)ldns_rr_ttl(rr), "class",
-	                        class_text ? class_text : "", "type", buf_cstr(&type), "data",
-	                        buf_cstr(&data));
+	json_t *obj = json_pack(
+	    "{s:s, s:I, s:s, s:s, s:s}", "name", owner_text ? owner_text : "", "ttl",
+	    (json_int_t)ldns_rr_ttl(rr), "class", class_text ? class_text : "", "type",
+	    buf_cstr(&type), "data", buf_cstr(&data));
 	free(owner_text);
 	free(class_text);
 	buf_free(&owner);
@@ -60,12 +60,14 @@ static void print_result(void *arg, const struct dns_result *result)
 		json_t *list = json_array();
 		for (size_t i = 0; i < count; i++)
 			json_array_append_new(list, rr_json(ldns_rr_list_rr(answers, i)));
-		json_t *doc = json_pack("{s:{s:s, s:s}, s:i, s:s, s:b, s:o}", "query", "name",
-		                        run->name, "type", buf_cstr(&type), "code", result->status,
-		                        "status", dns_status_name(result->status), "secure",
-		                        result->secure, "answers", list);
+		json_t *doc =
+		    json_pack("{s:{s:s, s:s}, s:i, s:s, s:b, s:o}", "query", "name",
+		              run->name, "type", buf_cstr(&type), "code", result->status,
+		              "status", dns_status_name(result->status), "secure",
+		              result->secure, "answers", list);
 		if (result->why_bogus)
-			json_object_set_new(doc, "why_bogus", json_string(result->why_bogus));
+			json_object_set_new(doc, "why_bogus",
+			                    json_string(result->why_bogus));
 		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		puts(text);
 		free(text);
@@ -81,28 +83,31 @@ static void print_result(void *arg, const struct dns_result *result)
 	}
 	buf_free(&line);
 	if (result->status != DNS_NOERROR)
-		fprintf(stderr, "petrel: %s (%d): %s%s%s\n", dns_status_name(result->status),
-		        result->status, run->name, result->why_bogus ? ": " : "",
+		fprintf(stderr, "petrel: %s (%d): %s%s%s\n",
+		        dns_status_name(result->status), result->status, run->name,
+		        result->why_bogus ? ": " : "",
 		        result->why_bogus ? result->why_bogus : "");
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: petrel dns lookup NAME [TYPE] [--server IP[:port]] [--json]\n");
+	fprintf(stderr,
+	        "usage: petrel dns lookup NAME [TYPE] [--server IP[:port]] [--json]\n");
 	return 2;
 }
 
 int cmd_dns(const struct cli_options *options, int argc, char **argv)
 {
 	static const struct option long_options[] = {
-		{"server", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	    {"server", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct lookup_run run = {.type = LDNS_RR_TYPE_A};
 	char *server = NULL;
 	int opt;
-	optind = 0; /* 0, not 1: glibc then forgets main's "+" (stop at first non-option) */
+	optind =
+	    0; /* 0, not 1: glibc then forgets main's "+" (stop at first non-option) */
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		if (opt == 's')
 			server = optarg;
@@ -118,7 +123,8 @@ int cmd_dns(const struct cli_options *options, int argc, char **argv)
 		run.type = dns_type_parse(argv[optind + 2]);
 		if (run.type == 0) {
 			fprintf(stderr, "petrel: %s (%d): unknown record type '%s'\n",
-			        dns_status_name(DNS_BADTYPE), DNS_BADTYPE, argv[optind + 2]);
+			        dns_status_name(DNS_BADTYPE), DNS_BADTYPE,
+			        argv[optind + 2]);
 			return DNS_BADTYPE;
 		}
 	}
@@ -144,9 +150,10 @@ int cmd_dns(const struct cli_options *options, int argc, char **argv)
 	struct dns_resolver *resolver = dns_resolver_create(base, &dns, &error);
 	run.status = DNS_INTERNAL;
 	if (resolver == NULL) {
-		fprintf(stderr, "petrel: %s (%d): %s\n", dns_status_name(DNS_INTERNAL), DNS_INTERNAL,
-		        error);
-	} else if (dns_lookup(resolver, run.name, run.type, print_result, &run, &error) < 0) {
+		fprintf(stderr, "petrel: %s (%d): %s\n", dns_status_name(DNS_INTERNAL),
+		        DNS_INTERNAL, error);
+	} else if (dns_lookup(resolver, run.name, run.type, print_result, &run, &error) <
+	           0) {
 		run.status = DNS_BADNAME;
 		fprintf(stderr, "petrel: %s (%d): %s: %s\n", dns_status_name(DNS_BADNAME),
 		        DNS_BADNAME, run.name, error);

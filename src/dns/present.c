@@ -64,7 +64,8 @@ static void present_ds_wire(const uint8_t *data, size_t len, struct buf *out)
 		append_upper_hex(data, len, out);
 		return;
 	}
-	buf_appendf(out, "%u %u %u ", (unsigned)(data[0] << 8 | data[1]), data[2], data[3]);
+	buf_appendf(out, "%u %u %u ", (unsigned)(data[0] << 8 | data[1]), data[2],
+	            data[3]);
 	append_upper_hex(data + 4, len - 4, out);
 }
 
@@ -141,7 +142,8 @@ void dns_present_rdata(const ldns_rr *rr, struct buf *out)
 			append_rdf(ldns_rr_rdf(rr, i), out);
 			if (i == 3 || i == 4)
 				for (size_t j = start; j < out->len; j++)
-					out->data[j] = (char)toupper((unsigned char)out->data[j]);
+					out->data[j] =
+					    (char)toupper((unsigned char)out->data[j]);
 		}
 		return;
 	}

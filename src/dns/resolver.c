@@ -134,8 +134,8 @@ static void on_result(void *arg, int err, struct ub_result *ub)
 		else
 			result.status = ub->havedata ? DNS_NOERROR : DNS_NODATA;
 		if (ub->answer_packet &&
-		    ldns_wire2pkt(&result.packet, ub->answer_packet, (size_t)ub->answer_len) !=
-		        LDNS_STATUS_OK)
+		    ldns_wire2pkt(&result.packet, ub->answer_packet,
+		                  (size_t)ub->answer_len) != LDNS_STATUS_OK)
 			result.packet = NULL;
 	}
 	finish(l, &result);

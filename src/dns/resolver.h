@@ -19,15 +19,15 @@ struct dns_resolver_config {
 	char **servers; /* "IP" or "IP:port" / "[IPv6]:port"; none: full recursion */
 	size_t server_count;
 	const char *trust_anchor; /* file: enables DNSSEC validation */
-	unsigned timeout_ms;	  /* per lookup; 0: 10 s */
+	unsigned timeout_ms;      /* per lookup; 0: 10 s */
 };
 
 struct dns_result {
-	int status;	   /* enum dns_status */
-	bool secure;	   /* DNSSEC-validated (AD) */
+	int status;  /* enum dns_status */
+	bool secure; /* DNSSEC-validated (AD) */
 	const char *why_bogus;
 	ldns_pkt *packet; /* the answer; NULL without one. Owned by the resolver:
-			     valid only during the callback */
+	                     valid only during the callback */
 };
 
 typedef void dns_callback(void *arg, const struct dns_result *result);
@@ -35,13 +35,13 @@ typedef void dns_callback(void *arg, const struct dns_result *result);
 struct dns_resolver;
 
 struct dns_resolver *dns_resolver_create(struct event_base *base,
-					 const struct dns_resolver_config *config,
-					 const char **error_r);
+                                         const struct dns_resolver_config *config,
+                                         const char **error_r);
 void dns_resolver_destroy(struct dns_resolver **resolver);
 
 /* Starts a lookup; callback runs later on the loop (never inside this
  * call). Returns 0, or -1 with *error_r (bad name, resolver failure). */
 int dns_lookup(struct dns_resolver *resolver, const char *name, uint16_t type,
-	       dns_callback *callback, void *arg, const char **error_r);
+               dns_callback *callback, void *arg, const char **error_r);
 
 #endif

@@ -21,29 +21,31 @@ static void test_rdata(void **state)
 {
 	(void)state;
 	static const struct present_case cases[] = {
-		{"x. 300 IN TXT \"a b\" \"c\\\"d\"", "\"a b\" \"c\\\"d\""},
-		{"x. 300 IN DS 12345 13 2 0123456789abcdef",
-		 "12345 13 2 0123456789ABCDEF"},
-		{"x. 300 IN TLSA 3 1 1 abcdef", "3 1 1 ABCDEF"},
-		{"x. 300 IN SSHFP 1 2 abcdef", "1 2 ABCDEF"},
-		{"x. 300 IN NSEC3 1 0 10 aabbccdd 2vptu5timamqttgl4luu9kg21e0aor3t A RRSIG",
-		 "1 0 10 AABBCCDD 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3T A RRSIG"},
-		{"x. 300 IN NSEC3PARAM 1 0 10 aabbccdd", "1 0 10 AABBCCDD"},
-		{"x. 300 IN SVCB 1 s.example. alpn=h2,h3 port=8443",
-		 "1 s.example. alpn=\"h2,h3\" port=8443"},
-		{"x. 300 IN HTTPS 1 . alpn=h2 ipv4hint=192.0.2.1", "1 . alpn=\"h2\" ipv4hint=192.0.2.1"},
-		{"x. 300 IN CAA 0 issue \"ca.example\"", "0 issue \"ca.example\""},
-		{"x. 300 IN TYPE32768 \\# 6 30390d02abcd", "12345 13 2 ABCD"},
-		{"x. 300 IN MX 0 .", "0 ."},
+	    {"x. 300 IN TXT \"a b\" \"c\\\"d\"", "\"a b\" \"c\\\"d\""},
+	    {"x. 300 IN DS 12345 13 2 0123456789abcdef", "12345 13 2 0123456789ABCDEF"},
+	    {"x. 300 IN TLSA 3 1 1 abcdef", "3 1 1 ABCDEF"},
+	    {"x. 300 IN SSHFP 1 2 abcdef", "1 2 ABCDEF"},
+	    {"x. 300 IN NSEC3 1 0 10 aabbccdd 2vptu5timamqttgl4luu9kg21e0aor3t A RRSIG",
+	     "1 0 10 AABBCCDD 2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3T A RRSIG"},
+	    {"x. 300 IN NSEC3PARAM 1 0 10 aabbccdd", "1 0 10 AABBCCDD"},
+	    {"x. 300 IN SVCB 1 s.example. alpn=h2,h3 port=8443",
+	     "1 s.example. alpn=\"h2,h3\" port=8443"},
+	    {"x. 300 IN HTTPS 1 . alpn=h2 ipv4hint=192.0.2.1",
+	     "1 . alpn=\"h2\" ipv4hint=192.0.2.1"},
+	    {"x. 300 IN CAA 0 issue \"ca.example\"", "0 issue \"ca.example\""},
+	    {"x. 300 IN TYPE32768 \\# 6 30390d02abcd", "12345 13 2 ABCD"},
+	    {"x. 300 IN MX 0 .", "0 ."},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ldns_rr *rr = NULL;
-		if (ldns_rr_new_frm_str(&rr, cases[i].in, 0, NULL, NULL) != LDNS_STATUS_OK)
+		if (ldns_rr_new_frm_str(&rr, cases[i].in, 0, NULL, NULL) !=
+		    LDNS_STATUS_OK)
 			fail_msg("case %zu: ldns cannot parse '%s'", i, cases[i].in);
 		struct buf out = BUF_INIT;
 		dns_present_rdata(rr, &out);
 		if (strcmp(buf_cstr(&out), cases[i].out) != 0)
-			fail_msg("case %zu: got '%s', want '%s'", i, buf_cstr(&out), cases[i].out);
+			fail_msg("case %zu: got '%s', want '%s'", i, buf_cstr(&out),
+			         cases[i].out);
 		buf_free(&out);
 		ldns_rr_free(rr);
 	}
@@ -53,8 +55,9 @@ static void test_whole_rr_and_types(void **state)
 {
 	(void)state;
 	ldns_rr *rr = NULL;
-	assert_int_equal(ldns_rr_new_frm_str(&rr, "ta.example. 60 IN TYPE32768 \\# 4 30390d02", 0,
-	                                     NULL, NULL),
+	assert_int_equal(ldns_rr_new_frm_str(&rr,
+	                                     "ta.example. 60 IN TYPE32768 \\# 4 30390d02",
+	                                     0, NULL, NULL),
 	                 LDNS_STATUS_OK);
 	struct buf out = BUF_INIT;
 	dns_present_rr(rr, &out);
@@ -77,8 +80,8 @@ static void test_whole_rr_and_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rdata),
-		cmocka_unit_test(test_whole_rr_and_types),
+	    cmocka_unit_test(test_rdata),
+	    cmocka_unit_test(test_whole_rr_and_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
