@@ -21,10 +21,12 @@ static void shuffle_equal(struct mx_record *records, size_t count,
 	size_t start = 0;
 	while (start < count) {
 		size_t end = start + 1;
-		while (end < count && records[end].preference == records[start].preference)
+		while (end < count &&
+		       records[end].preference == records[start].preference)
 			end++;
 		for (size_t i = end - 1; i > start; i--) {
-			size_t j = start + input->random(input->random_ctx) % (i - start + 1);
+			size_t j =
+			    start + input->random(input->random_ctx) % (i - start + 1);
 			struct mx_record swap = records[i];
 			records[i] = records[j];
 			records[j] = swap;
@@ -50,7 +52,8 @@ enum mx_plan_status mx_plan(const struct mx_plan_input *input, struct mx_record 
 		return MX_PLAN_NULL_MX;
 	size_t n = 0;
 	for (size_t i = 0; i < input->count; i++)
-		if (strcmp(input->records[i].host, ".") != 0 && input->records[i].host[0] != '\0')
+		if (strcmp(input->records[i].host, ".") != 0 &&
+		    input->records[i].host[0] != '\0')
 			out[n++] = input->records[i];
 	if (n == 0)
 		return MX_PLAN_NULL_MX;

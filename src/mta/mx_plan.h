@@ -30,7 +30,7 @@ struct mx_record {
 enum mx_plan_status {
 	MX_PLAN_OK,
 	MX_PLAN_NULL_MX, /* RFC 7505: bounce with 5.1.10 */
-	MX_PLAN_LOOP,	 /* we are the best MX: bounce, never deliver to ourselves */
+	MX_PLAN_LOOP,    /* we are the best MX: bounce, never deliver to ourselves */
 };
 
 struct mx_plan_input {

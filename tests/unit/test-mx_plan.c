@@ -24,19 +24,20 @@ static uint32_t counter_random(void *ctx)
 	return *state >> 8;
 }
 
-static enum mx_plan_status plan(const struct mx_record *records, size_t count, const char *self,
-                                uint32_t seed, struct mx_record *out, size_t *n)
+static enum mx_plan_status plan(const struct mx_record *records, size_t count,
+                                const char *self, uint32_t seed, struct mx_record *out,
+                                size_t *n)
 {
 	static uint32_t state;
 	state = seed;
 	struct mx_plan_input input = {
-		.domain = "example.test",
-		.records = records,
-		.count = count,
-		.is_self = self ? self_is_mx2 : NULL,
-		.self_ctx = (void *)self,
-		.random = counter_random,
-		.random_ctx = &state,
+	    .domain = "example.test",
+	    .records = records,
+	    .count = count,
+	    .is_self = self ? self_is_mx2 : NULL,
+	    .self_ctx = (void *)self,
+	    .random = counter_random,
+	    .random_ctx = &state,
 	};
 	return mx_plan(&input, out, n);
 }
@@ -57,8 +58,8 @@ static void test_order(void **state)
 static void test_equal_preferences_spread(void **state)
 {
 	(void)state;
-	const struct mx_record in[] = {{10, "a.test"}, {10, "b.test"}, {10, "c.test"},
-	                               {20, "z.test"}};
+	const struct mx_record in[] = {
+	    {10, "a.test"}, {10, "b.test"}, {10, "c.test"}, {20, "z.test"}};
 	int first[3] = {0};
 	for (uint32_t seed = 0; seed < 3000; seed++) {
 		struct mx_record out[4];
@@ -102,8 +103,8 @@ static void test_null_mx(void **state)
 static void test_self_is_an_mx(void **state)
 {
 	(void)state;
-	const struct mx_record in[] = {{10, "mx1.test"}, {20, "MX2.test"}, {20, "mx3.test"},
-	                               {30, "mx4.test"}};
+	const struct mx_record in[] = {
+	    {10, "mx1.test"}, {20, "MX2.test"}, {20, "mx3.test"}, {30, "mx4.test"}};
 	struct mx_record out[4];
 	size_t n;
 	/* We are mx2 (20): only strictly better hosts remain (mx1), never
@@ -115,7 +116,8 @@ static void test_self_is_an_mx(void **state)
 	 * the message must never be delivered to ourselves. */
 	assert_int_equal(plan(in, 4, "mx1.test", 1, out, &n), MX_PLAN_LOOP);
 	/* Listed twice: our best preference counts. */
-	const struct mx_record twice[] = {{30, "me.test"}, {10, "a.test"}, {20, "me.test"}};
+	const struct mx_record twice[] = {
+	    {30, "me.test"}, {10, "a.test"}, {20, "me.test"}};
 	assert_int_equal(plan(twice, 3, "me.test", 1, out, &n), MX_PLAN_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(out[0].host, "a.test");
@@ -124,11 +126,11 @@ static void test_self_is_an_mx(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_equal_preferences_spread),
-		cmocka_unit_test(test_implicit_mx),
-		cmocka_unit_test(test_null_mx),
-		cmocka_unit_test(test_self_is_an_mx),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_equal_preferences_spread),
+	    cmocka_unit_test(test_implicit_mx),
+	    cmocka_unit_test(test_null_mx),
+	    cmocka_unit_test(test_self_is_an_mx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
