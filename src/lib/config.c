@@ -364,17 +364,18 @@ static int load_listeners(struct loader *ld, struct fy_node *node, struct config
 	return 0;
 }
 
-static int load_domains(struct loader *ld, struct fy_node *node, struct config *c)
+/* A list of domain names (domains, relay_domains), lower-cased. */
+static int load_domain_list(struct loader *ld, struct fy_node *node, const char *what,
+                            char ***list, size_t *count)
 {
-	if (require_sequence(ld, node, "domains") < 0)
+	if (require_sequence(ld, node, what) < 0)
 		return -1;
 	size_t cap = 0;
 	void *iter = NULL;
 	struct fy_node *item;
 	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
-		xgrow((void **)&c->domains, &cap, c->domain_count + 1,
-		      sizeof(*c->domains));
-		char **d = &c->domains[c->domain_count++];
+		xgrow((void **)list, &cap, *count + 1, sizeof(**list));
+		char **d = &(*list)[(*count)++];
 		*d = NULL;
 		if (get_string(ld, item, d) < 0)
 			return -1;
@@ -387,6 +388,67 @@ static int load_domains(struct loader *ld, struct fy_node *node, struct config *
 		    parsed.domain_literal)
 			return fail_at(ld, item, "'%s' is not a domain name", *d);
 		memcpy(*d, parsed.domain, parsed.domain_len + 1);
+	}
+	return 0;
+}
+
+/* "[host]:port", "host:port", "[host]" or "host"; port 25 by default. */
+static int parse_next_hop(struct loader *ld, struct fy_node *node, const char *text,
+                          struct route_config *r)
+{
+	const char *host = text, *end;
+	r->mx_lookup = text[0] != '[';
+	if (!r->mx_lookup) {
+		host = text + 1;
+		end = strchr(host, ']');
+		if (end == NULL)
+			return fail_at(ld, node,
+			               "expected \"[host]:port\" or \"host:port\"");
+	} else {
+		end = strrchr(text, ':');
+		if (end == NULL)
+			end = text + strlen(text);
+	}
+	r->host = xstrndup(host, (size_t)(end - host));
+	const char *port = end[0] == ']' ? end + 1 : end;
+	r->port = 25;
+	if (port[0] == ':') {
+		char *stop;
+		unsigned long value = strtoul(port + 1, &stop, 10);
+		if (port[1] == '\0' || *stop != '\0' || value == 0 || value > 65535)
+			return fail_at(ld, node, "bad port in '%s'", text);
+		r->port = (unsigned)value;
+	} else if (port[0] != '\0') {
+		return fail_at(ld, node, "expected \"[host]:port\" or \"host:port\"");
+	}
+	if (r->host[0] == '\0')
+		return fail_at(ld, node, "no host in '%s'", text);
+	return 0;
+}
+
+static int load_routes(struct loader *ld, struct fy_node *node, struct config *c)
+{
+	if (!fy_node_is_mapping(node))
+		return fail_at(
+		    ld, node, "expected a mapping of domain: \"[host]:port\" for routes");
+	size_t cap = 0;
+	void *iter = NULL;
+	struct fy_node_pair *pair;
+	while ((pair = fy_node_mapping_iterate(node, &iter)) != NULL) {
+		xgrow((void **)&c->routes, &cap, c->route_count + 1, sizeof(*c->routes));
+		struct route_config *r = &c->routes[c->route_count++];
+		memset(r, 0, sizeof(*r));
+		char *hop = NULL;
+		if (get_string(ld, fy_node_pair_key(pair), &r->domain) < 0 ||
+		    get_string(ld, fy_node_pair_value(pair), &hop) < 0)
+			return -1;
+		for (char *p = r->domain; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		int result = parse_next_hop(ld, fy_node_pair_value(pair), hop, r);
+		free(hop);
+		if (result < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -464,7 +526,13 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 	if (strcmp(key, "log") == 0)
 		return known(walk_mapping(ld, v, "log", "level, syslog", handle_log, c));
 	if (strcmp(key, "domains") == 0)
-		return known(load_domains(ld, v, c));
+		return known(
+		    load_domain_list(ld, v, "domains", &c->domains, &c->domain_count));
+	if (strcmp(key, "relay_domains") == 0)
+		return known(load_domain_list(ld, v, "relay_domains", &c->relay_domains,
+		                              &c->relay_domain_count));
+	if (strcmp(key, "routes") == 0)
+		return known(load_routes(ld, v, c));
 	if (strcmp(key, "users") == 0)
 		return known(load_users(ld, v, c));
 	if (strcmp(key, "listen") == 0)
@@ -572,7 +640,7 @@ struct config *config_load_string(const char *source, const char *yaml, size_t l
 	    walk_mapping(
 	        &ld, root, "the configuration",
 	        "hostname, home, user, workers, log, domains, users, listen, tls, "
-	        "relay_networks, limits, dns",
+	        "relay_networks, relay_domains, routes, limits, dns",
 	        handle_top, c) < 0) {
 		config_free(&c);
 		goto out;
@@ -642,6 +710,14 @@ void config_free(struct config **config)
 	free(c->tls_certificate);
 	free(c->tls_key);
 	free(c->relay_networks);
+	for (size_t i = 0; i < c->relay_domain_count; i++)
+		free(c->relay_domains[i]);
+	free(c->relay_domains);
+	for (size_t i = 0; i < c->route_count; i++) {
+		free(c->routes[i].domain);
+		free(c->routes[i].host);
+	}
+	free(c->routes);
 	for (size_t i = 0; i < c->dns_server_count; i++)
 		free(c->dns_servers[i]);
 	free(c->dns_servers);
@@ -726,6 +802,20 @@ void config_print(const struct config *c, FILE *out)
 		cidr_format(&c->relay_networks[i], text, sizeof(text));
 		fprintf(out, "  - \"%s\"\n", text);
 	}
+	fprintf(out, "relay_domains:%s\n", c->relay_domain_count ? "" : " []");
+	for (size_t i = 0; i < c->relay_domain_count; i++) {
+		fprintf(out, "  - ");
+		print_string(out, c->relay_domains[i]);
+		fputc('\n', out);
+	}
+	fprintf(out, "routes:%s\n", c->route_count ? "" : " {}");
+	for (size_t i = 0; i < c->route_count; i++) {
+		const struct route_config *r = &c->routes[i];
+		fprintf(out, "  ");
+		print_string(out, r->domain);
+		fprintf(out, ": \"%s%s%s:%u\"\n", r->mx_lookup ? "" : "[", r->host,
+		        r->mx_lookup ? "" : "]", r->port);
+	}
 	fprintf(out,
 	        "limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"
 	        "  text_line: %u\n  errors: %u\n  idle_timeout: %u\n  data_timeout: %u\n"
@@ -749,6 +839,14 @@ const struct user_config *config_find_user(const struct config *c, const char *a
 		if (strcasecmp(c->users[i].address, address) == 0)
 			return &c->users[i];
 	return NULL;
+}
+
+bool config_is_relay_domain(const struct config *c, const char *domain)
+{
+	for (size_t i = 0; i < c->relay_domain_count; i++)
+		if (strcasecmp(c->relay_domains[i], domain) == 0)
+			return true;
+	return false;
 }
 
 bool config_in_relay_networks(const struct config *c, const struct sockaddr *sa)

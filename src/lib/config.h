@@ -29,6 +29,15 @@ struct listen_config {
 	socklen_t addr_len;
 };
 
+/* routes: a domain's mail goes to a fixed next hop (Postfix's transport
+ * map). "[host]:port" means that host itself; "host:port" means its MX. */
+struct route_config {
+	char *domain; /* "example.net", ".example.net" (subdomains), or "*" */
+	char *host;
+	unsigned port;
+	bool mx_lookup;
+};
+
 struct user_config {
 	char *address;
 	char *password;
@@ -67,6 +76,11 @@ struct config {
 	char *tls_key;
 	struct cidr *relay_networks;
 	size_t relay_network_count;
+	/* relay_domains: accepted from anyone and forwarded (backup MX, gateway) */
+	char **relay_domains;
+	size_t relay_domain_count;
+	struct route_config *routes;
+	size_t route_count;
 	struct limits_config limits;
 	/* dns: — none: full recursion from the root hints */
 	char **dns_servers;
@@ -98,6 +112,7 @@ const struct user_config *config_find_local_user(const struct config *config,
                                                  const char *local, size_t local_len,
                                                  const char *domain);
 bool config_in_relay_networks(const struct config *config, const struct sockaddr *sa);
+bool config_is_relay_domain(const struct config *config, const char *domain);
 
 const char *listen_protocol_name(enum listen_protocol protocol);
 const char *tls_mode_name(enum tls_mode mode);

@@ -90,7 +90,8 @@ int smtp_reply_feed(struct smtp_reply_parser *p, const char *in, size_t len,
 		case AT_LINE_START:
 			/* A line shorter than a code ("2") fails here or below. */
 			if (c < '2' || c > '5') {
-				*error_r = "reply line does not start with a code 2xx-5xx";
+				*error_r =
+				    "reply line does not start with a code 2xx-5xx";
 				return -1;
 			}
 			p->line_code = c - '0';
@@ -119,7 +120,8 @@ int smtp_reply_feed(struct smtp_reply_parser *p, const char *in, size_t len,
 				continue;
 			}
 			if (c != '\n') {
-				*error_r = "reply code not followed by space, '-' or line end";
+				*error_r =
+				    "reply code not followed by space, '-' or line end";
 				return -1;
 			}
 			ended = end_line(p, error_r);

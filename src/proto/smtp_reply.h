@@ -19,14 +19,14 @@
 
 /* A complete reply is at most LINES_MAX lines of LINE_MAX octets, so the
  * consumed count always fits an int. */
-#define SMTP_REPLY_LINE_MAX 2048  /* octets with CRLF; RFC 5321 says 512 */
+#define SMTP_REPLY_LINE_MAX  2048 /* octets with CRLF; RFC 5321 says 512 */
 #define SMTP_REPLY_LINES_MAX 100  /* lines in one reply */
-#define SMTP_REPLY_TEXT_MAX 1024  /* text kept for logs and bounces */
+#define SMTP_REPLY_TEXT_MAX  1024 /* text kept for logs and bounces */
 
 struct smtp_reply {
-	int code;                        /* 200..599 */
-	char enhanced[16];               /* "5.1.1" when the text starts with one, else "" */
-	char text[SMTP_REPLY_TEXT_MAX];  /* lines' text joined with " / ", truncated */
+	int code;          /* 200..599 */
+	char enhanced[16]; /* "5.1.1" when the text starts with one, else "" */
+	char text[SMTP_REPLY_TEXT_MAX]; /* lines' text joined with " / ", truncated */
 	size_t text_len;
 	unsigned lines;
 };

@@ -307,7 +307,9 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd)
 			    text);
 			return;
 		}
-	} else if (!s->relay_allowed) {
+	} else if (!s->relay_allowed && !config_is_relay_domain(config, addr.domain)) {
+		/* relay_domains are accepted from anyone, as a backup MX or a
+		 * gateway does; everything else only from relay_networks. */
 		log_msg(L_INFO, "event=relay-denied session=%s client=%s rcpt=%s",
 		        s->log_id, s->peer_ip, LOG_Q(text));
 		reply_error(s, "550 5.7.1 <%s>: Relay access denied", text);

@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (ra > 0) {
 		if (a.reply.code < 200 || a.reply.code > 599 ||
-		    a.reply.text_len >= sizeof(a.reply.text) || a.reply.code != b.reply.code ||
+		    a.reply.text_len >= sizeof(a.reply.text) ||
+		    a.reply.code != b.reply.code ||
 		    strcmp(a.reply.text, b.reply.text) != 0)
 			__builtin_trap();
 	}

@@ -429,3 +429,21 @@ def test_utf8_address_needs_smtputf8(petrel):
     assert c.cmd("MAIL FROM:<用户@client.test>")[0].startswith("553 5.6.7")
     assert c.cmd("MAIL FROM:<用户@client.test> SMTPUTF8") == ["250 2.1.0 Ok"]
     assert c.cmd(b"RCPT TO:<\xff@example.test>\r\n")[0].startswith("501")
+
+
+def test_relay_domains_accepted_from_anyone(make_petrel):
+    """A relay domain (backup MX, gateway) takes mail from any client;
+    other remote domains still need relay_networks."""
+    server = make_petrel(extra_yaml="relay_domains: [backup.test]\n")
+    c = Raw(server.plain_port)
+    greet(c)
+    c.cmd("MAIL FROM:<s@client.test>")
+    assert c.cmd("RCPT TO:<v@backup.test>") == ["250 2.1.5 Ok"]
+    assert c.cmd("RCPT TO:<v@sub.backup.test>")[0].startswith("550 5.7.1")
+    assert c.cmd("RCPT TO:<v@other.test>")[0].startswith("550 5.7.1")
+    c.cmd("DATA")
+    m = QUEUED.match(c.cmd(b"Subject: backup\r\n\r\nx\r\n.\r\n")[-1])
+    assert m
+    # Remote delivery is not there yet: the message waits, intact.
+    time.sleep(0.5 * SLOW)
+    assert m.group(1) in server.spool_files()

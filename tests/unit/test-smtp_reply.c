@@ -40,28 +40,28 @@ struct reply_case {
 };
 
 static const struct reply_case cases[] = {
-	{"250 OK\r\n", 8, 250, "", "OK"},
-	{"250 2.1.5 Ok\r\nNEXT", 14, 250, "2.1.5", "2.1.5 Ok"},
-	{"250\r\n", 5, 250, "", ""},
-	{"250-mx.example\r\n250-PIPELINING\r\n250 SIZE 100\r\n", 46, 250, "",
-	 "mx.example / PIPELINING / SIZE 100"},
-	{"250-\r\n250 x\r\n", 13, 250, "", " / x"},
-	{"554 5.7.1 no\n", 13, 554, "5.7.1", "5.7.1 no"}, /* bare LF accepted */
-	{"421 4.3.2 bye\r\n", 15, 421, "4.3.2", "4.3.2 bye"},
-	{"550 5.1.10 null MX\r\n", 20, 550, "5.1.10", "5.1.10 null MX"},
-	{"250-mx\r\n", 0, 0, "", ""}, /* more to come */
-	/* Hostile: short lines (CVE-2020-8794), bad codes, mixed codes. */
-	{"250-x\r\n2\r\n", -1, 0, "", ""},
-	{"25\r\n", -1, 0, "", ""},
-	{"2\r\n", -1, 0, "", ""},
-	{"\r\n", -1, 0, "", ""},
-	{"250x\r\n", -1, 0, "", ""},
-	{"199 no\r\n", -1, 0, "", ""},
-	{"600 no\r\n", -1, 0, "", ""},
-	{"260 no\r\n", -1, 0, "", ""},
-	{"250-a\r\n550 b\r\n", -1, 0, "", ""},
-	{"250 a\rb\r\n", -1, 0, "", ""},
-	{"250 a\0b\r\n", -1, 0, "", ""},
+    {"250 OK\r\n", 8, 250, "", "OK"},
+    {"250 2.1.5 Ok\r\nNEXT", 14, 250, "2.1.5", "2.1.5 Ok"},
+    {"250\r\n", 5, 250, "", ""},
+    {"250-mx.example\r\n250-PIPELINING\r\n250 SIZE 100\r\n", 46, 250, "",
+     "mx.example / PIPELINING / SIZE 100"},
+    {"250-\r\n250 x\r\n", 13, 250, "", " / x"},
+    {"554 5.7.1 no\n", 13, 554, "5.7.1", "5.7.1 no"}, /* bare LF accepted */
+    {"421 4.3.2 bye\r\n", 15, 421, "4.3.2", "4.3.2 bye"},
+    {"550 5.1.10 null MX\r\n", 20, 550, "5.1.10", "5.1.10 null MX"},
+    {"250-mx\r\n", 0, 0, "", ""}, /* more to come */
+    /* Hostile: short lines (CVE-2020-8794), bad codes, mixed codes. */
+    {"250-x\r\n2\r\n", -1, 0, "", ""},
+    {"25\r\n", -1, 0, "", ""},
+    {"2\r\n", -1, 0, "", ""},
+    {"\r\n", -1, 0, "", ""},
+    {"250x\r\n", -1, 0, "", ""},
+    {"199 no\r\n", -1, 0, "", ""},
+    {"600 no\r\n", -1, 0, "", ""},
+    {"260 no\r\n", -1, 0, "", ""},
+    {"250-a\r\n550 b\r\n", -1, 0, "", ""},
+    {"250 a\rb\r\n", -1, 0, "", ""},
+    {"250 a\0b\r\n", -1, 0, "", ""},
 };
 
 static void test_cases(void **state)
@@ -76,7 +76,8 @@ static void test_cases(void **state)
 			struct smtp_reply_parser p;
 			int r = feed(c->in, len, chunk, &p);
 			if (r != c->consumed)
-				fail_msg("case %zu chunk %zu: got %d, want %d", i, chunk, r, c->consumed);
+				fail_msg("case %zu chunk %zu: got %d, want %d", i, chunk,
+				         r, c->consumed);
 			if (r > 0) {
 				assert_int_equal(p.reply.code, c->code);
 				assert_string_equal(p.reply.enhanced, c->enhanced);
@@ -117,8 +118,8 @@ static void test_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_cases),
+	    cmocka_unit_test(test_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
