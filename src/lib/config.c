@@ -687,6 +687,13 @@ struct config *config_load(const char *path, const char *home_override,
 	return c;
 }
 
+static void free_string_list(char **list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
+}
+
 void config_free(struct config **config)
 {
 	struct config *c = *config;
@@ -696,9 +703,7 @@ void config_free(struct config **config)
 	free(c->hostname);
 	free(c->home);
 	free(c->run_as);
-	for (size_t i = 0; i < c->domain_count; i++)
-		free(c->domains[i]);
-	free(c->domains);
+	free_string_list(c->domains, c->domain_count);
 	for (size_t i = 0; i < c->user_count; i++) {
 		free(c->users[i].address);
 		free(c->users[i].password);
@@ -710,17 +715,13 @@ void config_free(struct config **config)
 	free(c->tls_certificate);
 	free(c->tls_key);
 	free(c->relay_networks);
-	for (size_t i = 0; i < c->relay_domain_count; i++)
-		free(c->relay_domains[i]);
-	free(c->relay_domains);
+	free_string_list(c->relay_domains, c->relay_domain_count);
 	for (size_t i = 0; i < c->route_count; i++) {
 		free(c->routes[i].domain);
 		free(c->routes[i].host);
 	}
 	free(c->routes);
-	for (size_t i = 0; i < c->dns_server_count; i++)
-		free(c->dns_servers[i]);
-	free(c->dns_servers);
+	free_string_list(c->dns_servers, c->dns_server_count);
 	free(c->dns_trust_anchor);
 	x_free(config);
 }
@@ -735,94 +736,6 @@ const char *tls_mode_name(enum tls_mode mode)
 	return mode == TLS_IMPLICIT   ? "implicit"
 	       : mode == TLS_STARTTLS ? "starttls"
 	                              : "none";
-}
-
-static void print_string(FILE *out, const char *s)
-{
-	/* Double-quoted YAML with escapes: round-trips any value. */
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
-void config_print(const struct config *c, FILE *out)
-{
-	const struct limits_config *l = &c->limits;
-	fprintf(out, "# effective configuration, from %s\n", c->source);
-	fprintf(out, "hostname: ");
-	print_string(out, c->hostname);
-	fprintf(out, "\nhome: ");
-	print_string(out, c->home);
-	fprintf(out, "\nuser: ");
-	print_string(out, c->run_as);
-	fprintf(out, "\nworkers: %u\n", c->workers);
-	fprintf(out, "log: {level: %s, syslog: %s}\n", log_level_name(c->log_level),
-	        c->log_syslog ? "true" : "false");
-	fprintf(out, "domains:%s\n", c->domain_count ? "" : " []");
-	for (size_t i = 0; i < c->domain_count; i++) {
-		fprintf(out, "  - ");
-		print_string(out, c->domains[i]);
-		fputc('\n', out);
-	}
-	fprintf(out, "users:%s\n", c->user_count ? "" : " []");
-	for (size_t i = 0; i < c->user_count; i++) {
-		fprintf(out, "  - {address: ");
-		print_string(out, c->users[i].address);
-		fprintf(out, ", password: %s}\n",
-		        c->users[i].password ? "(set)" : "(none)");
-	}
-	fprintf(out, "listen:%s\n", c->listen_count ? "" : " []");
-	for (size_t i = 0; i < c->listen_count; i++) {
-		const struct listen_config *li = &c->listen[i];
-		fprintf(out, "  - {protocol: %s, address: ",
-		        listen_protocol_name(li->protocol));
-		print_string(out, li->address);
-		fprintf(out, ", tls: %s}\n", tls_mode_name(li->tls));
-	}
-	fprintf(out, "tls:\n  certificate: ");
-	if (c->tls_certificate)
-		print_string(out, c->tls_certificate);
-	else
-		fprintf(out, "null  # self-signed, created under home");
-	fprintf(out, "\n  key: ");
-	if (c->tls_key)
-		print_string(out, c->tls_key);
-	else
-		fprintf(out, "null");
-	fprintf(out, "\nrelay_networks:%s\n", c->relay_network_count ? "" : " []");
-	for (size_t i = 0; i < c->relay_network_count; i++) {
-		char text[64];
-		cidr_format(&c->relay_networks[i], text, sizeof(text));
-		fprintf(out, "  - \"%s\"\n", text);
-	}
-	fprintf(out, "relay_domains:%s\n", c->relay_domain_count ? "" : " []");
-	for (size_t i = 0; i < c->relay_domain_count; i++) {
-		fprintf(out, "  - ");
-		print_string(out, c->relay_domains[i]);
-		fputc('\n', out);
-	}
-	fprintf(out, "routes:%s\n", c->route_count ? "" : " {}");
-	for (size_t i = 0; i < c->route_count; i++) {
-		const struct route_config *r = &c->routes[i];
-		fprintf(out, "  ");
-		print_string(out, r->domain);
-		fprintf(out, ": \"%s%s%s:%u\"\n", r->mx_lookup ? "" : "[", r->host,
-		        r->mx_lookup ? "" : "]", r->port);
-	}
-	fprintf(out,
-	        "limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"
-	        "  text_line: %u\n  errors: %u\n  idle_timeout: %u\n  data_timeout: %u\n"
-	        "  connections: %u\n  connections_per_ip: %u\n  greeting_delay_ms: %u\n",
-	        (unsigned long long)l->message_size, l->recipients, l->command_line,
-	        l->text_line, l->errors, l->idle_timeout, l->data_timeout, l->connections,
-	        l->connections_per_ip, l->greeting_delay_ms);
 }
 
 bool config_is_local_domain(const struct config *c, const char *domain)

@@ -19,7 +19,8 @@ static const struct route_config *find_route(const struct config *c, const char 
 		} else if (strcasecmp(r->domain, domain) == 0) {
 			return r;
 		} else if (r->domain[0] == '.' && len > rlen &&
-		           strcasecmp(domain + len - rlen, r->domain) == 0 && rlen > best_len) {
+		           strcasecmp(domain + len - rlen, r->domain) == 0 &&
+		           rlen > best_len) {
 			best = r;
 			best_len = rlen;
 		}

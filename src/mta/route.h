@@ -25,6 +25,7 @@ struct route {
 	bool mx_lookup; /* look up host's MX ("host:port"), or use it as is ("[host]") */
 };
 
-void route_for_domain(const struct config *config, const char *domain, struct route *route);
+void route_for_domain(const struct config *config, const char *domain,
+                      struct route *route);
 
 #endif

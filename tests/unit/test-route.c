@@ -65,13 +65,13 @@ static void test_bad_routes(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"routes: [a]\n",
-		"routes: {a.test: \"[host:25\"}\n",
-		"routes: {a.test: \"[host]:0\"}\n",
-		"routes: {a.test: \"[host]:70000\"}\n",
-		"routes: {a.test: \"[host]x\"}\n",
-		"routes: {a.test: \"[]:25\"}\n",
-		"relay_domains: [\"bad domain\"]\n",
+	    "routes: [a]\n",
+	    "routes: {a.test: \"[host:25\"}\n",
+	    "routes: {a.test: \"[host]:0\"}\n",
+	    "routes: {a.test: \"[host]:70000\"}\n",
+	    "routes: {a.test: \"[host]x\"}\n",
+	    "routes: {a.test: \"[]:25\"}\n",
+	    "relay_domains: [\"bad domain\"]\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *error = NULL;
@@ -85,8 +85,8 @@ static void test_bad_routes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decisions),
-		cmocka_unit_test(test_bad_routes),
+	    cmocka_unit_test(test_decisions),
+	    cmocka_unit_test(test_bad_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
