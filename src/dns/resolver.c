@@ -34,23 +34,15 @@ static int unbound_address(const char *server, struct buf *out, const char **err
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
+	if (sockaddr_parse_host_port(server, 53, &ss, &len, error_r) < 0) {
+		*error_r = error_fmt("bad DNS server '%s': %s", server, *error_r);
+		return -1;
+	}
 	char ip[64];
+	sockaddr_ip((struct sockaddr *)&ss, ip, sizeof(ip));
 	buf_reset(out);
-	if (sockaddr_parse(server, &ss, &len, error_r) == 0) {
-		sockaddr_ip((struct sockaddr *)&ss, ip, sizeof(ip));
-		unsigned port = ss.ss_family == AF_INET
-		                    ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-		                    : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		buf_appendf(out, "%s@%u", ip, port);
-		return 0;
-	}
-	struct cidr bare;
-	if (cidr_parse(server, &bare, error_r) == 0 && strchr(server, '/') == NULL) {
-		buf_append_str(out, server);
-		return 0;
-	}
-	*error_r = error_fmt("bad DNS server '%s': expected IP or IP:port", server);
-	return -1;
+	buf_appendf(out, "%s@%u", ip, sockaddr_port((struct sockaddr *)&ss));
+	return 0;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)

@@ -495,13 +495,9 @@ static int handle_dns(struct loader *ld, const char *key, struct fy_node *v, voi
 				return -1;
 			struct sockaddr_storage ss;
 			socklen_t len;
-			struct cidr bare;
 			const char *error;
-			if (sockaddr_parse(*server, &ss, &len, &error) < 0 &&
-			    (cidr_parse(*server, &bare, &error) < 0 ||
-			     strchr(*server, '/')))
-				return fail_at(ld, item,
-				               "expected \"IP\" or \"IP:port\"");
+			if (sockaddr_parse_host_port(*server, 53, &ss, &len, &error) < 0)
+				return fail_at(ld, item, "%s", error);
 		}
 		return 1;
 	}
@@ -571,6 +567,7 @@ static void set_defaults(struct config *c)
 	    .connections_per_ip = 50,
 	    .greeting_delay_ms = 0,
 	};
+	c->dns_timeout_ms = 10000;
 }
 
 static void finish(struct config *c, const char *home_override)

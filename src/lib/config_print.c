@@ -22,6 +22,16 @@ static void print_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+static void print_string_list(FILE *out, const char *key, char *const *list, size_t count)
+{
+	fprintf(out, "%s:%s\n", key, count ? "" : " []");
+	for (size_t i = 0; i < count; i++) {
+		fprintf(out, "  - ");
+		print_string(out, list[i]);
+		fputc('\n', out);
+	}
+}
+
 void config_print(const struct config *c, FILE *out)
 {
 	const struct limits_config *l = &c->limits;
@@ -35,12 +45,7 @@ void config_print(const struct config *c, FILE *out)
 	fprintf(out, "\nworkers: %u\n", c->workers);
 	fprintf(out, "log: {level: %s, syslog: %s}\n", log_level_name(c->log_level),
 	        c->log_syslog ? "true" : "false");
-	fprintf(out, "domains:%s\n", c->domain_count ? "" : " []");
-	for (size_t i = 0; i < c->domain_count; i++) {
-		fprintf(out, "  - ");
-		print_string(out, c->domains[i]);
-		fputc('\n', out);
-	}
+	print_string_list(out, "domains", c->domains, c->domain_count);
 	fprintf(out, "users:%s\n", c->user_count ? "" : " []");
 	for (size_t i = 0; i < c->user_count; i++) {
 		fprintf(out, "  - {address: ");
@@ -72,12 +77,7 @@ void config_print(const struct config *c, FILE *out)
 		cidr_format(&c->relay_networks[i], text, sizeof(text));
 		fprintf(out, "  - \"%s\"\n", text);
 	}
-	fprintf(out, "relay_domains:%s\n", c->relay_domain_count ? "" : " []");
-	for (size_t i = 0; i < c->relay_domain_count; i++) {
-		fprintf(out, "  - ");
-		print_string(out, c->relay_domains[i]);
-		fputc('\n', out);
-	}
+	print_string_list(out, "relay_domains", c->relay_domains, c->relay_domain_count);
 	fprintf(out, "routes:%s\n", c->route_count ? "" : " {}");
 	for (size_t i = 0; i < c->route_count; i++) {
 		const struct route_config *r = &c->routes[i];
@@ -93,4 +93,19 @@ void config_print(const struct config *c, FILE *out)
 	        (unsigned long long)l->message_size, l->recipients, l->command_line,
 	        l->text_line, l->errors, l->idle_timeout, l->data_timeout, l->connections,
 	        l->connections_per_ip, l->greeting_delay_ms);
+	fprintf(out, "dns:\n");
+	if (c->dns_server_count == 0)
+		fprintf(out, "  servers: []  # full recursion from the root hints\n");
+	else
+		fprintf(out, "  servers: [");
+	for (size_t i = 0; i < c->dns_server_count; i++) {
+		print_string(out, c->dns_servers[i]);
+		fprintf(out, i + 1 < c->dns_server_count ? ", " : "]\n");
+	}
+	fprintf(out, "  trust_anchor: ");
+	if (c->dns_trust_anchor)
+		print_string(out, c->dns_trust_anchor);
+	else
+		fprintf(out, "null  # no DNSSEC validation");
+	fprintf(out, "\n  timeout_ms: %u\n", c->dns_timeout_ms);
 }

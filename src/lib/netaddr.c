@@ -133,6 +133,50 @@ bad:
 	return -1;
 }
 
+int sockaddr_parse_host_port(const char *s, unsigned default_port,
+                             struct sockaddr_storage *ss, socklen_t *len_r,
+                             const char **error_r)
+{
+	if (sockaddr_parse(s, ss, len_r, error_r) == 0)
+		return 0;
+	char host[64];
+	size_t n = strlen(s);
+	/* "[IPv6]" without a port: drop the brackets. */
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(host))
+		goto bad;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((unsigned short)default_port);
+		*len_r = sizeof(*in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((unsigned short)default_port);
+		*len_r = sizeof(*in6);
+		return 0;
+	}
+bad:
+	*error_r = "expected \"IP\", \"IP:port\" or \"[IPv6]:port\"";
+	return -1;
+}
+
+unsigned sockaddr_port(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET
+	           ? ntohs(((const struct sockaddr_in *)sa)->sin_port)
+	           : ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+}
+
 void sockaddr_ip(const struct sockaddr *sa, char *out, size_t out_size)
 {
 	if (sa->sa_family == AF_INET) {
@@ -154,9 +198,7 @@ void sockaddr_format(const struct sockaddr *sa, char *out, size_t out_size)
 {
 	char ip[INET6_ADDRSTRLEN];
 	sockaddr_ip(sa, ip, sizeof(ip));
-	unsigned port = sa->sa_family == AF_INET
-	                    ? ntohs(((const struct sockaddr_in *)sa)->sin_port)
-	                    : ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	unsigned port = sockaddr_port(sa);
 	if (strchr(ip, ':'))
 		snprintf(out, out_size, "[%s]:%u", ip, port);
 	else

@@ -23,6 +23,13 @@ void cidr_format(const struct cidr *cidr, char *out, size_t out_size);
 /* "IP:port" or "[IPv6]:port" into *ss. */
 int sockaddr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_r,
                    const char **error_r);
+/* Like sockaddr_parse, but the port may be left out: "IP", "[IPv6]" or
+ * a bare IPv6 address get default_port. */
+int sockaddr_parse_host_port(const char *s, unsigned default_port,
+                             struct sockaddr_storage *ss, socklen_t *len_r,
+                             const char **error_r);
+/* The port of an AF_INET or AF_INET6 address. */
+unsigned sockaddr_port(const struct sockaddr *sa);
 /* The address alone ("192.0.2.1", "2001:db8::1"); v4-mapped shown as v4. */
 void sockaddr_ip(const struct sockaddr *sa, char *out, size_t out_size);
 /* "192.0.2.1:25" or "[2001:db8::1]:25". */

@@ -165,6 +165,20 @@ def test_check_config(home):
     assert 'home: "%s"' % home in out.stdout
     assert "message_size: 52428800" in out.stdout
     assert '- {protocol: smtp, address: "127.0.0.1:2465", tls: implicit}' in out.stdout
+    assert "relay_domains: []" in out.stdout and "routes: {}" in out.stdout
+    assert "dns:\n  servers: []" in out.stdout and "timeout_ms: 10000" in out.stdout
+    cfg = os.path.join(home, "dns.yaml")
+    with open(cfg, "w") as f:
+        f.write('dns: {servers: ["192.0.2.53", "[2001:db8::53]:5353"], timeout_ms: 500}\n'
+                'routes: {partner.test: "[192.0.2.7]:2525"}\n')
+    out = subprocess.run([PETREL, "-c", cfg, "check-config"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert '  servers: ["192.0.2.53", "[2001:db8::53]:5353"]' in out.stdout
+    assert '  "partner.test": "[192.0.2.7]:2525"' in out.stdout
+    with open(cfg, "w") as f:
+        f.write('dns: {servers: ["ns.example.test"]}\n')
+    out = subprocess.run([PETREL, "-c", cfg, "check-config"], capture_output=True, text=True)
+    assert out.returncode == 1 and "expected \"IP\"" in out.stderr
     env = dict(os.environ, PETREL_HOME=home + "/env")
     out = subprocess.run([PETREL, "check-config"], capture_output=True, text=True, env=env)
     assert 'home: "%s/env"' % home in out.stdout

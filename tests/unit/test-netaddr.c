@@ -53,6 +53,33 @@ static void test_cidr(void **state)
 		assert_int_equal(cidr_parse(bad[i], &c, &error), -1);
 }
 
+static void test_host_port(void **state)
+{
+	(void)state;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *error;
+	char text[64];
+	static const struct {
+		const char *in, *out;
+	} good[] = {{"192.0.2.53", "192.0.2.53:53"},
+	            {"192.0.2.53:5353", "192.0.2.53:5353"},
+	            {"2001:db8::1", "[2001:db8::1]:53"},
+	            {"[2001:db8::1]", "[2001:db8::1]:53"},
+	            {"[::1]:5353", "[::1]:5353"}};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(
+		    sockaddr_parse_host_port(good[i].in, 53, &ss, &len, &error), 0);
+		sockaddr_format((struct sockaddr *)&ss, text, sizeof(text));
+		assert_string_equal(text, good[i].out);
+	}
+	static const char *const bad[] = {"", "ns.example", "192.0.2.0/24", "[]",
+	                                  "1.2.3.4:x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sockaddr_parse_host_port(bad[i], 53, &ss, &len, &error),
+		                 -1);
+}
+
 static void test_sockaddr(void **state)
 {
 	(void)state;
@@ -78,6 +105,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cidr),
 	    cmocka_unit_test(test_sockaddr),
+	    cmocka_unit_test(test_host_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
