@@ -8,6 +8,7 @@
 #include "lib/config.h"
 
 #include <libfyaml.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,6 +509,162 @@ static int handle_dns(struct loader *ld, const char *key, struct fy_node *v, voi
 	return 0;
 }
 
+int config_parse_duration(const char *text, unsigned *seconds_r)
+{
+	char *end;
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	unsigned long long value = strtoull(text, &end, 10);
+	unsigned long long unit = 1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 's':
+		end++;
+		break;
+	case 'm':
+		unit = 60, end++;
+		break;
+	case 'h':
+		unit = 3600, end++;
+		break;
+	case 'd':
+		unit = 86400, end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' || value > UINT32_MAX / unit)
+		return -1;
+	*seconds_r = (unsigned)(value * unit);
+	return 0;
+}
+
+static int get_duration(struct loader *ld, struct fy_node *node, unsigned min,
+                        unsigned max, unsigned *out)
+{
+	char *text = NULL;
+	if (get_string(ld, node, &text) < 0)
+		return -1;
+	unsigned value;
+	int r = config_parse_duration(text, &value);
+	if (r < 0 || value < min || value > max)
+		r = fail_at(ld, node,
+		            "expected a duration (30s, 5m, 4h, 5d) from %us to %us, "
+		            "not '%s'",
+		            min, max, text);
+	else
+		*out = value;
+	free(text);
+	return r;
+}
+
+static int get_source_address(struct loader *ld, struct fy_node *node,
+                              struct delivery_config *d)
+{
+	if (require_sequence(ld, node, "delivery.source_address") < 0)
+		return -1;
+	void *iter = NULL;
+	struct fy_node *item;
+	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
+		char *text = NULL;
+		if (get_string(ld, item, &text) < 0)
+			return -1;
+		struct sockaddr_storage ss;
+		socklen_t len;
+		const char *error;
+		int r = sockaddr_parse_host_port(text, 0, &ss, &len, &error);
+		free(text);
+		if (r < 0)
+			return fail_at(ld, item, "%s", error);
+		bool v6 = ss.ss_family == AF_INET6;
+		if (v6 ? d->have_source6 : d->have_source4)
+			return fail_at(ld, item, "one source address per family");
+		*(v6 ? &d->source6 : &d->source4) = ss;
+		*(v6 ? &d->have_source6 : &d->have_source4) = true;
+	}
+	return 0;
+}
+
+static const char *const tls_policy_names[] = {"none", "may", "encrypt", NULL};
+
+static int handle_delivery(struct loader *ld, const char *key, struct fy_node *v,
+                           void *ctx)
+{
+	struct delivery_config *d = ctx;
+	static const struct {
+		const char *key;
+		size_t offset;
+	} timeouts[] = {
+	    {"connect_timeout", offsetof(struct delivery_config, connect_timeout)},
+	    {"greeting_timeout", offsetof(struct delivery_config, greeting_timeout)},
+	    {"helo_timeout", offsetof(struct delivery_config, helo_timeout)},
+	    {"mail_timeout", offsetof(struct delivery_config, mail_timeout)},
+	    {"rcpt_timeout", offsetof(struct delivery_config, rcpt_timeout)},
+	    {"data_timeout", offsetof(struct delivery_config, data_timeout)},
+	    {"block_timeout", offsetof(struct delivery_config, block_timeout)},
+	    {"dot_timeout", offsetof(struct delivery_config, dot_timeout)},
+	    {"idle_time", offsetof(struct delivery_config, idle_seconds)},
+	};
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++)
+		if (strcmp(key, timeouts[i].key) == 0)
+			return known(get_duration(
+			    ld, v, strcmp(key, "idle_time") == 0 ? 0 : 1, 3600,
+			    (unsigned *)((char *)d + timeouts[i].offset)));
+	if (strcmp(key, "remote_port") == 0)
+		return known(get_uint(ld, v, 1, 65535, &d->remote_port));
+	if (strcmp(key, "source_address") == 0)
+		return known(get_source_address(ld, v, d));
+	if (strcmp(key, "tls") == 0) {
+		int policy;
+		if (get_enum(ld, v, tls_policy_names, &policy) < 0)
+			return -1;
+		d->tls = (enum tls_policy)policy;
+		return 1;
+	}
+	if (strcmp(key, "concurrency") == 0)
+		return known(get_uint(ld, v, 1, 10000, &d->concurrency));
+	if (strcmp(key, "destination_concurrency") == 0)
+		return known(get_uint(ld, v, 1, 10000, &d->destination_concurrency));
+	if (strcmp(key, "reuse_messages") == 0)
+		return known(get_uint(ld, v, 1, 100000, &d->reuse_messages));
+	return 0;
+}
+
+#define SEVEN_DAYS (7 * 86400)
+
+static int handle_queue(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct queue_config *q = ctx;
+	if (strcmp(key, "retry") == 0) {
+		if (require_sequence(ld, v, "queue.retry") < 0)
+			return -1;
+		q->retry_count = 0;
+		size_t cap = 0;
+		void *iter = NULL;
+		struct fy_node *item;
+		while ((item = fy_node_sequence_iterate(v, &iter)) != NULL) {
+			xgrow((void **)&q->retry, &cap, q->retry_count + 1,
+			      sizeof(*q->retry));
+			if (get_duration(ld, item, 1, SEVEN_DAYS,
+			                 &q->retry[q->retry_count++]) < 0)
+				return -1;
+		}
+		return 1;
+	}
+	if (strcmp(key, "retry_interval") == 0)
+		return known(get_duration(ld, v, 1, SEVEN_DAYS, &q->retry_interval));
+	if (strcmp(key, "retry_slow_after") == 0)
+		return known(get_duration(ld, v, 0, SEVEN_DAYS, &q->retry_slow_after));
+	if (strcmp(key, "retry_slow_interval") == 0)
+		return known(get_duration(ld, v, 1, SEVEN_DAYS, &q->retry_slow_interval));
+	if (strcmp(key, "delay_warning") == 0)
+		return known(get_duration(ld, v, 0, SEVEN_DAYS, &q->delay_warning));
+	if (strcmp(key, "max_lifetime") == 0)
+		return known(get_duration(ld, v, 1, SEVEN_DAYS, &q->max_lifetime));
+	return 0;
+}
+
 static int handle_top(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
 {
 	struct config *c = ctx;
@@ -541,6 +698,20 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 	if (strcmp(key, "dns") == 0)
 		return known(walk_mapping(
 		    ld, v, "dns", "servers, trust_anchor, timeout_ms", handle_dns, c));
+	if (strcmp(key, "delivery") == 0)
+		return known(walk_mapping(
+		    ld, v, "delivery",
+		    "remote_port, source_address, tls, connect_timeout, "
+		    "greeting_timeout, helo_timeout, mail_timeout, rcpt_timeout, "
+		    "data_timeout, block_timeout, dot_timeout, idle_time, concurrency, "
+		    "destination_concurrency, reuse_messages",
+		    handle_delivery, &c->delivery));
+	if (strcmp(key, "queue") == 0)
+		return known(
+		    walk_mapping(ld, v, "queue",
+		                 "retry, retry_interval, retry_slow_after, "
+		                 "retry_slow_interval, delay_warning, max_lifetime",
+		                 handle_queue, &c->queue));
 	if (strcmp(key, "limits") == 0)
 		return known(walk_mapping(
 		    ld, v, "limits",
@@ -568,6 +739,33 @@ static void set_defaults(struct config *c)
 	    .greeting_delay_ms = 0,
 	};
 	c->dns_timeout_ms = 10000;
+	c->delivery = (struct delivery_config){
+	    .remote_port = 25,
+	    .tls = TLS_POLICY_MAY,
+	    .connect_timeout = 30,
+	    .greeting_timeout = 300,
+	    .helo_timeout = 300,
+	    .mail_timeout = 300,
+	    .rcpt_timeout = 300,
+	    .data_timeout = 120,
+	    .block_timeout = 180,
+	    .dot_timeout = 600,
+	    .concurrency = 100,
+	    .destination_concurrency = 20,
+	    .reuse_messages = 100,
+	    .idle_seconds = 5,
+	};
+	static const unsigned default_retry[] = {300, 600, 1200, 2400};
+	c->queue = (struct queue_config){
+	    .retry_count = 4,
+	    .retry_interval = 3600,
+	    .retry_slow_after = 4 * 3600,
+	    .retry_slow_interval = 4 * 3600,
+	    .delay_warning = 4 * 3600,
+	    .max_lifetime = 5 * 86400,
+	};
+	c->queue.retry = xmalloc(sizeof(default_retry));
+	memcpy(c->queue.retry, default_retry, sizeof(default_retry));
 }
 
 static void finish(struct config *c, const char *home_override)
@@ -720,7 +918,13 @@ void config_free(struct config **config)
 	free(c->routes);
 	free_string_list(c->dns_servers, c->dns_server_count);
 	free(c->dns_trust_anchor);
+	free(c->queue.retry);
 	x_free(config);
+}
+
+const char *tls_policy_name(enum tls_policy policy)
+{
+	return tls_policy_names[policy];
 }
 
 const char *listen_protocol_name(enum listen_protocol protocol)

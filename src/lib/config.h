@@ -58,6 +58,40 @@ struct limits_config {
 	    greeting_delay_ms; /* wait before the banner; early talkers are dropped */
 };
 
+enum tls_policy { TLS_POLICY_NONE, TLS_POLICY_MAY, TLS_POLICY_ENCRYPT };
+
+/* delivery: how the SMTP client talks to other servers. Timeouts are
+ * seconds, defaults from RFC 5321 4.5.3.2. */
+struct delivery_config {
+	unsigned remote_port;                     /* 25; other values for tests */
+	struct sockaddr_storage source4, source6; /* source_address */
+	bool have_source4, have_source6;
+	enum tls_policy tls; /* may: opportunistic STARTTLS (RFC 7435) */
+	unsigned connect_timeout;
+	unsigned greeting_timeout;
+	unsigned helo_timeout;
+	unsigned mail_timeout;
+	unsigned rcpt_timeout;
+	unsigned data_timeout;            /* DATA initiation */
+	unsigned block_timeout;           /* each data block */
+	unsigned dot_timeout;             /* DATA termination */
+	unsigned concurrency;             /* connections in total */
+	unsigned destination_concurrency; /* connections per destination */
+	unsigned reuse_messages;          /* messages per connection */
+	unsigned idle_seconds;            /* an unused connection is kept this long */
+};
+
+/* queue: retry schedule and notifications. Durations in seconds. */
+struct queue_config {
+	unsigned *retry; /* first delays after a temporary failure */
+	size_t retry_count;
+	unsigned retry_interval;      /* then this, until the message is */
+	unsigned retry_slow_after;    /* this old, */
+	unsigned retry_slow_interval; /* then this */
+	unsigned delay_warning;       /* delay DSN at this age; 0: never */
+	unsigned max_lifetime;        /* then bounce; at most 7 days */
+};
+
 struct config {
 	char *source; /* file name, or "(embedded default)" */
 	char *hostname;
@@ -87,6 +121,8 @@ struct config {
 	size_t dns_server_count;
 	char *dns_trust_anchor; /* DNSSEC validation when set */
 	unsigned dns_timeout_ms;
+	struct delivery_config delivery;
+	struct queue_config queue;
 };
 
 extern const char config_embedded_default[];
@@ -116,5 +152,8 @@ bool config_is_relay_domain(const struct config *config, const char *domain);
 
 const char *listen_protocol_name(enum listen_protocol protocol);
 const char *tls_mode_name(enum tls_mode mode);
+const char *tls_policy_name(enum tls_policy policy);
+/* "30s", "5m", "4h", "5d" or plain seconds; -1 if malformed. */
+int config_parse_duration(const char *text, unsigned *seconds_r);
 
 #endif

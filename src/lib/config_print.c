@@ -32,6 +32,43 @@ static void print_string_list(FILE *out, const char *key, char *const *list, siz
 	}
 }
 
+static void print_delivery(FILE *out, const struct delivery_config *d)
+{
+	fprintf(out, "delivery:\n  remote_port: %u\n  source_address: [", d->remote_port);
+	char ip[64];
+	if (d->have_source4) {
+		sockaddr_ip((const struct sockaddr *)&d->source4, ip, sizeof(ip));
+		fprintf(out, "\"%s\"%s", ip, d->have_source6 ? ", " : "");
+	}
+	if (d->have_source6) {
+		sockaddr_ip((const struct sockaddr *)&d->source6, ip, sizeof(ip));
+		fprintf(out, "\"%s\"", ip);
+	}
+	fprintf(out,
+	        "]\n  tls: %s\n  connect_timeout: %us\n  greeting_timeout: %us\n"
+	        "  helo_timeout: %us\n  mail_timeout: %us\n  rcpt_timeout: %us\n"
+	        "  data_timeout: %us\n  block_timeout: %us\n  dot_timeout: %us\n"
+	        "  idle_time: %us\n  concurrency: %u\n  destination_concurrency: %u\n"
+	        "  reuse_messages: %u\n",
+	        tls_policy_name(d->tls), d->connect_timeout, d->greeting_timeout,
+	        d->helo_timeout, d->mail_timeout, d->rcpt_timeout, d->data_timeout,
+	        d->block_timeout, d->dot_timeout, d->idle_seconds, d->concurrency,
+	        d->destination_concurrency, d->reuse_messages);
+}
+
+static void print_queue(FILE *out, const struct queue_config *q)
+{
+	fprintf(out, "queue:\n  retry: [");
+	for (size_t i = 0; i < q->retry_count; i++)
+		fprintf(out, "%s%us", i ? ", " : "", q->retry[i]);
+	fprintf(out,
+	        "]\n  retry_interval: %us\n  retry_slow_after: %us\n"
+	        "  retry_slow_interval: %us\n  delay_warning: %us\n"
+	        "  max_lifetime: %us\n",
+	        q->retry_interval, q->retry_slow_after, q->retry_slow_interval,
+	        q->delay_warning, q->max_lifetime);
+}
+
 void config_print(const struct config *c, FILE *out)
 {
 	const struct limits_config *l = &c->limits;
@@ -108,4 +145,6 @@ void config_print(const struct config *c, FILE *out)
 	else
 		fprintf(out, "null  # no DNSSEC validation");
 	fprintf(out, "\n  timeout_ms: %u\n", c->dns_timeout_ms);
+	print_delivery(out, &c->delivery);
+	print_queue(out, &c->queue);
 }
