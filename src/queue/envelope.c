@@ -11,10 +11,13 @@
 
 #define SPOOL_MAGIC "PETREL-SPOOL 1\n"
 
-void envelope_add_rcpt(struct envelope *env, const char *address)
+struct envelope_rcpt *envelope_add_rcpt(struct envelope *env, const char *address)
 {
 	env->rcpts = xrealloc(env->rcpts, (env->rcpt_count + 1) * sizeof(*env->rcpts));
-	env->rcpts[env->rcpt_count++].address = xstrdup(address);
+	struct envelope_rcpt *r = &env->rcpts[env->rcpt_count++];
+	memset(r, 0, sizeof(*r));
+	r->address = xstrdup(address);
+	return r;
 }
 
 void envelope_clear(struct envelope *env)
@@ -24,8 +27,13 @@ void envelope_clear(struct envelope *env)
 	free(env->client);
 	free(env->tls);
 	free(env->body);
-	for (size_t i = 0; i < env->rcpt_count; i++)
+	free(env->envid);
+	free(env->ret);
+	free(env->parent);
+	for (size_t i = 0; i < env->rcpt_count; i++) {
 		free(env->rcpts[i].address);
+		free(env->rcpts[i].orcpt);
+	}
 	free(env->rcpts);
 	memset(env, 0, sizeof(*env));
 }
@@ -57,8 +65,17 @@ void envelope_serialize(const struct envelope *env, size_t message_len, struct b
 	put_string(out, 'B', env->body);
 	if (env->smtputf8)
 		put_string(out, 'U', "1");
-	for (size_t i = 0; i < env->rcpt_count; i++)
+	put_string(out, 'E', env->envid);
+	put_string(out, 'X', env->ret);
+	put_string(out, 'P', env->parent);
+	for (size_t i = 0; i < env->rcpt_count; i++) {
 		put_string(out, 'R', env->rcpts[i].address);
+		if (env->rcpts[i].notify) {
+			snprintf(number, sizeof(number), "%u", env->rcpts[i].notify);
+			put_string(out, 'N', number);
+		}
+		put_string(out, 'O', env->rcpts[i].orcpt);
+	}
 	buf_appendf(out, "M %zu:\n", message_len);
 }
 
@@ -144,12 +161,43 @@ int envelope_parse(const char *data, size_t len, struct envelope *env,
 			env->arrival = strtoll(number, NULL, 10);
 			continue;
 		}
-		case 'R':
-			env->rcpts = xrealloc(env->rcpts, (env->rcpt_count + 1) *
-			                                      sizeof(*env->rcpts));
-			env->rcpts[env->rcpt_count++].address =
-			    xstrndup(value, value_len);
+		case 'R': {
+			char *address = xstrndup(value, value_len);
+			envelope_add_rcpt(env, address);
+			free(address);
 			continue;
+		}
+		case 'N':
+			if (env->rcpt_count == 0 || value_len == 0 || value_len > 2) {
+				*error_r = "misplaced or bad NOTIFY record";
+				goto fail;
+			}
+			unsigned notify = 0;
+			for (size_t k = 0; k < value_len; k++) {
+				if (value[k] < '0' || value[k] > '9') {
+					*error_r = "bad NOTIFY record";
+					goto fail;
+				}
+				notify = notify * 10 + (unsigned)(value[k] - '0');
+			}
+			env->rcpts[env->rcpt_count - 1].notify = notify & 15;
+			continue;
+		case 'O':
+			if (env->rcpt_count == 0) {
+				*error_r = "misplaced ORCPT record";
+				goto fail;
+			}
+			field = &env->rcpts[env->rcpt_count - 1].orcpt;
+			break;
+		case 'E':
+			field = &env->envid;
+			break;
+		case 'X':
+			field = &env->ret;
+			break;
+		case 'P':
+			field = &env->parent;
+			break;
 		case 'U':
 			env->smtputf8 = true;
 			continue;

@@ -7,6 +7,8 @@
  *   <tag> <length>:<octets>\n       one record per field, repeated
  *   M <length>:\n<message octets>   always last
  *
+ * N (NOTIFY) and O (ORCPT) records belong to the R record before them.
+ *
  * Every value is length-prefixed, so arbitrary octets (CR, LF, NUL)
  * round-trip and can never forge a record (Exim CVE-2020-28021 class).
  * The parser is pure and fuzzed like the protocol parsers.
@@ -21,8 +23,18 @@
 #include "lib/buf.h"
 #include "queue/queue_id.h"
 
+/* RCPT NOTIFY= (RFC 3461 4.1); none given: failures and delays. */
+enum dsn_notify {
+	NOTIFY_SUCCESS = 1 << 0,
+	NOTIFY_FAILURE = 1 << 1,
+	NOTIFY_DELAY = 1 << 2,
+	NOTIFY_NEVER = 1 << 3,
+};
+
 struct envelope_rcpt {
 	char *address; /* as given in RCPT TO, without <> */
+	unsigned notify; /* enum dsn_notify bits; 0: NOTIFY= not given */
+	char *orcpt;     /* ORCPT= decoded: "rfc822;user@example.net", or NULL */
 };
 
 struct envelope {
@@ -34,11 +46,14 @@ struct envelope {
 	char *tls;       /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL */
 	char *body;      /* "7BIT" or "8BITMIME" */
 	bool smtputf8;
+	char *envid;     /* MAIL ENVID= decoded, or NULL */
+	char *ret;       /* MAIL RET=: "FULL", "HDRS", or NULL */
+	char *parent;    /* a DSN: the queue ID of the message it reports on */
 	struct envelope_rcpt *rcpts;
 	size_t rcpt_count;
 };
 
-void envelope_add_rcpt(struct envelope *env, const char *address);
+struct envelope_rcpt *envelope_add_rcpt(struct envelope *env, const char *address);
 void envelope_clear(struct envelope *env);
 
 /* Appends the spool header and the "M <len>:\n" record for a message of

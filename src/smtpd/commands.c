@@ -98,6 +98,7 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 		reply(s, "250-STARTTLS");
 	reply(s, "250-ENHANCEDSTATUSCODES");
 	reply(s, "250-8BITMIME");
+	reply(s, "250-DSN");
 	reply(s, "250-SMTPUTF8");
 	reply(s, "250 CHUNKING");
 }
@@ -157,19 +158,25 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 				return -1;
 			}
 			if (strcasecmp(keyword, "ENVID") == 0) {
-				reply_error(s, "555 5.5.4 ENVID= not supported (no DSN)");
-				return -1;
+				/* RFC 3461 4.4: at most 100 characters. */
+				if (tx->env.envid || strlen(value) > 100) {
+					reply_error(s, "501 5.5.4 Invalid ENVID= parameter");
+					return -1;
+				}
+				tx->env.envid = xstrdup(value);
 			}
 			/* AUTH=: we offer no AUTH here, so the claim is not trusted
 			 * and is ignored (RFC 4954 5). */
 		} else if (strcasecmp(keyword, "RET") == 0) {
-			bool ok =
-			    p->value &&
-			    ((p->value_len == 4 && !strncasecmp(p->value, "FULL", 4)) ||
-			     (p->value_len == 4 && !strncasecmp(p->value, "HDRS", 4)));
-			reply_error(s, ok ? "555 5.5.4 RET= not supported (no DSN)"
-			                  : "501 5.5.4 RET must be FULL or HDRS");
-			return -1;
+			bool full = p->value && p->value_len == 4 &&
+			            !strncasecmp(p->value, "FULL", 4);
+			bool hdrs = p->value && p->value_len == 4 &&
+			            !strncasecmp(p->value, "HDRS", 4);
+			if ((!full && !hdrs) || tx->env.ret) {
+				reply_error(s, "501 5.5.4 RET must be FULL or HDRS, once");
+				return -1;
+			}
+			tx->env.ret = xstrdup(full ? "FULL" : "HDRS");
 		} else {
 			reply_error(s, "555 5.5.4 Unsupported parameter %s", keyword);
 			return -1;
@@ -227,32 +234,74 @@ static void cmd_mail(struct session *s, const struct smtp_cmd *cmd)
 	reply(s, "250 2.1.0 Ok");
 }
 
-/* Checks RCPT parameters. DSN is not offered yet: valid NOTIFY/ORCPT get
- * 555, malformed ones 501 (CR/LF encoded in ORCPT in particular). */
-static int rcpt_params(struct session *s, const struct esmtp_params *params)
+/* NOTIFY=NEVER, or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1). */
+static unsigned parse_notify(const char *value, size_t len)
 {
+	unsigned notify = 0;
+	size_t start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && value[i] != ',')
+			continue;
+		const char *word = value + start;
+		size_t n = i - start;
+		unsigned bit = n == 7 && !strncasecmp(word, "SUCCESS", 7)   ? NOTIFY_SUCCESS
+		               : n == 7 && !strncasecmp(word, "FAILURE", 7) ? NOTIFY_FAILURE
+		               : n == 5 && !strncasecmp(word, "DELAY", 5)   ? NOTIFY_DELAY
+		               : n == 5 && !strncasecmp(word, "NEVER", 5)   ? NOTIFY_NEVER
+		                                                            : 0;
+		if (bit == 0 || (notify & bit))
+			return 0;
+		notify |= bit;
+		start = i + 1;
+	}
+	/* NEVER must stand alone. */
+	return (notify & NOTIFY_NEVER) && notify != NOTIFY_NEVER ? 0 : notify;
+}
+
+/* Checks RCPT parameters (RFC 3461: NOTIFY and ORCPT) into *notify_r and
+ * orcpt (decoded, "" if absent). Returns 0 or replies. */
+static int rcpt_params(struct session *s, const struct esmtp_params *params,
+                       unsigned *notify_r, char *orcpt, size_t orcpt_size)
+{
+	*notify_r = 0;
+	orcpt[0] = '\0';
 	for (size_t i = 0; i < params->count; i++) {
 		const struct esmtp_param *p = &params->param[i];
-		char keyword[32], value[512];
+		char keyword[32];
 		const char *error;
 		snprintf(keyword, sizeof(keyword), "%.*s", (int)p->keyword_len,
 		         p->keyword);
 		if (strcasecmp(keyword, "ORCPT") == 0) {
+			/* addr-type ";" xtext; CR/LF encoded in it is refused. */
 			const char *semi =
 			    p->value ? memchr(p->value, ';', p->value_len) : NULL;
-			if (semi == NULL ||
-			    xtext_decode(semi + 1,
-			                 p->value_len - (size_t)(semi + 1 - p->value),
-			                 value, sizeof(value), &error) < 0) {
+			size_t type_len = semi ? (size_t)(semi - p->value) : 0;
+			if (semi == NULL || type_len == 0 || type_len > 32 || orcpt[0] ||
+			    p->value_len > 500) {
 				reply_error(s, "501 5.5.4 Invalid ORCPT= parameter");
 				return -1;
 			}
-		} else if (strcasecmp(keyword, "NOTIFY") != 0) {
+			memcpy(orcpt, p->value, type_len + 1);
+			if (xtext_decode(semi + 1,
+			                 p->value_len - (size_t)(semi + 1 - p->value),
+			                 orcpt + type_len + 1, orcpt_size - type_len - 1,
+			                 &error) <= 0) {
+				reply_error(s, "501 5.5.4 Invalid ORCPT= parameter");
+				return -1;
+			}
+		} else if (strcasecmp(keyword, "NOTIFY") == 0) {
+			unsigned notify =
+			    p->value ? parse_notify(p->value, p->value_len) : 0;
+			if (notify == 0 || *notify_r) {
+				reply_error(s, "501 5.5.4 NOTIFY must be NEVER or a list "
+				               "of SUCCESS, FAILURE, DELAY");
+				return -1;
+			}
+			*notify_r = notify;
+		} else {
 			reply_error(s, "555 5.5.4 Unsupported parameter %s", keyword);
 			return -1;
 		}
-		reply_error(s, "555 5.5.4 %s= not supported (no DSN)", keyword);
-		return -1;
 	}
 	return 0;
 }
@@ -279,7 +328,9 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd)
 		reply_error(s, "501 5.5.4 Bad RCPT parameters: %s", error);
 		return;
 	}
-	if (rcpt_params(s, &params) < 0)
+	unsigned notify;
+	char orcpt[512];
+	if (rcpt_params(s, &params, &notify, orcpt, sizeof(orcpt)) < 0)
 		return;
 	if (tx->env.rcpt_count >= config->limits.recipients) {
 		reply(s, "452 4.5.3 Too many recipients");
@@ -321,7 +372,9 @@ static void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd)
 			return; /* a duplicate: delivered once */
 		}
 	}
-	envelope_add_rcpt(&tx->env, text);
+	struct envelope_rcpt *r = envelope_add_rcpt(&tx->env, text);
+	r->notify = notify;
+	r->orcpt = orcpt[0] ? xstrdup(orcpt) : NULL;
 	s->state = STATE_RCPT;
 	reply(s, "250 2.1.5 Ok");
 }
