@@ -123,12 +123,14 @@ static void put_recipient_fields(struct buf *out, const struct dsn_input *in, si
 	buf_appendf(&value, "%s; %s", is_ascii(rcpt->address) ? "rfc822" : "utf-8",
 	            rcpt->address);
 	put_field(out, "Final-Recipient", value.data);
-	const char *action = in->kind == DSN_FAILURE ? "failed"
-	                     : in->kind == DSN_DELAY ? "delayed"
+	const char *action = in->kind == DSN_FAILURE         ? "failed"
+	                     : in->kind == DSN_DELAY         ? "delayed"
 	                     : in->relayed && in->relayed[k] ? "relayed"
 	                                                     : "delivered";
 	buf_appendf(out, "Action: %s\r\n", action);
-	const char *status = in->kind == DSN_SUCCESS ? "2.0.0" : r->dsn[0] ? r->dsn : "4.0.0";
+	const char *status = in->kind == DSN_SUCCESS ? "2.0.0"
+	                     : r->dsn[0]             ? r->dsn
+	                                             : "4.0.0";
 	buf_appendf(out, "Status: %s\r\n", status);
 	if (in->kind != DSN_SUCCESS && r->remote) {
 		/* "mx.example.net[192.0.2.1]:25" -> "dns; mx.example.net" */
@@ -151,9 +153,9 @@ static void put_recipient_fields(struct buf *out, const struct dsn_input *in, si
 static size_t header_length(const char *message, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
-		if (message[i] == '\n' && (message[i + 1] == '\n' ||
-		                           (message[i + 1] == '\r' && i + 2 < len &&
-		                            message[i + 2] == '\n')))
+		if (message[i] == '\n' &&
+		    (message[i + 1] == '\n' ||
+		     (message[i + 1] == '\r' && i + 2 < len && message[i + 2] == '\n')))
 			return i + 1;
 	}
 	return len;
@@ -211,7 +213,8 @@ void dsn_build(const struct dsn_input *in, struct buf *out)
 
 	/* RET=HDRS, and delay or success notices, return the header only;
 	 * RET=FULL or none returns a failed message whole when not huge. */
-	bool hdrs = in->kind != DSN_FAILURE || (env->ret && strcmp(env->ret, "HDRS") == 0) ||
+	bool hdrs = in->kind != DSN_FAILURE ||
+	            (env->ret && strcmp(env->ret, "HDRS") == 0) ||
 	            in->message_len > DSN_ORIGINAL_MAX;
 	size_t len = hdrs ? header_length(in->message, in->message_len) : in->message_len;
 	buf_appendf(out, "\r\n--%s\r\n", boundary);

@@ -32,7 +32,7 @@ enum dsn_notify {
 };
 
 struct envelope_rcpt {
-	char *address; /* as given in RCPT TO, without <> */
+	char *address;   /* as given in RCPT TO, without <> */
 	unsigned notify; /* enum dsn_notify bits; 0: NOTIFY= not given */
 	char *orcpt;     /* ORCPT= decoded: "rfc822;user@example.net", or NULL */
 };
@@ -46,9 +46,9 @@ struct envelope {
 	char *tls;       /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL */
 	char *body;      /* "7BIT" or "8BITMIME" */
 	bool smtputf8;
-	char *envid;     /* MAIL ENVID= decoded, or NULL */
-	char *ret;       /* MAIL RET=: "FULL", "HDRS", or NULL */
-	char *parent;    /* a DSN: the queue ID of the message it reports on */
+	char *envid;  /* MAIL ENVID= decoded, or NULL */
+	char *ret;    /* MAIL RET=: "FULL", "HDRS", or NULL */
+	char *parent; /* a DSN: the queue ID of the message it reports on */
 	struct envelope_rcpt *rcpts;
 	size_t rcpt_count;
 };

@@ -39,8 +39,7 @@ static unsigned kind_bit(enum dsn_kind kind)
 	return kind == DSN_FAILURE ? 1u : kind == DSN_DELAY ? 2u : 4u;
 }
 
-bool msg_status_notified(const struct msg_status *status, size_t rcpt,
-                         enum dsn_kind kind)
+bool msg_status_notified(const struct msg_status *status, size_t rcpt, enum dsn_kind kind)
 {
 	return rcpt < status->rcpt_count &&
 	       (status->rcpt[rcpt].notified & kind_bit(kind)) != 0;
@@ -88,7 +87,8 @@ static size_t get_word(struct cursor *c, const char **word_r)
 static char *get_string(struct cursor *c)
 {
 	uint64_t n = get_number(c);
-	if (c->bad || c->p >= c->end || *c->p != ':' || n > (uint64_t)(c->end - c->p - 1)) {
+	if (c->bad || c->p >= c->end || *c->p != ':' ||
+	    n > (uint64_t)(c->end - c->p - 1)) {
 		c->bad = true;
 		return NULL;
 	}

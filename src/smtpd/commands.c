@@ -160,7 +160,8 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 			if (strcasecmp(keyword, "ENVID") == 0) {
 				/* RFC 3461 4.4: at most 100 characters. */
 				if (tx->env.envid || strlen(value) > 100) {
-					reply_error(s, "501 5.5.4 Invalid ENVID= parameter");
+					reply_error(s,
+					            "501 5.5.4 Invalid ENVID= parameter");
 					return -1;
 				}
 				tx->env.envid = xstrdup(value);
@@ -173,7 +174,8 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 			bool hdrs = p->value && p->value_len == 4 &&
 			            !strncasecmp(p->value, "HDRS", 4);
 			if ((!full && !hdrs) || tx->env.ret) {
-				reply_error(s, "501 5.5.4 RET must be FULL or HDRS, once");
+				reply_error(s,
+				            "501 5.5.4 RET must be FULL or HDRS, once");
 				return -1;
 			}
 			tx->env.ret = xstrdup(full ? "FULL" : "HDRS");
@@ -244,11 +246,12 @@ static unsigned parse_notify(const char *value, size_t len)
 			continue;
 		const char *word = value + start;
 		size_t n = i - start;
-		unsigned bit = n == 7 && !strncasecmp(word, "SUCCESS", 7)   ? NOTIFY_SUCCESS
-		               : n == 7 && !strncasecmp(word, "FAILURE", 7) ? NOTIFY_FAILURE
-		               : n == 5 && !strncasecmp(word, "DELAY", 5)   ? NOTIFY_DELAY
-		               : n == 5 && !strncasecmp(word, "NEVER", 5)   ? NOTIFY_NEVER
-		                                                            : 0;
+		unsigned bit = n == 7 && !strncasecmp(word, "SUCCESS", 7) ? NOTIFY_SUCCESS
+		               : n == 7 && !strncasecmp(word, "FAILURE", 7)
+		                   ? NOTIFY_FAILURE
+		               : n == 5 && !strncasecmp(word, "DELAY", 5) ? NOTIFY_DELAY
+		               : n == 5 && !strncasecmp(word, "NEVER", 5) ? NOTIFY_NEVER
+		                                                          : 0;
 		if (bit == 0 || (notify & bit))
 			return 0;
 		notify |= bit;

@@ -42,11 +42,13 @@ static void build(enum dsn_kind kind, const char *ret, const char *diagnostic,
 	struct msg_status st;
 	msg_status_init(&st, 2);
 	struct buf rec = BUF_INIT;
-	status_record_failure(&rec, 0, kind == DSN_FAILURE, kind == DSN_FAILURE ? "5.1.1" : "4.4.1",
+	status_record_failure(&rec, 0, kind == DSN_FAILURE,
+	                      kind == DSN_FAILURE ? "5.1.1" : "4.4.1",
 	                      "mx.remote.test[127.0.0.9]:25", diagnostic);
 	msg_status_apply(&st, rec.data, rec.len);
 	size_t rcpts[] = {0};
-	const char *message = "Subject: hi\r\nFrom: alice@example.test\r\n\r\nbody line\r\n";
+	const char *message =
+	    "Subject: hi\r\nFrom: alice@example.test\r\n\r\nbody line\r\n";
 	struct dsn_input in = {
 	    .kind = kind,
 	    .hostname = "mx.example.test",

@@ -71,9 +71,18 @@ static void test_malformed_and_torn(void **state)
 {
 	(void)state;
 	const char *lines[] = {
-	    "D\n",          "D x\n",          "D 9\n",           "D 0 junk\n",
-	    "F 0 5.1.1\n",  "F 0 5.1.1 9:a 1:b\n", "R 1\n",       "H 2\n",
-	    "N X 1K0YXEC2ZAB0040Y 0\n", "N F ../../etc 0\n", "C\n", "Q 1\n",
+	    "D\n",
+	    "D x\n",
+	    "D 9\n",
+	    "D 0 junk\n",
+	    "F 0 5.1.1\n",
+	    "F 0 5.1.1 9:a 1:b\n",
+	    "R 1\n",
+	    "H 2\n",
+	    "N X 1K0YXEC2ZAB0040Y 0\n",
+	    "N F ../../etc 0\n",
+	    "C\n",
+	    "Q 1\n",
 	    "D 0", /* torn: no newline */
 	};
 	struct msg_status st;
@@ -123,7 +132,8 @@ static void test_retry_schedule(void **state)
 	int64_t t0 = 1000000;
 	/* 5, 10, 20, 40 minutes, then hourly until 4 h old, then 4-hourly. */
 	int64_t now = t0;
-	int64_t expected[] = {300, 600, 1200, 2400, 3600, 3600, 3600, 14400, 14400, 14400};
+	int64_t expected[] = {300,  600,  1200,  2400,  3600,
+	                      3600, 3600, 14400, 14400, 14400};
 	for (unsigned n = 1; n <= 10; n++) {
 		int64_t next = retry_next(q, t0, n, now);
 		assert_int_equal(next - now, expected[n - 1]);
