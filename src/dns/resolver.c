@@ -19,10 +19,13 @@ struct dns_resolver {
 	struct event *readable;
 	struct event_base *base;
 	unsigned timeout_ms;
+	struct lookup *lookups; /* in flight */
+	bool destroying;
 };
 
 struct lookup {
 	struct dns_resolver *resolver;
+	struct lookup *prev, *next;
 	int async_id;
 	struct event *deadline;
 	dns_callback *callback;
@@ -95,18 +98,40 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
 	return r;
 }
 
+static void finish(struct lookup *l, const struct dns_result *result);
+
 void dns_resolver_destroy(struct dns_resolver **resolver)
 {
 	struct dns_resolver *r = *resolver;
 	if (r == NULL)
 		return;
+	/* Lookups in flight end now, so that their owners can finish. */
+	r->destroying = true;
+	while (r->lookups) {
+		struct lookup *l = r->lookups;
+		ub_cancel(r->ctx, l->async_id);
+		struct dns_result result = {.status = DNS_INTERNAL};
+		finish(l, &result);
+	}
 	event_free(r->readable);
 	ub_ctx_delete(r->ctx);
 	x_free(resolver);
 }
 
+struct event_base *dns_resolver_base(const struct dns_resolver *r)
+{
+	return r->base;
+}
+
 static void finish(struct lookup *l, const struct dns_result *result)
 {
+	struct dns_resolver *r = l->resolver;
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		r->lookups = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
 	event_free(l->deadline);
 	l->callback(l->arg, result);
 	free(l);
@@ -156,6 +181,10 @@ int dns_lookup(struct dns_resolver *r, const char *name, uint16_t type,
 		return -1;
 	}
 	ldns_rdf_deep_free(dname);
+	if (r->destroying) {
+		*error_r = "DNS resolver shutting down";
+		return -1;
+	}
 	struct lookup *l = xcalloc(1, sizeof(*l));
 	l->resolver = r;
 	l->callback = callback;
@@ -167,6 +196,10 @@ int dns_lookup(struct dns_resolver *r, const char *name, uint16_t type,
 		*error_r = error_fmt("DNS resolver: %s", ub_strerror(err));
 		return -1;
 	}
+	l->next = r->lookups;
+	if (r->lookups)
+		r->lookups->prev = l;
+	r->lookups = l;
 	l->deadline = evtimer_new(r->base, on_deadline, l);
 	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
 	evtimer_add(l->deadline, &tv);

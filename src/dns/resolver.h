@@ -39,6 +39,8 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
                                          const char **error_r);
 void dns_resolver_destroy(struct dns_resolver **resolver);
 
+struct event_base *dns_resolver_base(const struct dns_resolver *resolver);
+
 /* Starts a lookup; callback runs later on the loop (never inside this
  * call). Returns 0, or -1 with *error_r (bad name, resolver failure). */
 int dns_lookup(struct dns_resolver *resolver, const char *name, uint16_t type,

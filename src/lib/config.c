@@ -412,7 +412,7 @@ static int parse_next_hop(struct loader *ld, struct fy_node *node, const char *t
 	}
 	r->host = xstrndup(host, (size_t)(end - host));
 	const char *port = end[0] == ']' ? end + 1 : end;
-	r->port = 25;
+	r->port = 0; /* delivery.remote_port */
 	if (port[0] == ':') {
 		char *stop;
 		unsigned long value = strtoul(port + 1, &stop, 10);

@@ -34,7 +34,7 @@ struct listen_config {
 struct route_config {
 	char *domain; /* "example.net", ".example.net" (subdomains), or "*" */
 	char *host;
-	unsigned port;
+	unsigned port; /* 0: delivery.remote_port */
 	bool mx_lookup;
 };
 

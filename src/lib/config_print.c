@@ -120,8 +120,11 @@ void config_print(const struct config *c, FILE *out)
 		const struct route_config *r = &c->routes[i];
 		fprintf(out, "  ");
 		print_string(out, r->domain);
-		fprintf(out, ": \"%s%s%s:%u\"\n", r->mx_lookup ? "" : "[", r->host,
-		        r->mx_lookup ? "" : "]", r->port);
+		fprintf(out, ": \"%s%s%s", r->mx_lookup ? "" : "[", r->host,
+		        r->mx_lookup ? "" : "]");
+		if (r->port)
+			fprintf(out, ":%u", r->port);
+		fprintf(out, "\"\n");
 	}
 	fprintf(out,
 	        "limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"

@@ -31,6 +31,13 @@ static const struct route_config *find_route(const struct config *c, const char 
 void route_for_domain(const struct config *c, const char *domain, struct route *route)
 {
 	memset(route, 0, sizeof(*route));
+	if (domain[0] == '[') {
+		/* An address literal (RFC 5321 4.1.3): that host, no DNS. */
+		route->kind = ROUTE_NEXT_HOP;
+		route->host = domain;
+		route->port = c->delivery.remote_port;
+		return;
+	}
 	if (config_is_local_domain(c, domain)) {
 		route->kind = ROUTE_LOCAL;
 		return;
@@ -39,12 +46,12 @@ void route_for_domain(const struct config *c, const char *domain, struct route *
 	if (r) {
 		route->kind = ROUTE_NEXT_HOP;
 		route->host = r->host;
-		route->port = r->port;
+		route->port = r->port ? r->port : c->delivery.remote_port;
 		route->mx_lookup = r->mx_lookup;
 		return;
 	}
 	route->kind = ROUTE_MX;
 	route->host = domain;
-	route->port = 25;
+	route->port = c->delivery.remote_port;
 	route->mx_lookup = true;
 }

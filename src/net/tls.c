@@ -187,6 +187,22 @@ fail:
 	return NULL;
 }
 
+SSL_CTX *tls_client_context(const char **error_r)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL) {
+		*error_r = openssl_error("SSL_CTX_new");
+		return NULL;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	/* RFC 7435: encrypt whenever possible, verify only to record the
+	 * result; a policy layer (DANE, MTA-STS) may require it later. */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+		ERR_clear_error();
+	return ctx;
+}
+
 void tls_describe(SSL *ssl, char *out, size_t out_size)
 {
 	snprintf(out, out_size, "%s with cipher %s", SSL_get_version(ssl),

@@ -16,6 +16,9 @@
 
 SSL_CTX *tls_server_context(const struct config *config, const char **error_r);
 
+/* The SMTP client's context: opportunistic, certificates not required. */
+SSL_CTX *tls_client_context(const char **error_r);
+
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384" */
 void tls_describe(SSL *ssl, char *out, size_t out_size);
 

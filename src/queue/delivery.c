@@ -1,17 +1,16 @@
 /*
- * delivery.c — delivery attempts (see delivery.h).
+ * delivery.c — the two halves of a delivery attempt (see delivery.h).
  *
- * Progress is recorded in <id>.done, one "D <index>\n" line per finished
- * recipient, appended and fdatasynced before the next recipient; a crash
- * therefore repeats at most the recipient in progress (at least once,
- * never lost). A message's last recipient needs no record: the spool
- * entry is removed instead.
+ * Durability: a local delivery is journalled (D) before the next one
+ * starts; remote results are journalled when the attempt ends, so a crash
+ * in between repeats them (at least once, never lost). A notification is
+ * announced (N) before it is queued and confirmed (C) after, so a crash
+ * can neither lose it nor send it twice (msg_status.h).
  */
 #include "queue/delivery.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdbool.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,46 +20,72 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "mta/dsn.h"
+#include "mta/route.h"
 #include "proto/smtp_addr.h"
-#include "queue/envelope.h"
 #include "queue/maildir.h"
+#include "queue/retry.h"
+#include "queue/spool_writer.h"
 
-static void load_done(const char *path, bool *done, size_t count)
+/* After a local failure to even read the spool: try again in a while. */
+#define ERROR_RETRY_SECONDS 300
+
+static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct queue_id_gen id_gen;
+static bool id_gen_ready;
+
+static void new_queue_id(char *out)
 {
-	char *data;
-	size_t len;
-	const char *error;
-	if (fs_read_file(path, &data, &len, &error) < 0)
-		return;
-	for (char *line = data; line < data + len;) {
-		char *end = memchr(line, '\n', (size_t)(data + len - line));
-		if (end == NULL)
-			break; /* a torn last record: that recipient is redone */
-		if (line[0] == 'D' && line[1] == ' ') {
-			unsigned long index = strtoul(line + 2, NULL, 10);
-			if (index < count)
-				done[index] = true;
-		}
-		line = end + 1;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&id_lock);
+	if (!id_gen_ready) {
+		queue_id_gen_init(&id_gen, (uint32_t)getpid());
+		id_gen_ready = true;
 	}
-	free(data);
+	queue_id_next(&id_gen,
+	              (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000, out);
+	pthread_mutex_unlock(&id_lock);
 }
 
-static int record_done(const char *path, size_t index)
+void attempt_state_clear(struct attempt_state *a)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	char line[32];
-	int n = snprintf(line, sizeof(line), "D %zu\n", index);
-	int r = fs_write_all(fd, line, (size_t)n);
-	if (r == 0)
-		r = fdatasync(fd);
-	close(fd);
+	if (a->results)
+		for (size_t i = 0; i < a->env.rcpt_count; i++)
+			rcpt_result_clear(&a->results[i]);
+	free(a->results);
+	free(a->remote);
+	msg_status_clear(&a->status);
+	envelope_clear(&a->env);
+	free(a->data);
+	a->results = NULL;
+	a->remote = NULL;
+	a->data = NULL;
+}
+
+static void status_path(struct buf *out, const struct spool *spool, const char *id)
+{
+	spool_path(out, spool->queue_dir, id, ".status");
+}
+
+/* Appends records to the message's journal; on failure the attempt is
+ * cut short and the message retried (nothing is retired unrecorded). */
+static int journal(struct attempt_state *a, const struct spool *spool,
+                   struct buf *records)
+{
+	struct buf path = BUF_INIT;
+	status_path(&path, spool, a->id);
+	const char *error;
+	int r = msg_status_append(&a->status, path.data, records, &error);
+	if (r < 0)
+		log_msg(L_ERROR, "event=journal-failed id=%s error=%s", a->id,
+		        LOG_Q(error));
+	buf_free(&path);
+	buf_reset(records);
 	return r;
 }
 
-/* Works out the Maildir of a local recipient; -1 if it is not one. */
+/* Works out the Maildir of a local recipient; -1 if there is no such user. */
 static int local_mailbox(const struct config *config, const char *rcpt, struct buf *dir)
 {
 	struct buf path = BUF_INIT;
@@ -69,7 +94,7 @@ static int local_mailbox(const struct config *config, const char *rcpt, struct b
 	const char *error;
 	int n = smtp_addr_parse(path.data, path.len, 0, &addr, &error);
 	buf_free(&path);
-	if (n < 0 || addr.domain_literal || !config_is_local_domain(config, addr.domain))
+	if (n < 0)
 		return -1;
 	const struct user_config *user =
 	    config_find_local_user(config, addr.local, addr.local_len, addr.domain);
@@ -84,96 +109,382 @@ static int local_mailbox(const struct config *config, const char *rcpt, struct b
 	return 0;
 }
 
-enum delivery_outcome delivery_attempt(const struct config *config, struct spool *spool,
-                                       const char *id)
+static void deliver_local(const struct config *config, const struct spool *spool,
+                          struct attempt_state *a, size_t i)
 {
-	struct buf path = BUF_INIT, done_path = BUF_INIT, mailbox = BUF_INIT,
-	           head = BUF_INIT;
-	spool_path(&path, spool->queue_dir, id, "");
-	spool_path(&done_path, spool->queue_dir, id, ".done");
-	char *data = NULL;
-	size_t len;
+	const char *rcpt = a->env.rcpts[i].address;
+	struct buf mailbox = BUF_INIT, head = BUF_INIT, records = BUF_INIT;
 	const char *error;
-	enum delivery_outcome outcome = DELIVERY_DEFERRED;
-	struct envelope env;
-	memset(&env, 0, sizeof(env));
-	bool *done = NULL;
-	if (fs_read_file(path.data, &data, &len, &error) < 0) {
-		outcome = errno == ENOENT ? DELIVERY_DONE : DELIVERY_DEFERRED;
-		if (errno != ENOENT)
-			log_msg(L_ERROR, "event=spool-read-failed id=%s error=%s", id,
-			        LOG_Q(error));
-		goto out;
+	char name[256];
+	if (local_mailbox(config, rcpt, &mailbox) < 0) {
+		rcpt_result_set(&a->results[i], OUTCOME_PERM, "5.1.1", NULL,
+		                "x-petrel; no such local user");
+	} else {
+		buf_appendf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
+		            a->env.sender, rcpt);
+		if (maildir_deliver(mailbox.data, config->hostname, head.data, head.len,
+		                    a->message, a->message_len, name, &error) < 0) {
+			struct buf why = BUF_INIT;
+			buf_appendf(&why, "x-petrel; local delivery failed: %s", error);
+			rcpt_result_set(&a->results[i], OUTCOME_TEMP, "4.3.0", NULL,
+			                why.data);
+			buf_free(&why);
+		} else {
+			rcpt_result_set(&a->results[i], OUTCOME_DELIVERED, "2.0.0", NULL,
+			                "x-petrel; delivered to mailbox");
+			status_record_delivered(&records, i);
+			journal(a, spool, &records);
+		}
 	}
-	const char *message;
-	size_t message_len;
-	int parsed = envelope_parse(data, len, &env, &message, &message_len, &error);
-	if (parsed == 0 && strcmp(env.id, id) != 0) {
+	const struct rcpt_result *r = &a->results[i];
+	log_msg(r->outcome == OUTCOME_DELIVERED ? L_INFO : L_WARN,
+	        "event=delivery id=%s from=%s to=%s relay=local tls=none delay=%llds "
+	        "dsn=%s status=%s reply=%s%s%s",
+	        a->id, LOG_Q(a->env.sender), LOG_Q(rcpt),
+	        (long long)(a->now - a->env.arrival), r->dsn,
+	        r->outcome == OUTCOME_DELIVERED ? "sent"
+	        : r->outcome == OUTCOME_PERM    ? "bounced"
+	                                        : "deferred",
+	        LOG_Q(r->diagnostic), r->outcome == OUTCOME_DELIVERED ? " file=" : "",
+	        r->outcome == OUTCOME_DELIVERED ? LOG_Q(name) : "");
+	buf_free(&mailbox);
+	buf_free(&head);
+	buf_free(&records);
+}
+
+void delivery_begin(const struct config *config, struct spool *spool,
+                    struct attempt_state *a)
+{
+	struct buf path = BUF_INIT;
+	const char *error;
+	a->now = (int64_t)time(NULL);
+	spool_path(&path, spool->queue_dir, a->id, "");
+	size_t len;
+	if (fs_read_file(path.data, &a->data, &len, &error) < 0) {
+		a->outcome = errno == ENOENT ? DELIVERY_DONE : DELIVERY_DEFERRED;
+		a->next_attempt = a->now + ERROR_RETRY_SECONDS;
+		if (errno != ENOENT)
+			log_msg(L_ERROR, "event=spool-read-failed id=%s error=%s", a->id,
+			        LOG_Q(error));
+		buf_free(&path);
+		return;
+	}
+	buf_free(&path);
+	int parsed =
+	    envelope_parse(a->data, len, &a->env, &a->message, &a->message_len, &error);
+	if (parsed == 0 && strcmp(a->env.id, a->id) != 0) {
 		/* Stale content: a recycled file, or blocks of another
 		 * message after a crash. Never deliver it under this name. */
+		envelope_clear(&a->env);
 		parsed = -1;
 		error = "queue id inside differs from the file name";
 	}
 	if (parsed < 0) {
-		log_msg(L_ERROR, "event=spool-corrupt id=%s error=%s", id, LOG_Q(error));
-		outcome = DELIVERY_BROKEN;
+		log_msg(L_ERROR, "event=spool-corrupt id=%s error=%s", a->id,
+		        LOG_Q(error));
+		a->outcome = DELIVERY_BROKEN;
+		return;
+	}
+	size_t n = a->env.rcpt_count;
+	msg_status_init(&a->status, n);
+	status_path(&path, spool, a->id);
+	if (msg_status_load(&a->status, path.data, &error) < 0)
+		log_msg(L_ERROR, "event=journal-read-failed id=%s error=%s", a->id,
+		        LOG_Q(error));
+	buf_free(&path);
+	a->results = xcalloc(n, sizeof(*a->results));
+	a->remote = xcalloc(n, sizeof(*a->remote));
+	if (a->status.held && !a->forced) {
+		a->outcome = DELIVERY_HELD;
+		return;
+	}
+	if (!a->forced && a->status.next_attempt > a->now) {
+		a->outcome = DELIVERY_DEFERRED;
+		a->next_attempt = a->status.next_attempt;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (a->status.rcpt[i].state != RCPT_PENDING)
+			continue;
+		const char *at = strrchr(a->env.rcpts[i].address, '@');
+		struct route route;
+		route_for_domain(config, at ? at + 1 : "", &route);
+		if (route.kind == ROUTE_LOCAL) {
+			deliver_local(config, spool, a, i);
+		} else {
+			a->remote[i] = true;
+			a->remote_count++;
+		}
+	}
+	if (a->remote_count > 0) {
+		a->outcome = DELIVERY_REMOTE;
+		return;
+	}
+	delivery_finish(config, spool, a);
+}
+
+/* NOTIFY= absent means failures and delays (RFC 3461 4.1 leaves it to us). */
+static bool wants(const struct envelope_rcpt *r, unsigned what)
+{
+	unsigned notify = r->notify ? r->notify : NOTIFY_FAILURE | NOTIFY_DELAY;
+	return (notify & what) != 0 && !(notify & NOTIFY_NEVER);
+}
+
+static bool is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/* Builds and queues notification dsn_id about rcpts. */
+static int queue_dsn(const struct config *config, const struct spool *spool,
+                     struct attempt_state *a, enum dsn_kind kind, const char *dsn_id,
+                     const size_t *rcpts, size_t count)
+{
+	unsigned char relayed[count ? count : 1];
+	for (size_t k = 0; k < count; k++)
+		relayed[k] = a->results[rcpts[k]].relayed;
+	struct dsn_input in = {
+	    .kind = kind,
+	    .hostname = config->hostname,
+	    .dsn_id = dsn_id,
+	    .now = a->now,
+	    .retry_until = a->env.arrival + (int64_t)config->queue.max_lifetime,
+	    .env = &a->env,
+	    .status = &a->status,
+	    .rcpts = rcpts,
+	    .rcpt_count = count,
+	    .relayed = relayed,
+	    .message = a->message,
+	    .message_len = a->message_len,
+	};
+	struct envelope env;
+	memset(&env, 0, sizeof(env));
+	memcpy(env.id, dsn_id, QUEUE_ID_LEN + 1);
+	env.arrival = a->now;
+	env.sender = xstrdup("");
+	env.helo = xstrdup(config->hostname);
+	env.body = xstrdup(a->env.body ? a->env.body : "7BIT");
+	env.smtputf8 = a->env.smtputf8 || !is_ascii(a->env.sender);
+	env.parent = xstrdup(a->id);
+	envelope_add_rcpt(&env, a->env.sender)->notify = NOTIFY_NEVER;
+	struct spool_job job;
+	memset(&job, 0, sizeof(job));
+	memcpy(job.id, dsn_id, QUEUE_ID_LEN + 1);
+	dsn_build(&in, &job.body);
+	envelope_serialize(&env, job.body.len, &job.head);
+	int r = spool_commit_now(spool, &job);
+	if (r < 0)
+		log_msg(L_ERROR, "event=dsn-queue-failed id=%s dsn=%s error=%s", a->id,
+		        dsn_id, LOG_Q(strerror(job.error_errno)));
+	else
+		log_msg(L_INFO,
+		        "event=dsn-queued id=%s dsn_id=%s kind=%s to=%s rcpts=%zu", a->id,
+		        dsn_id,
+		        kind == DSN_FAILURE ? "failure"
+		        : kind == DSN_DELAY ? "delay"
+		                            : "success",
+		        LOG_Q(a->env.sender), count);
+	buf_free(&job.head);
+	buf_free(&job.body);
+	envelope_clear(&env);
+	return r;
+}
+
+static bool dsn_exists(const struct spool *spool, const char *dsn_id)
+{
+	struct buf path = BUF_INIT;
+	spool_path(&path, spool->queue_dir, dsn_id, "");
+	bool exists = access(path.data, F_OK) == 0;
+	buf_free(&path);
+	return exists;
+}
+
+/* N, queue, C: see msg_status.h. */
+static int notify(const struct config *config, const struct spool *spool,
+                  struct attempt_state *a, enum dsn_kind kind, const size_t *rcpts,
+                  size_t count)
+{
+	char dsn_id[QUEUE_ID_LEN + 1];
+	new_queue_id(dsn_id);
+	struct buf records = BUF_INIT;
+	status_record_intent(&records, kind, dsn_id, rcpts, count);
+	int r = journal(a, spool, &records);
+	if (r == 0)
+		r = queue_dsn(config, spool, a, kind, dsn_id, rcpts, count);
+	if (r == 0) {
+		status_record_commit(&records, dsn_id);
+		r = journal(a, spool, &records);
+		if (a->new_dsn_count < DSN_IDS_MAX)
+			memcpy(a->new_dsns[a->new_dsn_count++], dsn_id, QUEUE_ID_LEN + 1);
+	}
+	buf_free(&records);
+	return r;
+}
+
+/* Finishes notifications announced before a crash, under the same ID. */
+static int complete_intents(const struct config *config, const struct spool *spool,
+                            struct attempt_state *a)
+{
+	struct buf records = BUF_INIT;
+	int r = 0;
+	for (size_t k = 0; r == 0 && k < a->status.intent_count; k++) {
+		const struct dsn_intent *in = &a->status.intents[k];
+		if (in->committed)
+			continue;
+		char dsn_id[QUEUE_ID_LEN + 1];
+		memcpy(dsn_id, in->id, sizeof(dsn_id));
+		if (!dsn_exists(spool, dsn_id)) {
+			size_t *rcpts =
+			    xmalloc((in->count ? in->count : 1) * sizeof(*rcpts));
+			memcpy(rcpts, in->rcpts, in->count * sizeof(*rcpts));
+			r = queue_dsn(config, spool, a, in->kind, dsn_id, rcpts,
+			              in->count);
+			free(rcpts);
+			if (r == 0 && a->new_dsn_count < DSN_IDS_MAX)
+				memcpy(a->new_dsns[a->new_dsn_count++], dsn_id,
+				       sizeof(dsn_id));
+		}
+		if (r == 0) {
+			status_record_commit(&records, dsn_id);
+			r = journal(a, spool, &records);
+		}
+	}
+	buf_free(&records);
+	return r;
+}
+
+static int send_notifications(const struct config *config, const struct spool *spool,
+                              struct attempt_state *a, bool expired)
+{
+	size_t n = a->env.rcpt_count;
+	if (a->env.sender[0] == '\0')
+		return 0; /* never a DSN to the null sender (RFC 3461 6.2) */
+	if (complete_intents(config, spool, a) < 0)
+		return -1;
+	size_t *list = xcalloc(n, sizeof(*list));
+	size_t count = 0;
+	int r = 0;
+	for (size_t i = 0; i < n; i++)
+		if (a->status.rcpt[i].state == RCPT_FAILED &&
+		    !msg_status_notified(&a->status, i, DSN_FAILURE) &&
+		    wants(&a->env.rcpts[i], NOTIFY_FAILURE))
+			list[count++] = i;
+	if (count > 0)
+		r = notify(config, spool, a, DSN_FAILURE, list, count);
+	count = 0;
+	const struct queue_config *q = &config->queue;
+	if (r == 0 && !expired && q->delay_warning > 0 &&
+	    a->now - a->env.arrival >= (int64_t)q->delay_warning) {
+		for (size_t i = 0; i < n; i++)
+			if (a->status.rcpt[i].state == RCPT_PENDING &&
+			    a->status.rcpt[i].temp_failed &&
+			    !msg_status_notified(&a->status, i, DSN_DELAY) &&
+			    wants(&a->env.rcpts[i], NOTIFY_DELAY))
+				list[count++] = i;
+		if (count > 0)
+			r = notify(config, spool, a, DSN_DELAY, list, count);
+	}
+	count = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (a->status.rcpt[i].state == RCPT_DELIVERED &&
+		    !msg_status_notified(&a->status, i, DSN_SUCCESS) &&
+		    wants(&a->env.rcpts[i], NOTIFY_SUCCESS))
+			list[count++] = i;
+	if (r == 0 && count > 0)
+		r = notify(config, spool, a, DSN_SUCCESS, list, count);
+	free(list);
+	return r;
+}
+
+/* A notification being retired confirms itself in its parent's journal
+ * first, so that the parent never queues it again (msg_status.h). */
+static void confirm_to_parent(const struct spool *spool, const struct attempt_state *a)
+{
+	if (a->env.parent == NULL ||
+	    !queue_id_valid(a->env.parent, strlen(a->env.parent)))
+		return;
+	struct buf path = BUF_INIT, records = BUF_INIT;
+	spool_path(&path, spool->queue_dir, a->env.parent, ".status");
+	if (access(path.data, F_OK) == 0) {
+		struct msg_status scratch;
+		msg_status_init(&scratch, 0);
+		const char *error;
+		status_record_commit(&records, a->id);
+		if (msg_status_append(&scratch, path.data, &records, &error) < 0)
+			log_msg(L_ERROR, "event=journal-failed id=%s error=%s",
+			        a->env.parent, LOG_Q(error));
+		msg_status_clear(&scratch);
+	}
+	buf_free(&path);
+	buf_free(&records);
+}
+
+void delivery_finish(const struct config *config, struct spool *spool,
+                     struct attempt_state *a)
+{
+	size_t n = a->env.rcpt_count;
+	struct buf records = BUF_INIT;
+	a->outcome = DELIVERY_DEFERRED;
+	a->next_attempt = a->now + ERROR_RETRY_SECONDS;
+	for (size_t i = 0; i < n; i++) {
+		const struct rcpt_result *r = &a->results[i];
+		if (r->outcome == OUTCOME_DELIVERED &&
+		    a->status.rcpt[i].state != RCPT_DELIVERED)
+			status_record_delivered(&records, i);
+		else if (r->outcome == OUTCOME_PERM || r->outcome == OUTCOME_TEMP)
+			status_record_failure(&records, i, r->outcome == OUTCOME_PERM,
+			                      r->dsn, r->remote, r->diagnostic);
+	}
+	if (journal(a, spool, &records) < 0)
+		goto out;
+	bool expired = retry_expired(&config->queue, a->env.arrival, a->now);
+	if (expired) {
+		for (size_t i = 0; i < n; i++) {
+			const struct rcpt_status *st = &a->status.rcpt[i];
+			if (st->state != RCPT_PENDING)
+				continue;
+			struct buf why = BUF_INIT;
+			buf_appendf(&why, "%s%s",
+			            st->diagnostic ? st->diagnostic
+			                           : "x-petrel; delivery time expired",
+			            st->diagnostic ? " (delivery time expired)" : "");
+			status_record_failure(&records, i, true,
+			                      st->dsn[0] ? st->dsn : "4.4.7", st->remote,
+			                      why.data);
+			log_msg(L_WARN, "event=expired id=%s to=%s age=%llds", a->id,
+			        LOG_Q(a->env.rcpts[i].address),
+			        (long long)(a->now - a->env.arrival));
+			buf_free(&why);
+		}
+		if (journal(a, spool, &records) < 0)
+			goto out;
+	}
+	if (send_notifications(config, spool, a, expired) < 0)
+		goto out;
+	bool final = true;
+	for (size_t i = 0; i < n; i++)
+		final = final && a->status.rcpt[i].state != RCPT_PENDING;
+	for (size_t k = 0; k < a->status.intent_count; k++)
+		final = final && a->status.intents[k].committed;
+	if (final) {
+		struct buf path = BUF_INIT;
+		confirm_to_parent(spool, a);
+		spool_retire(spool, a->id);
+		status_path(&path, spool, a->id);
+		unlink(path.data); /* after the spool file: never redelivered */
+		buf_free(&path);
+		log_msg(L_INFO, "event=removed id=%s", a->id);
+		a->outcome = DELIVERY_DONE;
 		goto out;
 	}
-	done = xcalloc(env.rcpt_count, sizeof(*done));
-	load_done(done_path.data, done, env.rcpt_count);
-	size_t remaining = 0;
-	for (size_t i = 0; i < env.rcpt_count; i++)
-		remaining += !done[i];
-	int64_t now = (int64_t)time(NULL);
-	for (size_t i = 0; i < env.rcpt_count; i++) {
-		if (done[i])
-			continue;
-		const char *rcpt = env.rcpts[i].address;
-		if (local_mailbox(config, rcpt, &mailbox) < 0) {
-			/* Remote routing and bounces belong to the MTA (DNS/MX);
-			 * until a route exists the message waits, intact. */
-			log_msg(L_INFO,
-			        "event=deferred id=%s to=%s relay=none status=deferred "
-			        "reason=\"no route to recipient\"",
-			        id, LOG_Q(rcpt));
-			continue;
-		}
-		buf_reset(&head);
-		buf_appendf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
-		            env.sender, rcpt);
-		char name[256];
-		if (maildir_deliver(mailbox.data, config->hostname, head.data, head.len,
-		                    message, message_len, name, &error) < 0) {
-			log_msg(L_WARN,
-			        "event=deferred id=%s to=%s relay=local status=deferred "
-			        "reason=%s",
-			        id, LOG_Q(rcpt), LOG_Q(error));
-			continue;
-		}
-		done[i] = true;
-		remaining--;
-		log_msg(L_INFO,
-		        "event=delivered id=%s from=%s to=%s relay=local status=sent "
-		        "delay=%llds file=%s",
-		        id, LOG_Q(env.sender), LOG_Q(rcpt),
-		        (long long)(now - env.arrival), LOG_Q(name));
-		if (remaining > 0 && record_done(done_path.data, i) < 0)
-			log_msg(L_ERROR, "event=done-record-failed id=%s error=%s", id,
-			        LOG_Q(strerror(errno)));
-	}
-	if (remaining == 0) {
-		unlink(done_path.data);
-		spool_retire(spool, id);
-		log_msg(L_INFO, "event=removed id=%s", id);
-		outcome = DELIVERY_DONE;
-	}
+	unsigned attempts = a->status.attempts + 1;
+	int64_t next = retry_next(&config->queue, a->env.arrival, attempts, a->now);
+	status_record_retry(&records, attempts, next);
+	if (journal(a, spool, &records) == 0)
+		a->next_attempt = next;
 out:
-	free(done);
-	envelope_clear(&env);
-	free(data);
-	buf_free(&path);
-	buf_free(&done_path);
-	buf_free(&mailbox);
-	buf_free(&head);
-	return outcome;
+	buf_free(&records);
 }

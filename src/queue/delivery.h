@@ -1,21 +1,59 @@
 /*
- * delivery.h — one delivery attempt of one queued message: every
- * recipient not yet done is routed and delivered, and progress is made
- * durable. Blocking: runs on the queue's delivery threads.
+ * delivery.h — one delivery attempt of one queued message, in two
+ * blocking halves that run on the queue's threads:
+ *
+ *   delivery_begin   loads the spool file and its journal, delivers the
+ *                    local recipients (Maildir), and lists the remote
+ *                    ones for the SMTP client (which runs on the loop);
+ *   delivery_finish  records every result in the journal, bounces what
+ *                    failed or expired, sends delay and success notices
+ *                    (RFC 3464) as the NOTIFY parameters ask, then either
+ *                    retires the message or schedules the next attempt.
  */
 #ifndef PETREL_DELIVERY_H
 #define PETREL_DELIVERY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "lib/config.h"
+#include "mta/job.h"
+#include "queue/envelope.h"
+#include "queue/msg_status.h"
 #include "queue/spool.h"
 
 enum delivery_outcome {
-	DELIVERY_DONE,     /* every recipient done; spool entry removed */
-	DELIVERY_DEFERRED, /* some recipients must be tried again later */
+	DELIVERY_DONE,     /* every recipient final; spool entry removed */
+	DELIVERY_DEFERRED, /* try again at next_attempt */
 	DELIVERY_BROKEN,   /* the spool file is unreadable; set aside */
+	DELIVERY_HELD,     /* on hold: waits for `petrel queue release` */
+	DELIVERY_REMOTE,   /* remote recipients: the loop delivers, then finish */
 };
 
-enum delivery_outcome delivery_attempt(const struct config *config, struct spool *spool,
-                                       const char *id);
+#define DSN_IDS_MAX 3
+
+struct attempt_state {
+	char id[QUEUE_ID_LEN + 1];
+	bool forced; /* `queue retry`: ignore the schedule */
+	int64_t now;
+	char *data;
+	struct envelope env;
+	const char *message;
+	size_t message_len;
+	struct msg_status status;
+	struct rcpt_result *results; /* this attempt, per recipient */
+	bool *remote;                /* per recipient: for the SMTP client */
+	size_t remote_count;
+	enum delivery_outcome outcome;
+	int64_t next_attempt;
+	char new_dsns[DSN_IDS_MAX][QUEUE_ID_LEN + 1]; /* queued by finish */
+	size_t new_dsn_count;
+};
+
+void delivery_begin(const struct config *config, struct spool *spool,
+                    struct attempt_state *a);
+void delivery_finish(const struct config *config, struct spool *spool,
+                     struct attempt_state *a);
+void attempt_state_clear(struct attempt_state *a);
 
 #endif

@@ -21,21 +21,23 @@
 #include "lib/workpool.h"
 #include "lib/xalloc.h"
 #include "master/ipc.h"
+#include "dns/resolver.h"
+#include "mta/route.h"
+#include "mta/transport.h"
 #include "queue/delivery.h"
 #include "queue/spool.h"
 
 #define DELIVERY_THREADS      8
 #define SCAN_INTERVAL_SECONDS 5
-#define RETRY_SECONDS         300 /* first step of RFC 5321 4.5.4.1's schedule */
 #define TABLE_SIZE            8191
 
-enum entry_state { ENTRY_ACTIVE, ENTRY_WAITING };
+enum entry_state { ENTRY_ACTIVE, ENTRY_WAITING, ENTRY_HELD };
 
 struct entry {
 	char id[QUEUE_ID_LEN + 1];
 	enum entry_state state;
 	time_t next_attempt;
-	unsigned attempts;
+	bool forced; /* `queue retry`: attempt now, whatever the schedule */
 	struct entry *next;
 };
 
@@ -44,6 +46,8 @@ struct queue {
 	struct event_base *base;
 	struct spool spool;
 	struct workpool *pool;
+	struct dns_resolver *resolver;
+	struct transport *transport;
 	struct entry *table[TABLE_SIZE];
 	bool scanning;
 	bool stopping;
@@ -53,7 +57,10 @@ struct attempt {
 	struct work work;
 	struct queue *queue;
 	struct entry *entry;
-	enum delivery_outcome outcome;
+	bool finishing; /* second half: delivery_finish */
+	struct attempt_state state;
+	struct mta_job *jobs;
+	size_t job_count, jobs_pending;
 };
 
 struct scan {
@@ -74,16 +81,24 @@ static struct entry **entry_slot(struct queue *q, const char *id)
 	return slot;
 }
 
+static void consider(struct queue *q, const char *id);
+
 static void attempt_run(struct work *work)
 {
 	struct attempt *a = (struct attempt *)work;
-	/* Stopping: attempts not yet begun are left for the next start
-	 * (the spool is rescanned then); one already running finishes. */
-	if (__atomic_load_n(&a->queue->stopping, __ATOMIC_RELAXED)) {
-		a->outcome = DELIVERY_DEFERRED;
+	struct queue *q = a->queue;
+	if (a->finishing) {
+		/* Runs even when stopping: results must reach the journal. */
+		delivery_finish(q->config, &q->spool, &a->state);
 		return;
 	}
-	a->outcome = delivery_attempt(a->queue->config, &a->queue->spool, a->entry->id);
+	/* Stopping: attempts not yet begun are left for the next start
+	 * (the spool is rescanned then). */
+	if (__atomic_load_n(&q->stopping, __ATOMIC_RELAXED)) {
+		a->state.outcome = DELIVERY_DEFERRED;
+		return;
+	}
+	delivery_begin(q->config, &q->spool, &a->state);
 }
 
 static void set_aside(struct queue *q, const char *id)
@@ -102,23 +117,105 @@ static void set_aside(struct queue *q, const char *id)
 	buf_free(&dir);
 }
 
+static void attempt_free(struct attempt *a)
+{
+	for (size_t j = 0; j < a->job_count; j++) {
+		free(a->jobs[j].rcpts);
+		free(a->jobs[j].domain);
+		free(a->jobs[j].key);
+	}
+	free(a->jobs);
+	attempt_state_clear(&a->state);
+	free(a);
+}
+
+static void remote_job_done(struct mta_job *job)
+{
+	struct attempt *a = job->arg;
+	if (--a->jobs_pending > 0)
+		return;
+	a->finishing = true;
+	workpool_submit(a->queue->pool, &a->work);
+}
+
+/* The remote recipients, grouped by destination, go to the SMTP client. */
+static void start_remote(struct attempt *a)
+{
+	struct attempt_state *st = &a->state;
+	const struct envelope *env = &st->env;
+	size_t n = env->rcpt_count;
+	a->jobs = xcalloc(st->remote_count, sizeof(*a->jobs));
+	for (size_t i = 0; i < n; i++) {
+		if (!st->remote[i])
+			continue;
+		const char *at = strrchr(env->rcpts[i].address, '@');
+		const char *domain = at ? at + 1 : "";
+		struct route route;
+		route_for_domain(a->queue->config, domain, &route);
+		char *key = transport_key(&route);
+		struct mta_job *job = NULL;
+		for (size_t j = 0; j < a->job_count && job == NULL; j++)
+			if (strcmp(a->jobs[j].key, key) == 0)
+				job = &a->jobs[j];
+		if (job) {
+			free(key);
+		} else {
+			job = &a->jobs[a->job_count++];
+			job->env = env;
+			job->message = st->message;
+			job->message_len = st->message_len;
+			job->results = st->results;
+			job->domain = xstrdup(domain);
+			job->route = route;
+			job->route.host =
+			    route.kind == ROUTE_MX ? job->domain : route.host;
+			job->key = key;
+			job->done = remote_job_done;
+			job->arg = a;
+			job->rcpts = xcalloc(st->remote_count, sizeof(*job->rcpts));
+		}
+		job->rcpts[job->rcpt_count++] = i;
+	}
+	a->jobs_pending = a->job_count;
+	for (size_t j = 0, count = a->job_count; j < count; j++)
+		transport_submit(a->queue->transport, &a->jobs[j]);
+}
+
 static void attempt_done(struct work *work)
 {
 	struct attempt *a = (struct attempt *)work;
 	struct queue *q = a->queue;
 	struct entry *e = a->entry;
-	if (a->outcome == DELIVERY_BROKEN)
+	struct attempt_state *st = &a->state;
+	if (st->outcome == DELIVERY_REMOTE && !a->finishing) {
+		if (q->stopping) {
+			st->outcome = DELIVERY_DEFERRED;
+		} else {
+			start_remote(a);
+			return;
+		}
+	}
+	switch (st->outcome) {
+	case DELIVERY_BROKEN:
 		set_aside(q, e->id);
-	if (a->outcome == DELIVERY_DEFERRED) {
-		e->state = ENTRY_WAITING;
-		e->attempts++;
-		e->next_attempt = time(NULL) + RETRY_SECONDS;
-	} else {
+		/* fall through */
+	case DELIVERY_DONE: {
 		struct entry **slot = entry_slot(q, e->id);
 		*slot = e->next;
 		free(e);
+		break;
 	}
-	free(a);
+	case DELIVERY_HELD:
+		e->state = ENTRY_HELD;
+		break;
+	default:
+		e->state = ENTRY_WAITING;
+		e->next_attempt = st->next_attempt;
+		break;
+	}
+	for (size_t i = 0; i < st->new_dsn_count; i++)
+		consider(q, st->new_dsns[i]);
+	attempt_free(a);
 }
 
 static void start_attempt(struct queue *q, struct entry *e)
@@ -128,6 +225,9 @@ static void start_attempt(struct queue *q, struct entry *e)
 	a->work.done = attempt_done;
 	a->queue = q;
 	a->entry = e;
+	memcpy(a->state.id, e->id, sizeof(e->id));
+	a->state.forced = e->forced;
+	e->forced = false;
 	e->state = ENTRY_ACTIVE;
 	workpool_submit(q->pool, &a->work);
 }
@@ -236,6 +336,23 @@ int queue_run(const struct config *config, int notify_fd, const char **error_r)
 		return -1;
 	}
 	q->pool = workpool_create(q->base, DELIVERY_THREADS);
+	struct dns_resolver_config dns = {
+	    .servers = config->dns_servers,
+	    .server_count = config->dns_server_count,
+	    .trust_anchor = config->dns_trust_anchor,
+	    .timeout_ms = config->dns_timeout_ms,
+	};
+	q->resolver = dns_resolver_create(q->base, &dns, error_r);
+	q->transport =
+	    q->resolver ? transport_create(q->base, config, q->resolver, error_r) : NULL;
+	if (q->transport == NULL) {
+		dns_resolver_destroy(&q->resolver);
+		workpool_destroy(&q->pool);
+		spool_close(&q->spool);
+		event_base_free(q->base);
+		free(q);
+		return -1;
+	}
 	struct event *notify =
 	    event_new(q->base, notify_fd, EV_READ | EV_PERSIST, on_notify, q);
 	struct event *tick = event_new(q->base, -1, EV_PERSIST, on_tick, q);
@@ -252,8 +369,14 @@ int queue_run(const struct config *config, int notify_fd, const char **error_r)
 
 	event_base_dispatch(q->base);
 
-	/* Attempts already running finish (a delivery is never cut midway);
-	 * queued ones return at once (attempt_run). */
+	/* Remote deliveries in progress are cut off and deferred; their
+	 * results so far are journalled by the finishing half, which runs
+	 * even now. Local attempts already running finish (a delivery is
+	 * never cut midway); queued ones return at once (attempt_run). */
+	transport_stop(q->transport);
+	dns_resolver_destroy(&q->resolver);
+	event_base_loop(q->base, EVLOOP_NONBLOCK); /* frees closed connections */
+	transport_destroy(&q->transport);
 	workpool_destroy(&q->pool);
 	for (size_t i = 0; i < TABLE_SIZE; i++) {
 		for (struct entry *e = q->table[i], *next; e; e = next) {

@@ -89,7 +89,7 @@ static int open_spool_file(struct spool_writer *w, const char *tmp_path)
 {
 	struct buf free_path = BUF_INIT;
 	int fd = -1;
-	for (;;) {
+	while (w) {
 		char name[QUEUE_ID_LEN + 8];
 		pthread_mutex_lock(&w->free_lock);
 		if (w->free_count == 0)
@@ -119,11 +119,12 @@ static int open_spool_file(struct spool_writer *w, const char *tmp_path)
  * leave at most a file cut short, which the spool parser refuses and
  * which was never acknowledged. Lock not held.
  */
-static int commit_to_queue(struct spool_writer *w, struct spool_job *job)
+static int commit_to_queue(const struct spool *spool, struct spool_writer *w,
+                           struct spool_job *job)
 {
 	struct buf tmp_path = BUF_INIT, queue_path = BUF_INIT;
-	spool_path(&tmp_path, w->spool->tmp_dir, job->id, "");
-	spool_path(&queue_path, w->spool->queue_dir, job->id, "");
+	spool_path(&tmp_path, spool->tmp_dir, job->id, "");
+	spool_path(&queue_path, spool->queue_dir, job->id, "");
 	int result = -1;
 	const char *error;
 	bool renamed = false;
@@ -159,7 +160,7 @@ static int commit_to_queue(struct spool_writer *w, struct spool_job *job)
 	if (rename(tmp_path.data, queue_path.data) < 0)
 		goto fail;
 	renamed = true;
-	if (fdatasync(fd) < 0 || dirsync_after_change(w->spool->queue_dir, &error) < 0)
+	if (fdatasync(fd) < 0 || dirsync_after_change(spool->queue_dir, &error) < 0)
 		goto fail;
 	result = 0;
 	goto out;
@@ -180,7 +181,7 @@ static void commit_job(struct work *work)
 {
 	struct spool_job *job = (struct spool_job *)work;
 	struct spool_writer *w = job->writer;
-	job->result = commit_to_queue(w, job);
+	job->result = commit_to_queue(w->spool, w, job);
 	measure_free_space(w);
 }
 
@@ -188,6 +189,12 @@ static void job_committed(struct work *work)
 {
 	struct spool_job *job = (struct spool_job *)work;
 	job->done(job);
+}
+
+int spool_commit_now(const struct spool *spool, struct spool_job *job)
+{
+	job->error_errno = 0;
+	return commit_to_queue(spool, NULL, job);
 }
 
 struct spool_writer *spool_writer_create(struct event_base *base,

@@ -51,4 +51,8 @@ uint64_t spool_writer_free_space(struct spool_writer *writer);
 
 void spool_job_free(struct spool_job **job);
 
+/* The same durable commit, blocking, on the caller's thread (for
+ * messages the queue makes itself: DSNs). 0, or -1 with job->error_errno. */
+int spool_commit_now(const struct spool *spool, struct spool_job *job);
+
 #endif

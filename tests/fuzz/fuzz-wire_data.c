@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf out = BUF_INIT;
 	wire_data_init(&w);
 	for (size_t pos = 0; pos < len; pos += chunk)
-		wire_data_encode(&w, in + pos, chunk < len - pos ? chunk : len - pos, &out);
+		wire_data_encode(&w, in + pos, chunk < len - pos ? chunk : len - pos,
+		                 &out);
 	wire_data_finish(&w, &out);
 
 	size_t line = 0;

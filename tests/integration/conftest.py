@@ -145,9 +145,11 @@ class Petrel:
             time.sleep(0.05)
         return self.messages(address)
 
-    def spool_files(self):
+    def spool_files(self, journals=False):
+        """Queued messages (and their .status journals if asked)."""
         queue = os.path.join(self.home, "spool", "queue")
-        return sorted(os.listdir(queue)) if os.path.isdir(queue) else []
+        names = sorted(os.listdir(queue)) if os.path.isdir(queue) else []
+        return [n for n in names if journals or "." not in n]
 
     def wait_spool_empty(self, timeout=5):
         """The spool entry is retired just after the Maildir delivery."""

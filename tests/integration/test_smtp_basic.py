@@ -75,9 +75,10 @@ def test_queue_id_reply_and_log(petrel):
     assert m, reply
     assert c.cmd("QUIT") == ["221 2.0.0 Bye"]
     petrel.wait_messages("test@example.test", 1)
-    log = petrel.wait_log("event=delivered id=%s" % m.group(1))
+    log = petrel.wait_log("event=delivery id=%s" % m.group(1))
     assert "event=queued" in log and "id=" + m.group(1) in log
-    assert "event=delivered id=%s" % m.group(1) in log
+    line = [l for l in log.splitlines() if "event=delivery id=%s" % m.group(1) in l][0]
+    assert "relay=local" in line and "status=sent" in line and "dsn=2.0.0" in line
 
 
 def test_swaks_starttls_and_implicit(petrel):

@@ -16,7 +16,8 @@ static void encode(const char *in, size_t len, size_t chunk, struct buf *out)
 	wire_data_init(&w);
 	buf_reset(out);
 	for (size_t pos = 0; pos < len; pos += chunk)
-		wire_data_encode(&w, in + pos, chunk < len - pos ? chunk : len - pos, out);
+		wire_data_encode(&w, in + pos, chunk < len - pos ? chunk : len - pos,
+		                 out);
 	wire_data_finish(&w, out);
 }
 

@@ -1,0 +1,47 @@
+/*
+ * job.h — one message's recipients for one destination, as the queue
+ * hands them to the SMTP client, and what became of each.
+ */
+#ifndef PETREL_MTA_JOB_H
+#define PETREL_MTA_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mta/route.h"
+#include "queue/envelope.h"
+
+enum rcpt_outcome { OUTCOME_NONE, OUTCOME_DELIVERED, OUTCOME_TEMP, OUTCOME_PERM };
+
+struct rcpt_result {
+	enum rcpt_outcome outcome;
+	bool relayed;     /* accepted by a server without DSN (NOTIFY=SUCCESS) */
+	char dsn[16];     /* enhanced status, "5.1.1" */
+	char *remote;     /* "mx.example.net[192.0.2.1]:25", or NULL */
+	char *diagnostic; /* "smtp; 550 5.1.1 No such user" */
+};
+
+void rcpt_result_set(struct rcpt_result *r, enum rcpt_outcome outcome, const char *dsn,
+                     const char *remote, const char *diagnostic);
+void rcpt_result_clear(struct rcpt_result *r);
+
+struct mta_job {
+	const struct envelope *env;
+	const char *message;
+	size_t message_len;
+	size_t *rcpts; /* indices into env->rcpts */
+	size_t rcpt_count;
+	struct rcpt_result *results; /* indexed like env->rcpts */
+	char *domain;                /* the recipients' domain */
+	struct route route;
+	char *key; /* destination: "mx:example.net" or "[host]:port" */
+	void (*done)(struct mta_job *job);
+	void *arg;
+	struct mta_job *next; /* in a destination's queue */
+};
+
+/* Every recipient of job still without an outcome gets this one. */
+void mta_job_fail(struct mta_job *job, enum rcpt_outcome outcome, const char *dsn,
+                  const char *remote, const char *diagnostic);
+
+#endif
