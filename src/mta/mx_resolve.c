@@ -18,6 +18,7 @@
 struct host_lookup {
 	struct mx_request *req;
 	char name[MX_HOST_MAX + 1];
+	unsigned preference;
 	struct mta_address found[2][MX_ADDRESSES_MAX]; /* [0] AAAA, [1] A */
 	size_t found_count[2];
 	int status[2];
@@ -55,8 +56,8 @@ static void fail(struct mx_request *req, enum rcpt_outcome outcome, const char *
 	va_end(ap);
 	req->result.failure = outcome;
 	snprintf(req->result.dsn, sizeof(req->result.dsn), "%s", dsn);
-	log_msg(L_WARN, "event=route-failed domain=%s dsn=%s error=%s", LOG_Q(req->domain),
-	        dsn, LOG_Q(req->result.diagnostic));
+	log_msg(L_WARN, "event=route-failed domain=%s dsn=%s error=%s",
+	        LOG_Q(req->domain), dsn, LOG_Q(req->result.diagnostic));
 	finish(req);
 }
 
@@ -103,8 +104,8 @@ static void assemble(struct mx_request *req)
 				temporary = true;
 			if (hl->status[f] != DNS_NOERROR)
 				last_status = hl->status[f];
-			for (size_t i = 0; i < hl->found_count[f] && res->count < MX_ADDRESSES_MAX;
-			     i++)
+			for (size_t i = 0;
+			     i < hl->found_count[f] && res->count < MX_ADDRESSES_MAX; i++)
 				res->addrs[res->count++] = hl->found[f][i];
 		}
 		if (hl->found_count[0] + hl->found_count[1] == 0)
@@ -118,7 +119,8 @@ static void assemble(struct mx_request *req)
 	}
 	if (temporary)
 		fail(req, OUTCOME_TEMP, "4.4.3",
-		     "x-petrel; DNS lookup of the mail hosts of %s failed temporarily (%s)",
+		     "x-petrel; DNS lookup of the mail hosts of %s failed temporarily "
+		     "(%s)",
 		     req->domain, dns_status_name(last_status));
 	else
 		fail(req, OUTCOME_PERM, "5.4.4",
@@ -142,7 +144,8 @@ static void on_address(void *arg, const struct dns_result *r, int family_index)
 		    hl->found_count[family_index] >= MX_ADDRESSES_MAX)
 			continue;
 		ldns_rdf *rdf = ldns_rr_rdf(rr, 0);
-		struct mta_address *a = &hl->found[family_index][hl->found_count[family_index]];
+		struct mta_address *a =
+		    &hl->found[family_index][hl->found_count[family_index]];
 		memset(a, 0, sizeof(*a));
 		if (want == LDNS_RR_TYPE_A && ldns_rdf_size(rdf) == 4) {
 			struct sockaddr_in *in4 = (struct sockaddr_in *)&a->addr;
@@ -160,12 +163,15 @@ static void on_address(void *arg, const struct dns_result *r, int family_index)
 			continue;
 		}
 		snprintf(a->host, sizeof(a->host), "%s", hl->name);
+		a->preference = hl->preference;
 		hl->found_count[family_index]++;
 	}
 	if (alias && family_index == 1)
-		log_msg(L_WARN, "event=mx-is-alias domain=%s host=%s note=%s",
-		        LOG_Q(req->domain), LOG_Q(hl->name),
-		        LOG_Q("RFC 2181 10.3: an MX target must not be a CNAME; used anyway"));
+		log_msg(
+		    L_WARN, "event=mx-is-alias domain=%s host=%s note=%s",
+		    LOG_Q(req->domain), LOG_Q(hl->name),
+		    LOG_Q(
+		        "RFC 2181 10.3: an MX target must not be a CNAME; used anyway"));
 	if (--req->pending == 0)
 		assemble(req);
 }
@@ -191,6 +197,7 @@ static void resolve_hosts(struct mx_request *req, const struct mx_record *plan, 
 		struct host_lookup *hl = &req->hosts[h];
 		hl->req = req;
 		snprintf(hl->name, sizeof(hl->name), "%s", plan[h].host);
+		hl->preference = plan[h].preference;
 		struct mta_address literal;
 		if (parse_literal(hl->name, req->port, &literal)) {
 			log_msg(L_WARN, "event=mx-is-address domain=%s host=%s note=%s",
@@ -198,6 +205,7 @@ static void resolve_hosts(struct mx_request *req, const struct mx_record *plan, 
 			        LOG_Q("RFC 5321 5.1: an MX names a host, not an address; "
 			              "used anyway"));
 			int f = literal.addr.ss_family == AF_INET6 ? 0 : 1;
+			literal.preference = hl->preference;
 			hl->found[f][0] = literal;
 			hl->found_count[f] = 1;
 			continue;
@@ -209,8 +217,8 @@ static void resolve_hosts(struct mx_request *req, const struct mx_record *plan, 
 			hl->status[0] = DNS_BADNAME;
 			req->pending--;
 		}
-		if (dns_lookup(req->resolver, hl->name, LDNS_RR_TYPE_A, on_a, hl, &error) <
-		    0) {
+		if (dns_lookup(req->resolver, hl->name, LDNS_RR_TYPE_A, on_a, hl,
+		               &error) < 0) {
 			hl->status[1] = DNS_BADNAME;
 			req->pending--;
 		}
@@ -239,8 +247,8 @@ static void on_mx(void *arg, const struct dns_result *r)
 {
 	struct mx_request *req = arg;
 	if (r->status == DNS_NXDOMAIN) {
-		fail(req, OUTCOME_PERM, "5.1.2", "x-petrel; domain %s does not exist (NXDOMAIN)",
-		     req->domain);
+		fail(req, OUTCOME_PERM, "5.1.2",
+		     "x-petrel; domain %s does not exist (NXDOMAIN)", req->domain);
 		return;
 	}
 	if (r->status != DNS_NOERROR && r->status != DNS_NODATA) {
@@ -251,7 +259,8 @@ static void on_mx(void *arg, const struct dns_result *r)
 	struct mx_record records[64];
 	size_t count = 0;
 	ldns_rr_list *answer = r->packet ? ldns_pkt_answer(r->packet) : NULL;
-	for (size_t i = 0; answer && i < ldns_rr_list_rr_count(answer) && count < 64; i++) {
+	for (size_t i = 0; answer && i < ldns_rr_list_rr_count(answer) && count < 64;
+	     i++) {
 		ldns_rr *rr = ldns_rr_list_rr(answer, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_MX || ldns_rr_rd_count(rr) < 2)
 			continue;
@@ -278,7 +287,8 @@ static void on_mx(void *arg, const struct dns_result *r)
 	switch (mx_plan(&input, plan, &n)) {
 	case MX_PLAN_NULL_MX:
 		fail(req, OUTCOME_PERM, "5.1.10",
-		     "x-petrel; domain %s accepts no mail (null MX, RFC 7505)", req->domain);
+		     "x-petrel; domain %s accepts no mail (null MX, RFC 7505)",
+		     req->domain);
 		return;
 	case MX_PLAN_LOOP:
 		fail(req, OUTCOME_PERM, "5.4.6",
@@ -310,7 +320,8 @@ void mx_resolve(struct dns_resolver *resolver, const struct config *config,
 		req->result.count = 1;
 		/* Answer from the loop, never inside this call. */
 		struct timeval now = {0, 0};
-		event_base_once(dns_resolver_base(resolver), -1, EV_TIMEOUT, start, req, &now);
+		event_base_once(dns_resolver_base(resolver), -1, EV_TIMEOUT, start, req,
+		                &now);
 		return;
 	}
 	if (!route->mx_lookup) {
@@ -325,7 +336,8 @@ void mx_resolve(struct dns_resolver *resolver, const struct config *config,
 		snprintf(req->result.diagnostic, sizeof(req->result.diagnostic),
 		         "x-petrel; bad domain %s: %s", req->domain, error);
 		struct timeval now = {0, 0};
-		event_base_once(dns_resolver_base(resolver), -1, EV_TIMEOUT, start, req, &now);
+		event_base_once(dns_resolver_base(resolver), -1, EV_TIMEOUT, start, req,
+		                &now);
 	}
 }
 

@@ -31,10 +31,10 @@
 #include "net/tls.h"
 #include "proto/smtp_reply.h"
 
-#define INPUT_MAX     (64 * 1024)
-#define BODY_CHUNK    (256 * 1024)
-#define QUIT_SECONDS  5
-#define ERROR_MAX     (SMTP_REPLY_TEXT_MAX + 128)
+#define INPUT_MAX    (64 * 1024)
+#define BODY_CHUNK   (256 * 1024)
+#define QUIT_SECONDS 5
+#define ERROR_MAX    (SMTP_REPLY_TEXT_MAX + 128)
 
 enum conn_state {
 	CS_CONNECTING,
@@ -261,8 +261,8 @@ static void session_failed(struct smtp_conn *c, const char *what)
 	                    : "");
 	if (after_dot && c->job) {
 		/* RFC 5321 6.1 prefers a duplicate to a loss: retried, noted. */
-		log_msg(L_WARN, "event=possible-duplicate id=%s relay=%s", c->job->env->id,
-		        LOG_Q(c->remote));
+		log_msg(L_WARN, "event=possible-duplicate id=%s relay=%s",
+		        c->job->env->id, LOG_Q(c->remote));
 	}
 	if (c->state < CS_READY && c->first_job) {
 		address_failed(c, false, "%s", what);
@@ -360,9 +360,10 @@ static void tls_established(struct smtp_conn *c)
 	snprintf(c->tls_info, sizeof(c->tls_info), "%s %s", SSL_get_version(ssl),
 	         SSL_get_cipher_name(ssl));
 	c->tls_active = true;
-	log_msg(L_INFO, "event=tls relay=%s tls=%s verified=%s reason=%s",
-	        LOG_Q(c->remote), LOG_Q(cipher), verify == X509_V_OK ? "yes" : "no",
-	        LOG_Q(verify == X509_V_OK ? "ok" : X509_verify_cert_error_string(verify)));
+	log_msg(
+	    L_INFO, "event=tls relay=%s tls=%s verified=%s reason=%s", LOG_Q(c->remote),
+	    LOG_Q(cipher), verify == X509_V_OK ? "yes" : "no",
+	    LOG_Q(verify == X509_V_OK ? "ok" : X509_verify_cert_error_string(verify)));
 	send_ehlo(c);
 }
 
@@ -382,7 +383,8 @@ static void tls_failed(struct smtp_conn *c)
 		connect_next(c);
 		return;
 	}
-	address_failed(c, false, "TLS handshake failed: %s", e ? why : "handshake failed");
+	address_failed(c, false, "TLS handshake failed: %s",
+	               e ? why : "handshake failed");
 }
 
 static void session_up(struct smtp_conn *c)
@@ -413,7 +415,8 @@ static void after_ehlo(struct smtp_conn *c)
 			return;
 		}
 		if (policy == TLS_POLICY_ENCRYPT) {
-			address_failed(c, false, "TLS is required but STARTTLS not offered");
+			address_failed(c, false,
+			               "TLS is required but STARTTLS not offered");
 			return;
 		}
 	}
@@ -464,7 +467,8 @@ static void send_rcpt(struct smtp_conn *c, size_t k)
 	struct buf line = BUF_INIT;
 	buf_appendf(&line, "RCPT TO:<%s>", r->address);
 	if (c->dsn && r->notify) {
-		static const char *const names[] = {"SUCCESS", "FAILURE", "DELAY", "NEVER"};
+		static const char *const names[] = {"SUCCESS", "FAILURE", "DELAY",
+		                                    "NEVER"};
 		buf_append_str(&line, " NOTIFY=");
 		bool first = true;
 		for (int bit = 0; bit < 4; bit++) {
@@ -477,7 +481,8 @@ static void send_rcpt(struct smtp_conn *c, size_t k)
 	if (c->dsn && r->orcpt) {
 		const char *semi = strchr(r->orcpt, ';');
 		if (semi) {
-			buf_appendf(&line, " ORCPT=%.*s;", (int)(semi - r->orcpt), r->orcpt);
+			buf_appendf(&line, " ORCPT=%.*s;", (int)(semi - r->orcpt),
+			            r->orcpt);
 			append_xtext(&line, semi + 1);
 		}
 	}
@@ -516,9 +521,10 @@ static bool job_fits(struct smtp_conn *c, struct mta_job *job)
 	}
 	if (c->size_offered && c->size_limit > 0 && job->message_len > c->size_limit) {
 		char why[160];
-		snprintf(why, sizeof(why),
-		         "x-petrel; message of %zu octets exceeds the remote limit of %llu",
-		         job->message_len, (unsigned long long)c->size_limit);
+		snprintf(
+		    why, sizeof(why),
+		    "x-petrel; message of %zu octets exceeds the remote limit of %llu",
+		    job->message_len, (unsigned long long)c->size_limit);
 		finish_job(c, OUTCOME_PERM, "5.3.4", why);
 		return false;
 	}
@@ -677,6 +683,7 @@ static void dot_reply(struct smtp_conn *c, const struct smtp_reply *r)
 		/* NOTIFY=SUCCESS to a server without DSN: we say "relayed". */
 		job->results[i].relayed = r->code < 300 && !c->dsn &&
 		                          (job->env->rcpts[i].notify & NOTIFY_SUCCESS);
+		job->results[i].dsn_passed = r->code < 300 && c->dsn;
 	}
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	end_transaction(c, false);
@@ -703,7 +710,8 @@ static void handle_reply(struct smtp_conn *c, const struct smtp_reply *r)
 			return;
 		}
 		if (c->tls_active) {
-			address_failed(c, r->code >= 500, "EHLO after STARTTLS: %s", text);
+			address_failed(c, r->code >= 500, "EHLO after STARTTLS: %s",
+			               text);
 			return;
 		}
 		c->state = CS_HELO; /* RFC 5321 3.2 */
@@ -771,8 +779,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 		if (r < 0) {
 			char why[160];
 			snprintf(why, sizeof(why), "malformed reply (%s) from", error);
-			log_msg(L_WARN, "event=bad-reply relay=%s error=%s", LOG_Q(c->remote),
-			        LOG_Q(error));
+			log_msg(L_WARN, "event=bad-reply relay=%s error=%s",
+			        LOG_Q(c->remote), LOG_Q(error));
 			if (c->state < CS_READY && c->first_job)
 				address_failed(c, false, "malformed reply: %s", error);
 			else
@@ -822,7 +830,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		conn_close(c);
 		return;
 	}
-	session_failed(c, what & BEV_EVENT_EOF ? "lost connection with" : "connection error with");
+	session_failed(c, what & BEV_EVENT_EOF ? "lost connection with"
+	                                       : "connection error with");
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -886,13 +895,15 @@ static void connect_next(struct smtp_conn *c)
 	smtp_reply_parser_init(&c->parser);
 	c->state = CS_CONNECTING;
 	int family = a->addr.ss_family;
-	evutil_socket_t fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	evutil_socket_t fd =
+	    socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		address_failed(c, false, "socket: %s", strerror(errno));
 		return;
 	}
 	const struct delivery_config *d = &c->config->delivery;
-	const struct sockaddr_storage *source = family == AF_INET6 ? &d->source6 : &d->source4;
+	const struct sockaddr_storage *source =
+	    family == AF_INET6 ? &d->source6 : &d->source4;
 	bool have = family == AF_INET6 ? d->have_source6 : d->have_source4;
 	if (have && bind(fd, (const struct sockaddr *)source,
 	                 family == AF_INET6 ? sizeof(struct sockaddr_in6)

@@ -28,7 +28,8 @@
 struct mta_address {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	char host[256]; /* the MX host name, for logs and DSNs */
+	char host[256];      /* the MX host name, for logs and DSNs */
+	unsigned preference; /* MX preference; equal ones are shuffled per connection */
 };
 
 struct smtp_conn;

@@ -67,7 +67,8 @@ char *transport_key(const struct route *route)
 	return key.data;
 }
 
-static struct destination *find_destination(struct transport *t, const struct mta_job *job)
+static struct destination *find_destination(struct transport *t,
+                                            const struct mta_job *job)
 {
 	for (struct destination *d = t->dests; d; d = d->next)
 		if (strcmp(d->key, job->key) == 0)
@@ -120,13 +121,14 @@ static void fail_queued(struct destination *d, enum rcpt_outcome outcome, const 
 	while ((job = pop_job(d)) != NULL) {
 		mta_job_fail(job, outcome, dsn, NULL, diagnostic);
 		for (size_t k = 0; k < job->rcpt_count; k++)
-			log_msg(outcome == OUTCOME_PERM ? L_WARN : L_INFO,
-			        "event=delivery id=%s to=%s relay=none tls=none delay=%llds "
-			        "dsn=%s status=%s reply=%s",
-			        job->env->id, LOG_Q(job->env->rcpts[job->rcpts[k]].address),
-			        (long long)(time(NULL) - job->env->arrival), dsn,
-			        outcome == OUTCOME_PERM ? "bounced" : "deferred",
-			        LOG_Q(diagnostic));
+			log_msg(
+			    outcome == OUTCOME_PERM ? L_WARN : L_INFO,
+			    "event=delivery id=%s to=%s relay=none tls=none delay=%llds "
+			    "dsn=%s status=%s reply=%s",
+			    job->env->id, LOG_Q(job->env->rcpts[job->rcpts[k]].address),
+			    (long long)(time(NULL) - job->env->arrival), dsn,
+			    outcome == OUTCOME_PERM ? "bounced" : "deferred",
+			    LOG_Q(diagnostic));
 		job->done(job);
 	}
 }
@@ -219,6 +221,43 @@ static void on_resolved(void *arg, const struct mx_resolution *result)
 	maybe_free(d);
 }
 
+/*
+ * Each connection gets its own order of equal-preference hosts (RFC 5321
+ * 5.1), so that parallel connections spread over them; a host's
+ * addresses stay together and in order.
+ */
+static struct mta_address *connection_order(const struct mx_resolution *r)
+{
+	struct mta_address *out = xcalloc(r->count, sizeof(*out));
+	memcpy(out, r->addrs, r->count * sizeof(*out));
+	size_t start = 0;
+	while (start < r->count) {
+		size_t end = start;
+		while (end < r->count && out[end].preference == out[start].preference)
+			end++;
+		/* Rotate the run by a random number of hosts. */
+		size_t hosts = 0;
+		for (size_t i = start; i < end; i++)
+			hosts += i == start || strcmp(out[i].host, out[i - 1].host) != 0;
+		size_t skip = hosts > 1 ? arc4random_uniform((uint32_t)hosts) : 0;
+		size_t split = start;
+		for (size_t seen = 0; split < end && seen < skip; split++)
+			if (split + 1 < end &&
+			    strcmp(out[split].host, out[split + 1].host) != 0)
+				seen++;
+		if (split > start && split < end) {
+			size_t len = end - start, first = split - start;
+			struct mta_address *tmp = xcalloc(len, sizeof(*tmp));
+			memcpy(tmp, out + split, (len - first) * sizeof(*tmp));
+			memcpy(tmp + (len - first), out + start, first * sizeof(*tmp));
+			memcpy(out + start, tmp, len * sizeof(*tmp));
+			free(tmp);
+		}
+		start = end;
+	}
+	return out;
+}
+
 static void dispatch(struct destination *d)
 {
 	struct transport *t = d->transport;
@@ -255,9 +294,11 @@ static void dispatch(struct destination *d)
 		d->conns = ref;
 		d->conn_count++;
 		t->conn_count++;
-		ref->conn = smtp_conn_open(t->base, t->config, t->ssl_ctx, d->resolution->addrs,
-		                           d->resolution->count, pop_job(d), &conn_callbacks,
-		                           ref);
+		struct mta_address *order = connection_order(d->resolution);
+		ref->conn = smtp_conn_open(t->base, t->config, t->ssl_ctx, order,
+		                           d->resolution->count, pop_job(d),
+		                           &conn_callbacks, ref);
+		free(order);
 	}
 }
 

@@ -388,8 +388,11 @@ static int send_notifications(const struct config *config, const struct spool *s
 			r = notify(config, spool, a, DSN_DELAY, list, count);
 	}
 	count = 0;
+	/* Success: delivered here, or relayed to a server without DSN; a
+	 * server with DSN got NOTIFY and reports itself (RFC 3461 5.2). */
 	for (size_t i = 0; r == 0 && i < n; i++)
-		if (a->status.rcpt[i].state == RCPT_DELIVERED &&
+		if (a->results[i].outcome == OUTCOME_DELIVERED &&
+		    !a->results[i].dsn_passed &&
 		    !msg_status_notified(&a->status, i, DSN_SUCCESS) &&
 		    wants(&a->env.rcpts[i], NOTIFY_SUCCESS))
 			list[count++] = i;

@@ -45,7 +45,7 @@ def make_home():
 
 class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
-                 relay_networks=None):
+                 relay_networks=None, hostname="mx.example.test", extra_listen=()):
         self.home = home
         (self.smtp_port, self.submission_port, self.smtps_port,
          self.plain_port) = free_ports(4)
@@ -56,7 +56,7 @@ class Petrel:
         users = users or ["test@example.test", "postmaster@example.test",
                           "alice@example.test", "bob@example.test"]
         lines = [
-            "hostname: mx.example.test",
+            "hostname: " + hostname,
             "home: " + home,
             "domains: [%s]" % ", ".join(domains),
             "users:",
@@ -70,6 +70,8 @@ class Petrel:
             '  - {protocol: smtp, address: "127.0.0.1:%d", tls: implicit}' % self.smtps_port,
             '  - {protocol: smtp, address: "127.0.0.1:%d", tls: none}' % self.plain_port,
         ]
+        lines += ['  - {protocol: smtp, address: "%s", tls: starttls}' % a
+                  for a in extra_listen]
         if relay_networks is not None:
             lines.append("relay_networks: [%s]" % ", ".join(relay_networks))
         if limits:

@@ -26,8 +26,11 @@ def free_udp_tcp_port():
 
 
 class Nsd:
-    def __init__(self, zones=("example.test",)):
+    def __init__(self, zones=("example.test",), zone_texts=None):
+        """zones: files from tests/integration/zones; zone_texts: {name: text}
+        written for this server only."""
         self.dir = tempfile.mkdtemp(prefix="petrel-nsd-")
+        os.chmod(self.dir, 0o755)
         self.port = free_udp_tcp_port()
         conf = ["server:",
                 "  ip-address: 127.0.0.1@%d" % self.port,
@@ -41,9 +44,14 @@ class Nsd:
                 "  logfile: %s/nsd.log" % self.dir,
                 "  server-count: 1",
                 "remote-control:", "  control-enable: no"]
-        for zone in zones:
-            conf += ["zone:", "  name: %s" % zone,
-                     "  zonefile: %s" % os.path.join(ZONES, zone + ".zone")]
+        files = {zone: os.path.join(ZONES, zone + ".zone") for zone in zones}
+        for zone, text in (zone_texts or {}).items():
+            files[zone] = os.path.join(self.dir, zone + ".zone")
+            with open(files[zone], "w") as f:
+                f.write(text)
+        for zone, path in files.items():
+            conf += ["zone:", "  name: %s" % zone, "  zonefile: %s" % path]
+        self.probe = next(iter(files))
         self.conf = os.path.join(self.dir, "nsd.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join(conf) + "\n")
@@ -56,7 +64,7 @@ class Nsd:
         deadline = time.time() + 10
         while time.time() < deadline:
             out = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1",
-                                  "-p", str(self.port), "example.test", "SOA"],
+                                  "-p", str(self.port), self.probe, "SOA"],
                                  capture_output=True, text=True)
             if out.stdout.strip():
                 return
