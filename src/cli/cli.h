@@ -13,5 +13,6 @@ struct cli_options {
 int cmd_serve(const struct cli_options *options, int argc, char **argv);
 int cmd_check_config(const struct cli_options *options, int argc, char **argv);
 int cmd_dns(const struct cli_options *options, int argc, char **argv);
+int cmd_queue(const struct cli_options *options, int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static const struct subcommand subcommands[] = {
     {"serve", cmd_serve, "run the mail server in the foreground"},
     {"check-config", cmd_check_config, "validate the configuration and print it"},
     {"dns", cmd_dns, "dns lookup NAME [TYPE] [--server IP[:port]] [--json]"},
+    {"queue", cmd_queue,
+     "queue list | show ID | retry [ID] | hold ID | release ID | delete ID | bounce ID"},
 };
 
 static void usage(FILE *out)

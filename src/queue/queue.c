@@ -24,6 +24,7 @@
 #include "dns/resolver.h"
 #include "mta/route.h"
 #include "mta/transport.h"
+#include "queue/control.h"
 #include "queue/delivery.h"
 #include "queue/spool.h"
 
@@ -246,6 +247,56 @@ static void consider(struct queue *q, const char *id)
 	start_attempt(q, e);
 }
 
+/* Hooks for the control socket (control.h). */
+static bool hook_is_active(void *queue, const char *id)
+{
+	struct entry *e = *entry_slot(queue, id);
+	return e && e->state == ENTRY_ACTIVE;
+}
+
+static void hook_attempt_now(void *queue, const char *id)
+{
+	struct queue *q = queue;
+	if (id == NULL) {
+		for (size_t i = 0; i < TABLE_SIZE; i++)
+			for (struct entry *e = q->table[i]; e; e = e->next)
+				if (e->state == ENTRY_WAITING) {
+					e->forced = true;
+					start_attempt(q, e);
+				}
+		return;
+	}
+	struct entry **slot = entry_slot(q, id);
+	if (*slot == NULL) {
+		struct entry *e = xcalloc(1, sizeof(*e));
+		memcpy(e->id, id, QUEUE_ID_LEN + 1);
+		e->state = ENTRY_WAITING;
+		*slot = e;
+	}
+	struct entry *e = *slot;
+	if (e->state == ENTRY_WAITING && !q->stopping) {
+		e->forced = true;
+		start_attempt(q, e);
+	}
+}
+
+static void hook_forget(void *queue, const char *id)
+{
+	struct entry **slot = entry_slot(queue, id);
+	struct entry *e = *slot;
+	if (e && e->state != ENTRY_ACTIVE) {
+		*slot = e->next;
+		free(e);
+	}
+}
+
+static void hook_set_held(void *queue, const char *id, bool held)
+{
+	struct entry *e = *entry_slot(queue, id);
+	if (e && e->state == (held ? ENTRY_WAITING : ENTRY_HELD))
+		e->state = held ? ENTRY_HELD : ENTRY_WAITING;
+}
+
 static void scan_run(struct work *work)
 {
 	struct scan *scan = (struct scan *)work;
@@ -353,6 +404,17 @@ int queue_run(const struct config *config, int notify_fd, const char **error_r)
 		free(q);
 		return -1;
 	}
+	struct control_hooks hooks = {
+	    .is_active = hook_is_active,
+	    .attempt_now = hook_attempt_now,
+	    .forget = hook_forget,
+	    .set_held = hook_set_held,
+	    .queue = q,
+	};
+	struct control *control =
+	    control_start(q->base, q->pool, &q->spool, &hooks, error_r);
+	if (control == NULL)
+		log_msg(L_ERROR, "event=control-socket-failed error=%s", LOG_Q(*error_r));
 	struct event *notify =
 	    event_new(q->base, notify_fd, EV_READ | EV_PERSIST, on_notify, q);
 	struct event *tick = event_new(q->base, -1, EV_PERSIST, on_tick, q);
@@ -378,6 +440,7 @@ int queue_run(const struct config *config, int notify_fd, const char **error_r)
 	event_base_loop(q->base, EVLOOP_NONBLOCK); /* frees closed connections */
 	transport_destroy(&q->transport);
 	workpool_destroy(&q->pool);
+	control_stop(&control);
 	for (size_t i = 0; i < TABLE_SIZE; i++) {
 		for (struct entry *e = q->table[i], *next; e; e = next) {
 			next = e->next;

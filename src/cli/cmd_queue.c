@@ -1,0 +1,93 @@
+/*
+ * cmd_queue.c — `petrel queue list | show ID | retry [ID] | hold ID |
+ * release ID | delete ID | bounce ID`: asks the running daemon's queue
+ * through its control socket and prints the answer. Exit 0 when it said
+ * "ok", 1 when it refused, 2 when it could not be reached.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lib/buf.h"
+#include "lib/config.h"
+#include "lib/fsutil.h"
+#include "queue/control.h"
+
+#define ANSWER_SECONDS 60
+
+static int ask(const char *path, const char *request, struct buf *answer)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "petrel: control socket path too long: %s\n", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = {ANSWER_SECONDS, 0};
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		fprintf(stderr, "petrel: cannot reach the queue at %s: %s (is petrel running?)\n",
+		        path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (fs_write_all(fd, request, strlen(request)) < 0) {
+		fprintf(stderr, "petrel: %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	char chunk[65536];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(answer, chunk, (size_t)n);
+	close(fd);
+	if (n < 0) {
+		fprintf(stderr, "petrel: reading the answer: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_queue(const struct cli_options *options, int argc, char **argv)
+{
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: petrel queue list | show ID | retry [ID] | hold ID | "
+		                "release ID | delete ID | bounce ID\n");
+		return 2;
+	}
+	const char *error;
+	struct config *config = config_load(options->config_path, options->home, &error);
+	if (config == NULL) {
+		fprintf(stderr, "petrel: %s\n", error);
+		return 2;
+	}
+	struct buf path = BUF_INIT, request = BUF_INIT, answer = BUF_INIT;
+	buf_appendf(&path, "%s/spool/%s", config->home, CONTROL_SOCKET);
+	buf_appendf(&request, "%s%s%s\n", argv[1], argc == 3 ? " " : "", argc == 3 ? argv[2] : "");
+	int status = 2;
+	if (strchr(argv[1], '\n') == NULL && (argc < 3 || strchr(argv[2], '\n') == NULL) &&
+	    ask(path.data, request.data, &answer) == 0) {
+		const char *text = buf_cstr(&answer);
+		if (strncmp(text, "ok\n", 3) == 0) {
+			fputs(text + 3, stdout);
+			status = 0;
+		} else {
+			fputs("petrel: ", stderr);
+			fputs(strncmp(text, "error: ", 7) == 0 ? text + 7 : text, stderr);
+			status = 1;
+		}
+	}
+	buf_free(&path);
+	buf_free(&request);
+	buf_free(&answer);
+	config_free(&config);
+	return status;
+}

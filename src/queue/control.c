@@ -1,0 +1,453 @@
+/*
+ * control.c — the control socket (see control.h). File work (reading
+ * spool files, appending to journals, removing a message) runs on the
+ * queue's threads; the schedule is changed on the loop through hooks.
+ */
+#include "queue/control.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "queue/envelope.h"
+#include "queue/msg_status.h"
+
+#define REQUEST_MAX     512
+#define REQUEST_SECONDS 10
+
+struct control {
+	struct event_base *base;
+	struct workpool *pool;
+	struct spool *spool;
+	struct control_hooks hooks;
+	struct evconnlistener *listener;
+	char *path;
+};
+
+enum op { OP_LIST, OP_SHOW, OP_RETRY, OP_HOLD, OP_RELEASE, OP_DELETE, OP_BOUNCE };
+
+struct request {
+	struct work work;
+	struct control *control;
+	struct bufferevent *bev;
+	enum op op;
+	char id[QUEUE_ID_LEN + 1];
+	int result; /* 0 ok, -1 error (first line of out says why) */
+	struct buf out;
+};
+
+static void format_time(int64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Appends one message's description; -1 if it is not in the queue. */
+static int describe(const struct spool *spool, const char *id, bool detail, struct buf *out)
+{
+	struct buf path = BUF_INIT;
+	char *data = NULL;
+	size_t len;
+	const char *error;
+	spool_path(&path, spool->queue_dir, id, "");
+	int r = fs_read_file(path.data, &data, &len, &error);
+	buf_free(&path);
+	if (r < 0)
+		return -1;
+	struct envelope env;
+	const char *message;
+	size_t message_len;
+	if (envelope_parse(data, len, &env, &message, &message_len, &error) < 0) {
+		buf_appendf(out, "%s  (unreadable: %s)\n", id, error);
+		free(data);
+		return 0;
+	}
+	struct msg_status st;
+	msg_status_init(&st, env.rcpt_count);
+	spool_path(&path, spool->queue_dir, id, ".status");
+	msg_status_load(&st, path.data, &error);
+	buf_free(&path);
+	char when[32], next[32];
+	format_time(env.arrival, when, sizeof(when));
+	buf_appendf(out, "%s  %8zu  %s  <%s>%s\n", id, message_len, when, env.sender,
+	            st.held ? "  (held)" : "");
+	if (detail) {
+		buf_appendf(out, "  attempts: %u\n", st.attempts);
+		if (st.next_attempt) {
+			format_time(st.next_attempt, next, sizeof(next));
+			buf_appendf(out, "  next attempt: %s\n", next);
+		}
+		if (env.client)
+			buf_appendf(out, "  received from: %s (%s)\n", env.client,
+			            env.helo ? env.helo : "");
+		if (env.envid)
+			buf_appendf(out, "  envelope id: %s\n", env.envid);
+		if (env.parent)
+			buf_appendf(out, "  notification about: %s\n", env.parent);
+	}
+	for (size_t i = 0; i < env.rcpt_count; i++) {
+		const struct rcpt_status *rs = &st.rcpt[i];
+		const char *state = rs->state == RCPT_DELIVERED ? "delivered"
+		                    : rs->state == RCPT_FAILED  ? "failed"
+		                    : rs->temp_failed           ? "deferred"
+		                                                : "pending";
+		if (!detail && rs->state == RCPT_DELIVERED)
+			continue;
+		buf_appendf(out, "    <%s>  %s", env.rcpts[i].address, state);
+		if (rs->dsn[0])
+			buf_appendf(out, "  %s", rs->dsn);
+		if (rs->diagnostic)
+			buf_appendf(out, "  %s", rs->diagnostic);
+		buf_append_char(out, '\n');
+	}
+	msg_status_clear(&st);
+	envelope_clear(&env);
+	free(data);
+	return 0;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void do_list(struct request *req)
+{
+	DIR *dir = opendir(req->control->spool->queue_dir);
+	char(*ids)[QUEUE_ID_LEN + 1] = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *d;
+	while (dir && (d = readdir(dir)) != NULL) {
+		if (!queue_id_valid(d->d_name, strlen(d->d_name)))
+			continue;
+		xgrow((void **)&ids, &cap, count + 1, sizeof(*ids));
+		memcpy(ids[count++], d->d_name, QUEUE_ID_LEN + 1);
+	}
+	if (dir)
+		closedir(dir);
+	if (count)
+		qsort(ids, count, sizeof(*ids), compare_ids);
+	buf_append_str(&req->out, "ok\n");
+	size_t shown = 0;
+	for (size_t i = 0; i < count; i++)
+		shown += describe(req->control->spool, ids[i], false, &req->out) == 0;
+	buf_appendf(&req->out, "-- %zu message%s in the queue\n", shown, shown == 1 ? "" : "s");
+	free(ids);
+}
+
+static bool exists(const struct spool *spool, const char *id)
+{
+	struct buf path = BUF_INIT;
+	spool_path(&path, spool->queue_dir, id, "");
+	bool found = access(path.data, F_OK) == 0;
+	buf_free(&path);
+	return found;
+}
+
+static int append(struct request *req, size_t rcpt_count, const struct buf *records)
+{
+	struct buf path = BUF_INIT;
+	struct msg_status st;
+	msg_status_init(&st, rcpt_count);
+	spool_path(&path, req->control->spool->queue_dir, req->id, ".status");
+	const char *error;
+	int r = msg_status_append(&st, path.data, records, &error);
+	if (r < 0)
+		buf_appendf(&req->out, "error: %s\n", error);
+	msg_status_clear(&st);
+	buf_free(&path);
+	return r;
+}
+
+/* Every recipient still pending fails: the next attempt bounces them. */
+static int mark_returned(struct request *req)
+{
+	struct buf path = BUF_INIT, records = BUF_INIT;
+	char *data = NULL;
+	size_t len, message_len;
+	const char *error, *message;
+	struct envelope env;
+	spool_path(&path, req->control->spool->queue_dir, req->id, "");
+	int r = fs_read_file(path.data, &data, &len, &error);
+	if (r == 0)
+		r = envelope_parse(data, len, &env, &message, &message_len, &error);
+	if (r < 0) {
+		buf_appendf(&req->out, "error: %s\n", error);
+		goto out;
+	}
+	struct msg_status st;
+	msg_status_init(&st, env.rcpt_count);
+	spool_path(&path, req->control->spool->queue_dir, req->id, ".status");
+	msg_status_load(&st, path.data, &error);
+	for (size_t i = 0; i < env.rcpt_count; i++)
+		if (st.rcpt[i].state == RCPT_PENDING)
+			status_record_failure(&records, i, true, "5.0.0", NULL,
+			                      "x-petrel; returned to the sender by the "
+			                      "postmaster");
+	r = append(req, env.rcpt_count, &records);
+	msg_status_clear(&st);
+	envelope_clear(&env);
+out:
+	free(data);
+	buf_free(&path);
+	buf_free(&records);
+	return r;
+}
+
+static void request_run(struct work *work)
+{
+	struct request *req = (struct request *)work;
+	struct spool *spool = req->control->spool;
+	if (req->op == OP_LIST) {
+		do_list(req);
+		return;
+	}
+	if (!exists(spool, req->id)) {
+		buf_appendf(&req->out, "error: no message %s in the queue\n", req->id);
+		req->result = -1;
+		return;
+	}
+	struct buf records = BUF_INIT, path = BUF_INIT;
+	switch (req->op) {
+	case OP_SHOW:
+		buf_append_str(&req->out, "ok\n");
+		describe(spool, req->id, true, &req->out);
+		break;
+	case OP_HOLD:
+	case OP_RELEASE:
+		status_record_hold(&records, req->op == OP_HOLD);
+		req->result = append(req, 0, &records);
+		if (req->result == 0)
+			buf_appendf(&req->out, "ok\n%s %s\n", req->id,
+			            req->op == OP_HOLD ? "held" : "released");
+		break;
+	case OP_DELETE:
+		spool_retire(spool, req->id);
+		spool_path(&path, spool->queue_dir, req->id, ".status");
+		unlink(path.data);
+		log_msg(L_WARN, "event=deleted id=%s by=operator", req->id);
+		buf_appendf(&req->out, "ok\n%s deleted\n", req->id);
+		break;
+	case OP_BOUNCE:
+		req->result = mark_returned(req);
+		if (req->result == 0) {
+			log_msg(L_WARN, "event=returned id=%s by=operator", req->id);
+			buf_appendf(&req->out, "ok\n%s returned to its sender\n", req->id);
+		}
+		break;
+	default:
+		break;
+	}
+	buf_free(&records);
+	buf_free(&path);
+}
+
+static void request_free(struct request *req)
+{
+	if (req->bev)
+		bufferevent_free(req->bev);
+	buf_free(&req->out);
+	free(req);
+}
+
+static void on_flushed(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	struct request *req = arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		request_free(req);
+}
+
+static void on_error(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	request_free(arg);
+}
+
+static void respond(struct request *req)
+{
+	bufferevent_setcb(req->bev, NULL, on_flushed, on_error, req);
+	bufferevent_write(req->bev, req->out.data, req->out.len);
+}
+
+static void request_done(struct work *work)
+{
+	struct request *req = (struct request *)work;
+	const struct control_hooks *h = &req->control->hooks;
+	if (req->result == 0) {
+		switch (req->op) {
+		case OP_HOLD:
+			h->set_held(h->queue, req->id, true);
+			break;
+		case OP_RELEASE:
+			h->set_held(h->queue, req->id, false);
+			h->attempt_now(h->queue, req->id);
+			break;
+		case OP_DELETE:
+			h->forget(h->queue, req->id);
+			break;
+		case OP_BOUNCE:
+			h->attempt_now(h->queue, req->id);
+			break;
+		default:
+			break;
+		}
+	}
+	respond(req);
+}
+
+static const char *const op_names[] = {"list",    "show",   "retry", "hold",
+                                       "release", "delete", "bounce"};
+
+/* Parses "verb [ID]"; -1 with an error reply. */
+static int parse_request(struct request *req, const char *line)
+{
+	char verb[16] = "", id[64] = "", extra[8] = "";
+	int n = sscanf(line, "%15s %63s %7s", verb, id, extra);
+	size_t i;
+	for (i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++)
+		if (strcasecmp(verb, op_names[i]) == 0)
+			break;
+	if (n < 1 || i == sizeof(op_names) / sizeof(op_names[0]) || n > 2) {
+		buf_append_str(&req->out, "error: expected list, show ID, retry [ID], hold ID, "
+		                          "release ID, delete ID or bounce ID\n");
+		return -1;
+	}
+	req->op = (enum op)i;
+	bool needs_id = req->op != OP_LIST && req->op != OP_RETRY;
+	if ((needs_id && n < 2) || (req->op == OP_LIST && n > 1)) {
+		buf_appendf(&req->out, "error: %s %s\n", op_names[i],
+		            needs_id ? "needs a queue ID" : "takes no argument");
+		return -1;
+	}
+	if (n == 2) {
+		if (!queue_id_valid(id, strlen(id))) {
+			buf_appendf(&req->out, "error: '%.20s' is not a queue ID\n", id);
+			return -1;
+		}
+		memcpy(req->id, id, QUEUE_ID_LEN + 1);
+	}
+	return 0;
+}
+
+static void on_request(struct bufferevent *bev, void *arg)
+{
+	struct request *req = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+	if (line == NULL) {
+		if (evbuffer_get_length(in) > REQUEST_MAX) {
+			buf_append_str(&req->out, "error: request too long\n");
+			respond(req);
+		}
+		return;
+	}
+	bufferevent_disable(bev, EV_READ);
+	int r = len > REQUEST_MAX ? -1 : parse_request(req, line);
+	if (len > REQUEST_MAX)
+		buf_append_str(&req->out, "error: request too long\n");
+	free(line);
+	const struct control_hooks *h = &req->control->hooks;
+	if (r == 0 && req->op == OP_RETRY) {
+		h->attempt_now(h->queue, req->id[0] ? req->id : NULL);
+		buf_appendf(&req->out, "ok\n%s scheduled for delivery now\n",
+		            req->id[0] ? req->id : "every deferred message");
+		r = 1;
+	}
+	if (r == 0 && (req->op == OP_DELETE || req->op == OP_BOUNCE) &&
+	    h->is_active(h->queue, req->id)) {
+		buf_appendf(&req->out, "error: %s is being delivered; try again shortly\n",
+		            req->id);
+		r = -1;
+	}
+	if (r != 0) {
+		respond(req);
+		return;
+	}
+	log_msg(L_INFO, "event=control op=%s id=%s", op_names[req->op],
+	        req->id[0] ? req->id : "-");
+	workpool_submit(req->control->pool, &req->work);
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
+                      struct sockaddr *addr, int len, void *arg)
+{
+	(void)listener;
+	(void)addr;
+	(void)len;
+	struct control *c = arg;
+	struct request *req = xcalloc(1, sizeof(*req));
+	req->control = c;
+	req->work.run = request_run;
+	req->work.done = request_done;
+	req->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(req->bev, on_request, NULL, on_error, req);
+	struct timeval tv = {REQUEST_SECONDS, 0};
+	bufferevent_set_timeouts(req->bev, &tv, &tv);
+	bufferevent_enable(req->bev, EV_READ | EV_WRITE);
+}
+
+struct control *control_start(struct event_base *base, struct workpool *pool,
+                              struct spool *spool, const struct control_hooks *hooks,
+                              const char **error_r)
+{
+	struct control *c = xcalloc(1, sizeof(*c));
+	c->base = base;
+	c->pool = pool;
+	c->spool = spool;
+	c->hooks = *hooks;
+	struct buf path = BUF_INIT;
+	buf_appendf(&path, "%s/../%s", spool->queue_dir, CONTROL_SOCKET);
+	c->path = path.data;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(c->path) >= sizeof(sun.sun_path)) {
+		*error_r = "control socket path too long";
+		goto fail;
+	}
+	memcpy(sun.sun_path, c->path, strlen(c->path) + 1);
+	unlink(c->path); /* left by a previous run */
+	mode_t old = umask(0077);
+	c->listener = evconnlistener_new_bind(base, on_accept, c,
+	                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+	                                      (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (c->listener == NULL) {
+		*error_r = error_errno(c->path);
+		goto fail;
+	}
+	return c;
+fail:
+	free(c->path);
+	free(c);
+	return NULL;
+}
+
+void control_stop(struct control **control)
+{
+	struct control *c = *control;
+	if (c == NULL)
+		return;
+	evconnlistener_free(c->listener);
+	unlink(c->path);
+	free(c->path);
+	x_free(control);
+}
