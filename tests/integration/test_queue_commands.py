@@ -1,5 +1,6 @@
 """`petrel queue` against the running daemon, through its control socket."""
 
+import os
 import re
 import subprocess
 import time
@@ -10,6 +11,9 @@ from test_delivery import delivery_lines, dns, net, send, wait_for  # noqa: F401
 
 
 def queue(server, *args):
+    # The queue process opens its socket a moment after the SMTP ports.
+    sock = os.path.join(server.home, "spool", "control.sock")
+    wait_for(lambda: os.path.exists(sock), timeout=10)
     out = subprocess.run([PETREL, "-c", server.config_path, "queue"] + list(args),
                          capture_output=True, text=True, timeout=30)
     return out.returncode, out.stdout, out.stderr
@@ -105,6 +109,7 @@ def test_bad_requests(net):
     code, _, err = queue(mx1, "hold")
     assert code == 1 and "needs a queue ID" in err
     mx1.stop()
+    assert not os.path.exists(os.path.join(mx1.home, "spool", "control.sock"))
     code, _, err = queue(mx1, "list")
     assert code == 2 and "is petrel running?" in err
     mx1.start()
