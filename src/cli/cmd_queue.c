@@ -33,7 +33,8 @@ static int ask(const char *path, const char *request, struct buf *answer)
 	struct timeval tv = {ANSWER_SECONDS, 0};
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "petrel: cannot reach the queue at %s: %s (is petrel running?)\n",
+		fprintf(stderr,
+		        "petrel: cannot reach the queue at %s: %s (is petrel running?)\n",
 		        path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -59,8 +60,9 @@ static int ask(const char *path, const char *request, struct buf *answer)
 int cmd_queue(const struct cli_options *options, int argc, char **argv)
 {
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: petrel queue list | show ID | retry [ID] | hold ID | "
-		                "release ID | delete ID | bounce ID\n");
+		fprintf(stderr,
+		        "usage: petrel queue list | show ID | retry [ID] | hold ID | "
+		        "release ID | delete ID | bounce ID\n");
 		return 2;
 	}
 	const char *error;
@@ -71,9 +73,11 @@ int cmd_queue(const struct cli_options *options, int argc, char **argv)
 	}
 	struct buf path = BUF_INIT, request = BUF_INIT, answer = BUF_INIT;
 	buf_appendf(&path, "%s/spool/%s", config->home, CONTROL_SOCKET);
-	buf_appendf(&request, "%s%s%s\n", argv[1], argc == 3 ? " " : "", argc == 3 ? argv[2] : "");
+	buf_appendf(&request, "%s%s%s\n", argv[1], argc == 3 ? " " : "",
+	            argc == 3 ? argv[2] : "");
 	int status = 2;
-	if (strchr(argv[1], '\n') == NULL && (argc < 3 || strchr(argv[2], '\n') == NULL) &&
+	if (strchr(argv[1], '\n') == NULL &&
+	    (argc < 3 || strchr(argv[2], '\n') == NULL) &&
 	    ask(path.data, request.data, &answer) == 0) {
 		const char *text = buf_cstr(&answer);
 		if (strncmp(text, "ok\n", 3) == 0) {

@@ -947,6 +947,7 @@ struct smtp_conn *smtp_conn_open(struct event_base *base, const struct config *c
 	memcpy(c->addrs, addrs, addr_count * sizeof(*addrs));
 	c->addr_count = addr_count;
 	c->first_job = first_job;
+	gettimeofday(&c->tx_start, NULL); /* its attempt starts with the connection */
 	c->cb = callbacks;
 	c->arg = arg;
 	c->timer = evtimer_new(base, on_timer, c);

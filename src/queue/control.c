@@ -60,7 +60,8 @@ static void format_time(int64_t t, char *out, size_t size)
 }
 
 /* Appends one message's description; -1 if it is not in the queue. */
-static int describe(const struct spool *spool, const char *id, bool detail, struct buf *out)
+static int describe(const struct spool *spool, const char *id, bool detail,
+                    struct buf *out)
 {
 	struct buf path = BUF_INIT;
 	char *data = NULL;
@@ -148,7 +149,8 @@ static void do_list(struct request *req)
 	size_t shown = 0;
 	for (size_t i = 0; i < count; i++)
 		shown += describe(req->control->spool, ids[i], false, &req->out) == 0;
-	buf_appendf(&req->out, "-- %zu message%s in the queue\n", shown, shown == 1 ? "" : "s");
+	buf_appendf(&req->out, "-- %zu message%s in the queue\n", shown,
+	            shown == 1 ? "" : "s");
 	free(ids);
 }
 
@@ -249,7 +251,8 @@ static void request_run(struct work *work)
 		req->result = mark_returned(req);
 		if (req->result == 0) {
 			log_msg(L_WARN, "event=returned id=%s by=operator", req->id);
-			buf_appendf(&req->out, "ok\n%s returned to its sender\n", req->id);
+			buf_appendf(&req->out, "ok\n%s returned to its sender\n",
+			            req->id);
 		}
 		break;
 	default:
@@ -327,8 +330,9 @@ static int parse_request(struct request *req, const char *line)
 		if (strcasecmp(verb, op_names[i]) == 0)
 			break;
 	if (n < 1 || i == sizeof(op_names) / sizeof(op_names[0]) || n > 2) {
-		buf_append_str(&req->out, "error: expected list, show ID, retry [ID], hold ID, "
-		                          "release ID, delete ID or bounce ID\n");
+		buf_append_str(&req->out,
+		               "error: expected list, show ID, retry [ID], hold ID, "
+		               "release ID, delete ID or bounce ID\n");
 		return -1;
 	}
 	req->op = (enum op)i;
@@ -375,8 +379,8 @@ static void on_request(struct bufferevent *bev, void *arg)
 	}
 	if (r == 0 && (req->op == OP_DELETE || req->op == OP_BOUNCE) &&
 	    h->is_active(h->queue, req->id)) {
-		buf_appendf(&req->out, "error: %s is being delivered; try again shortly\n",
-		            req->id);
+		buf_appendf(&req->out,
+		            "error: %s is being delivered; try again shortly\n", req->id);
 		r = -1;
 	}
 	if (r != 0) {
@@ -426,9 +430,9 @@ struct control *control_start(struct event_base *base, struct workpool *pool,
 	memcpy(sun.sun_path, c->path, strlen(c->path) + 1);
 	unlink(c->path); /* left by a previous run */
 	mode_t old = umask(0077);
-	c->listener = evconnlistener_new_bind(base, on_accept, c,
-	                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
-	                                      (struct sockaddr *)&sun, sizeof(sun));
+	c->listener = evconnlistener_new_bind(
+	    base, on_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+	    (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
 	if (c->listener == NULL) {
 		*error_r = error_errno(c->path);

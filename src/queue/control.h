@@ -21,7 +21,7 @@
 
 /* What the control socket needs of the queue (queue.c), on its loop. */
 struct control_hooks {
-	bool (*is_active)(void *queue, const char *id); /* being delivered now */
+	bool (*is_active)(void *queue, const char *id);   /* being delivered now */
 	void (*attempt_now)(void *queue, const char *id); /* NULL id: every one */
 	void (*forget)(void *queue, const char *id);      /* deleted */
 	void (*set_held)(void *queue, const char *id, bool held);
