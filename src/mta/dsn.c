@@ -5,23 +5,9 @@
 
 #include <stdbool.h>
 #include <string.h>
-#include <time.h>
 
-void dsn_format_date(int64_t t, char *out, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	localtime_r(&tt, &tm);
-	strftime(out, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
-}
-
-static bool is_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
+#include "lib/date.h"
+#include "proto/utf8.h"
 
 /*
  * Appends "Name: value" folded so that no line passes 78 octets where a
@@ -76,7 +62,7 @@ static void put_human_text(struct buf *out, const struct dsn_input *in)
 {
 	const struct envelope *env = in->env;
 	char date[64];
-	dsn_format_date(env->arrival, date, sizeof(date));
+	date_rfc5322(env->arrival, date, sizeof(date));
 	buf_appendf(out, "This is the mail system at host %s.\r\n\r\n", in->hostname);
 	switch (in->kind) {
 	case DSN_FAILURE:
@@ -85,7 +71,7 @@ static void put_human_text(struct buf *out, const struct dsn_input *in)
 		                    "recipients. It's attached below.\r\n");
 		break;
 	case DSN_DELAY:
-		dsn_format_date(in->retry_until, date, sizeof(date));
+		date_rfc5322(in->retry_until, date, sizeof(date));
 		buf_appendf(out,
 		            "Your message could not be delivered yet. The mail system "
 		            "will\r\nkeep trying until %s.\r\nYou do not have to "
@@ -120,7 +106,7 @@ static void put_recipient_fields(struct buf *out, const struct dsn_input *in, si
 	buf_append_str(out, "\r\n");
 	if (rcpt->orcpt)
 		put_field(out, "Original-Recipient", rcpt->orcpt);
-	buf_appendf(&value, "%s; %s", is_ascii(rcpt->address) ? "rfc822" : "utf-8",
+	buf_appendf(&value, "%s; %s", utf8_is_ascii(rcpt->address) ? "rfc822" : "utf-8",
 	            rcpt->address);
 	put_field(out, "Final-Recipient", value.data);
 	const char *action = in->kind == DSN_FAILURE         ? "failed"
@@ -143,7 +129,7 @@ static void put_recipient_fields(struct buf *out, const struct dsn_input *in, si
 		put_field(out, "Diagnostic-Code", r->diagnostic);
 	if (in->kind == DSN_DELAY) {
 		char date[64];
-		dsn_format_date(in->retry_until, date, sizeof(date));
+		date_rfc5322(in->retry_until, date, sizeof(date));
 		put_field(out, "Will-Retry-Until", date);
 	}
 	buf_free(&value);
@@ -164,11 +150,11 @@ static size_t header_length(const char *message, size_t len)
 void dsn_build(const struct dsn_input *in, struct buf *out)
 {
 	const struct envelope *env = in->env;
-	bool utf8 = env->smtputf8 || !is_ascii(env->sender);
+	bool utf8 = env->smtputf8 || !utf8_is_ascii(env->sender);
 	for (size_t k = 0; k < in->rcpt_count; k++)
-		utf8 = utf8 || !is_ascii(env->rcpts[in->rcpts[k]].address);
+		utf8 = utf8 || !utf8_is_ascii(env->rcpts[in->rcpts[k]].address);
 	char date[64], boundary[96];
-	dsn_format_date(in->now, date, sizeof(date));
+	date_rfc5322(in->now, date, sizeof(date));
 	snprintf(boundary, sizeof(boundary), "%s/%s", in->dsn_id, in->hostname);
 
 	buf_appendf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n",
@@ -206,7 +192,7 @@ void dsn_build(const struct dsn_input *in, struct buf *out)
 		put_field(out, "X-Petrel-Sender", sender.data);
 		buf_free(&sender);
 	}
-	dsn_format_date(env->arrival, date, sizeof(date));
+	date_rfc5322(env->arrival, date, sizeof(date));
 	buf_appendf(out, "Arrival-Date: %s\r\n", date);
 	for (size_t k = 0; k < in->rcpt_count; k++)
 		put_recipient_fields(out, in, k);

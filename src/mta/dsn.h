@@ -42,7 +42,4 @@ struct dsn_input {
 /* Appends the whole notification message (CRLF line ends) to out. */
 void dsn_build(const struct dsn_input *in, struct buf *out);
 
-/* RFC 5322 date-time of t in local time. */
-void dsn_format_date(int64_t t, char *out, size_t size);
-
 #endif

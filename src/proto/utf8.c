@@ -45,3 +45,11 @@ bool utf8_valid(const char *s, size_t len)
 	}
 	return true;
 }
+
+bool utf8_is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}

@@ -11,5 +11,7 @@
 /* Length of the valid multi-octet sequence at s, or 0 if invalid. */
 size_t utf8_sequence_length(const char *s, size_t len);
 bool utf8_valid(const char *s, size_t len);
+/* True if the C string s is plain ASCII (no UTF-8 needed). */
+bool utf8_is_ascii(const char *s);
 
 #endif

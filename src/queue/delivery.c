@@ -23,6 +23,7 @@
 #include "mta/dsn.h"
 #include "mta/route.h"
 #include "proto/smtp_addr.h"
+#include "proto/utf8.h"
 #include "queue/maildir.h"
 #include "queue/retry.h"
 #include "queue/spool_writer.h"
@@ -230,14 +231,6 @@ static bool wants(const struct envelope_rcpt *r, unsigned what)
 	return (notify & what) != 0 && !(notify & NOTIFY_NEVER);
 }
 
-static bool is_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
 /* Builds and queues notification dsn_id about rcpts. */
 static int queue_dsn(const struct config *config, const struct spool *spool,
                      struct attempt_state *a, enum dsn_kind kind, const char *dsn_id,
@@ -267,7 +260,7 @@ static int queue_dsn(const struct config *config, const struct spool *spool,
 	env.sender = xstrdup("");
 	env.helo = xstrdup(config->hostname);
 	env.body = xstrdup(a->env.body ? a->env.body : "7BIT");
-	env.smtputf8 = a->env.smtputf8 || !is_ascii(a->env.sender);
+	env.smtputf8 = a->env.smtputf8 || !utf8_is_ascii(a->env.sender);
 	env.parent = xstrdup(a->id);
 	envelope_add_rcpt(&env, a->env.sender)->notify = NOTIFY_NEVER;
 	struct spool_job job;

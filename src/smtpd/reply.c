@@ -10,6 +10,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "lib/date.h"
+
 uint64_t now_usec(void)
 {
 	struct timeval tv;
@@ -60,10 +62,7 @@ void reply_received_header(struct session *s, struct buf *out)
 	                       : s->tls_active ? "ESMTPS"
 	                                       : "ESMTP";
 	char date[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	date_rfc5322((int64_t)time(NULL), date, sizeof(date));
 	/* The HELO name was validated as a hostname or address literal in
 	 * commands.c, so it cannot break out of this header. */
 	buf_appendf(out, "Received: from %s ([%s])\r\n\tby %s (petrel) with %s id %s",

@@ -133,14 +133,17 @@ class Conn:
             pass
 
 
-def serve_normally(c, after_data="250 2.0.0 Ok: queued"):
-    """A well-behaved server: the default conversation."""
+def serve_normally(c, after_data="250 2.0.0 Ok: queued",
+                   extensions=("PIPELINING", "8BITMIME")):
+    """A well-behaved server: the default conversation, offering
+    extensions."""
     c.send("220 hostile.mail.test ESMTP\r\n")
     while True:
         line = c.line()
         verb = line.split(" ")[0].upper()
         if verb == "EHLO":
-            c.send("250-hostile.mail.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+            c.send("".join("250-%s\r\n" % e for e in ("hostile.mail.test",) + extensions[:-1])
+                   + "250 %s\r\n" % (extensions[-1] if extensions else "hostile.mail.test"))
         elif verb == "DATA":
             c.send("354 go ahead\r\n")
             c.data()

@@ -295,20 +295,7 @@ def test_dsn_parameters(net):
     port, sender, _ = net
 
     def with_dsn(c):
-        c.send("220 hostile.mail.test ESMTP\r\n")
-        c.line()
-        c.send("250-hostile.mail.test\r\n250 DSN\r\n")
-        while True:
-            line = c.line()
-            if line == "DATA":
-                c.send("354 go\r\n")
-                c.data()
-                c.send("250 ok\r\n")
-            elif line == "QUIT":
-                c.send("221 bye\r\n")
-                return
-            else:
-                c.send("250 ok\r\n")
+        serve_normally(c, extensions=("DSN",))
 
     server = Scripted("127.0.0.6", port, serve_normally)
     try:

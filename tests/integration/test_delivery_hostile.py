@@ -196,16 +196,7 @@ def test_8bit_message_to_7bit_server_bounces(net):
     port, sender, _ = net
 
     def seven_bit(c):
-        c.send("220 hostile ESMTP\r\n")
-        while True:
-            line = c.line()
-            if line.startswith("EHLO"):
-                c.send("250-hostile\r\n250 PIPELINING\r\n")
-            elif line == "QUIT":
-                c.send("221 bye\r\n")
-                return
-            else:
-                c.send("250 ok\r\n")
+        serve_normally(c, extensions=("PIPELINING",))
 
     server = Scripted("127.0.0.6", port, seven_bit)
     try:
