@@ -140,10 +140,7 @@ int cmd_dns(const struct cli_options *options, int argc, char **argv)
 			fprintf(stderr, "petrel: %s\n", error);
 			return DNS_INTERNAL;
 		}
-		dns.servers = config->dns_servers;
-		dns.server_count = config->dns_server_count;
-		dns.trust_anchor = config->dns_trust_anchor;
-		dns.timeout_ms = config->dns_timeout_ms;
+		dns_resolver_config_from(&dns, config);
 	}
 	struct event_base *base = event_base_new();
 	run.base = base;

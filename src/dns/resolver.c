@@ -6,10 +6,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unbound.h>
 
+#include "dns/cache.h"
 #include "dns/dns_status.h"
 #include "lib/buf.h"
+#include "lib/config.h"
 #include "lib/error.h"
 #include "lib/netaddr.h"
 #include "lib/xalloc.h"
@@ -21,6 +24,11 @@ struct dns_resolver {
 	unsigned timeout_ms;
 	struct lookup *lookups; /* in flight */
 	bool destroying;
+	struct dns_cache *cache;
+	/* Cache hits wait here for the next loop pass: callbacks never run
+	 * inside dns_lookup(). */
+	struct event *deliver;
+	struct lookup *hits, **hits_tail;
 };
 
 struct lookup {
@@ -30,7 +38,18 @@ struct lookup {
 	struct event *deadline;
 	dns_callback *callback;
 	void *arg;
+	struct dns_cache_entry *hit; /* a held cache entry, or NULL */
+	struct dns_cache_key key;
 };
+
+/* Whole seconds for TTLs. The coarse clock costs a few nanoseconds, which
+ * matters on the cache's hit path. */
+static uint32_t now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
 
 /* "IP:port" -> libunbound's "IP@port"; a bare IP is port 53. */
 static int unbound_address(const char *server, struct buf *out, const char **error_r)
@@ -54,6 +73,29 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct dns_resolver *r = arg;
 	ub_process(r->ctx);
+}
+
+static void on_deliver(evutil_socket_t fd, short what, void *arg);
+
+void dns_resolver_config_from(struct dns_resolver_config *dns, const struct config *c)
+{
+	*dns = (struct dns_resolver_config){
+	    .servers = c->dns_servers,
+	    .server_count = c->dns_server_count,
+	    .trust_anchor = c->dns_trust_anchor,
+	    .timeout_ms = c->dns_timeout_ms,
+	    .retries = c->dns_retries,
+	    .cache_entries = c->dns_cache_size,
+	    .cache_max_ttl = c->dns_cache_max_ttl,
+	    .cache_max_negative_ttl = c->dns_cache_max_negative_ttl,
+	};
+}
+
+static int set_option(struct ub_ctx *ctx, const char *option, unsigned value)
+{
+	char text[16];
+	snprintf(text, sizeof(text), "%u", value);
+	return ub_ctx_set_option(ctx, option, text);
 }
 
 struct dns_resolver *dns_resolver_create(struct event_base *base,
@@ -84,6 +126,8 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
 		err = ub_ctx_zone_add(ctx, "test.", "transparent");
 	if (err == 0 && config->trust_anchor)
 		err = ub_ctx_add_ta_file(ctx, config->trust_anchor);
+	if (err == 0 && config->retries)
+		err = set_option(ctx, "outbound-msg-retry:", config->retries);
 	if (err != 0) {
 		*error_r = error_fmt("DNS resolver: %s", ub_strerror(err));
 		ub_ctx_delete(ctx);
@@ -95,6 +139,15 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
 	r->timeout_ms = config->timeout_ms ? config->timeout_ms : 10000;
 	r->readable = event_new(base, ub_fd(ctx), EV_READ | EV_PERSIST, on_readable, r);
 	event_add(r->readable, NULL);
+	struct dns_cache_limits limits = {
+	    .max_entries = config->cache_entries,
+	    .max_ttl = config->cache_max_ttl ? config->cache_max_ttl : 86400,
+	    .max_negative_ttl =
+	        config->cache_max_negative_ttl ? config->cache_max_negative_ttl : 3600,
+	};
+	r->cache = dns_cache_create(&limits);
+	r->deliver = event_new(base, -1, 0, on_deliver, r);
+	r->hits_tail = &r->hits;
 	return r;
 }
 
@@ -107,14 +160,23 @@ void dns_resolver_destroy(struct dns_resolver **resolver)
 		return;
 	/* Lookups in flight end now, so that their owners can finish. */
 	r->destroying = true;
+	struct dns_result ended = {.status = DNS_INTERNAL};
 	while (r->lookups) {
 		struct lookup *l = r->lookups;
 		ub_cancel(r->ctx, l->async_id);
-		struct dns_result result = {.status = DNS_INTERNAL};
-		finish(l, &result);
+		finish(l, &ended);
 	}
+	while (r->hits) {
+		struct lookup *l = r->hits;
+		r->hits = l->next;
+		l->callback(l->arg, &ended);
+		dns_cache_release(l->hit);
+		free(l);
+	}
+	event_free(r->deliver);
 	event_free(r->readable);
 	ub_ctx_delete(r->ctx);
+	dns_cache_destroy(&r->cache);
 	x_free(resolver);
 }
 
@@ -140,6 +202,7 @@ static void finish(struct lookup *l, const struct dns_result *result)
 static void on_result(void *arg, int err, struct ub_result *ub)
 {
 	struct lookup *l = arg;
+	struct dns_resolver *r = l->resolver;
 	struct dns_result result = {.status = DNS_NETWORK};
 	if (err == 0 && ub != NULL) {
 		result.secure = ub->secure;
@@ -155,8 +218,13 @@ static void on_result(void *arg, int err, struct ub_result *ub)
 		                  (size_t)ub->answer_len) != LDNS_STATUS_OK)
 			result.packet = NULL;
 	}
+	/* The cache takes the parsed packet if it wants it. Nothing is stored
+	 * while the callback runs, so the packet outlives it either way. */
+	bool cached =
+	    result.packet && dns_cache_store(r->cache, &l->key, now_seconds(),
+	                                     result.status, result.secure, result.packet);
 	finish(l, &result);
-	if (result.packet)
+	if (result.packet && !cached)
 		ldns_pkt_free(result.packet);
 	if (ub)
 		ub_resolve_free(ub);
@@ -172,23 +240,84 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	finish(l, &result);
 }
 
+static void on_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct dns_resolver *r = arg;
+	/* Only the hits queued so far: a callback that looks up again waits
+	 * for the next pass, so the loop keeps turning. */
+	struct lookup *l = r->hits;
+	r->hits = NULL;
+	r->hits_tail = &r->hits;
+	while (l) {
+		struct lookup *next = l->next;
+		struct dns_cache_answer answer;
+		dns_cache_answer_of(l->hit, &answer);
+		struct dns_result result = {.status = answer.status,
+		                            .secure = answer.secure,
+		                            .packet = answer.packet,
+		                            .cached = true};
+		l->callback(l->arg, &result);
+		dns_cache_release(l->hit);
+		free(l);
+		l = next;
+	}
+}
+
+bool dns_lookup_cached(struct dns_resolver *r, const char *name, uint16_t type,
+                       struct dns_result *result)
+{
+	struct dns_cache_key key;
+	struct dns_cache_answer answer;
+	if (r->cache == NULL || dns_cache_key_make(&key, name, type) < 0 ||
+	    dns_cache_find(r->cache, &key, now_seconds(), &answer) == NULL)
+		return false;
+	*result = (struct dns_result){.status = answer.status,
+	                              .secure = answer.secure,
+	                              .packet = answer.packet,
+	                              .cached = true};
+	return true;
+}
+
+size_t dns_resolver_cache_count(const struct dns_resolver *r)
+{
+	return dns_cache_count(r->cache);
+}
+
 int dns_lookup(struct dns_resolver *r, const char *name, uint16_t type,
                dns_callback *callback, void *arg, const char **error_r)
 {
-	ldns_rdf *dname = NULL;
-	if (ldns_str2rdf_dname(&dname, name) != LDNS_STATUS_OK) {
-		*error_r = "not a valid domain name";
-		return -1;
-	}
-	ldns_rdf_deep_free(dname);
 	if (r->destroying) {
 		*error_r = "DNS resolver shutting down";
 		return -1;
 	}
 	struct lookup *l = xcalloc(1, sizeof(*l));
+	if (dns_cache_key_make(&l->key, name, type) < 0) {
+		free(l);
+		*error_r = "not a valid domain name";
+		return -1;
+	}
 	l->resolver = r;
 	l->callback = callback;
 	l->arg = arg;
+	struct dns_cache_answer answer;
+	l->hit = dns_cache_find(r->cache, &l->key, now_seconds(), &answer);
+	if (l->hit) {
+		dns_cache_hold(l->hit);
+		*r->hits_tail = l;
+		r->hits_tail = &l->next;
+		event_active(r->deliver, 0, 0);
+		return 0;
+	}
+	/* Escapes and the like: ldns has the last word on what a name is. */
+	ldns_rdf *dname = NULL;
+	if (ldns_str2rdf_dname(&dname, name) != LDNS_STATUS_OK) {
+		free(l);
+		*error_r = "not a valid domain name";
+		return -1;
+	}
+	ldns_rdf_deep_free(dname);
 	int err = ub_resolve_async(r->ctx, name, type, LDNS_RR_CLASS_IN, l, on_result,
 	                           &l->async_id);
 	if (err != 0) {

@@ -478,6 +478,9 @@ static int load_relay_networks(struct loader *ld, struct fy_node *node, struct c
 	return 0;
 }
 
+static int get_duration(struct loader *ld, struct fy_node *node, unsigned min,
+                        unsigned max, unsigned *out);
+
 static int handle_dns(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
 {
 	struct config *c = ctx;
@@ -506,6 +509,15 @@ static int handle_dns(struct loader *ld, const char *key, struct fy_node *v, voi
 		return known(get_string(ld, v, &c->dns_trust_anchor));
 	if (strcmp(key, "timeout_ms") == 0)
 		return known(get_uint(ld, v, 100, 600000, &c->dns_timeout_ms));
+	if (strcmp(key, "retries") == 0)
+		return known(get_uint(ld, v, 0, 20, &c->dns_retries));
+	if (strcmp(key, "cache_size") == 0)
+		return known(get_uint(ld, v, 0, 10000000, &c->dns_cache_size));
+	if (strcmp(key, "cache_max_ttl") == 0)
+		return known(get_duration(ld, v, 1, 7 * 86400, &c->dns_cache_max_ttl));
+	if (strcmp(key, "cache_max_negative_ttl") == 0)
+		return known(
+		    get_duration(ld, v, 1, 86400, &c->dns_cache_max_negative_ttl));
 	return 0;
 }
 
@@ -697,7 +709,10 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 		return known(load_relay_networks(ld, v, c));
 	if (strcmp(key, "dns") == 0)
 		return known(walk_mapping(
-		    ld, v, "dns", "servers, trust_anchor, timeout_ms", handle_dns, c));
+		    ld, v, "dns",
+		    "servers, trust_anchor, timeout_ms, retries, cache_size, "
+		    "cache_max_ttl, cache_max_negative_ttl",
+		    handle_dns, c));
 	if (strcmp(key, "delivery") == 0)
 		return known(walk_mapping(
 		    ld, v, "delivery",
@@ -739,6 +754,9 @@ static void set_defaults(struct config *c)
 	    .greeting_delay_ms = 0,
 	};
 	c->dns_timeout_ms = 10000;
+	c->dns_cache_size = 10000;
+	c->dns_cache_max_ttl = 86400;
+	c->dns_cache_max_negative_ttl = 3600;
 	c->delivery = (struct delivery_config){
 	    .remote_port = 25,
 	    .tls = TLS_POLICY_MAY,

@@ -387,12 +387,8 @@ int queue_run(const struct config *config, int notify_fd, const char **error_r)
 		return -1;
 	}
 	q->pool = workpool_create(q->base, DELIVERY_THREADS);
-	struct dns_resolver_config dns = {
-	    .servers = config->dns_servers,
-	    .server_count = config->dns_server_count,
-	    .trust_anchor = config->dns_trust_anchor,
-	    .timeout_ms = config->dns_timeout_ms,
-	};
+	struct dns_resolver_config dns;
+	dns_resolver_config_from(&dns, config);
 	q->resolver = dns_resolver_create(q->base, &dns, error_r);
 	q->transport =
 	    q->resolver ? transport_create(q->base, config, q->resolver, error_r) : NULL;

@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (st.rcpt[i].state != before[i])
 			abort();
 		if (before[i] == RCPT_PENDING &&
-		    (st.rcpt[i].diagnostic == NULL || strlen(st.rcpt[i].diagnostic) != strlen(text)))
+		    (st.rcpt[i].diagnostic == NULL ||
+		     strlen(st.rcpt[i].diagnostic) != strlen(text)))
 			abort();
 	}
 	buf_free(&b);
