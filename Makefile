@@ -54,6 +54,7 @@ fuzz: $(FUZZ)/build.ninja
 
 bench: all
 	./bench/smtp-in
+	./bench/dns
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

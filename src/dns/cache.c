@@ -1,7 +1,10 @@
 /*
  * cache.c — petrel's answer cache (see cache.h).
  *
- * Chained hash table plus an LRU list. Entries are reference counted only
+ * Chained hash table plus a second-chance (CLOCK) list standing in for
+ * LRU: a hit only sets a flag in its own entry, where true LRU would
+ * rewrite two neighbours too, costing cache misses on the hit path.
+ * Entries are reference counted only
  * so that a deferred hit survives an eviction in between; the table itself
  * never waits for them.
  */
@@ -21,6 +24,7 @@ struct dns_cache_entry {
 	uint8_t length;
 	bool secure;
 	bool evicted;
+	bool referenced; /* hit since the clock hand last passed */
 	int status;
 	unsigned holds;
 	uint32_t stored_at, expires_at, aged; /* aged: seconds taken off TTLs */
@@ -36,36 +40,88 @@ struct dns_cache {
 	struct dns_cache_entry *newest, *oldest;
 };
 
+/* A hit's cost is mostly making its key, so the name is handled eight
+ * octets at a time (SWAR): each word is folded to lower case and searched
+ * for dots without a branch per octet, then mixed into the hash; a
+ * murmur3-style finish makes the low bits (the bucket) depend on every
+ * octet. */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static uint64_t mix(uint64_t hash, uint64_t word)
+{
+	hash = (hash ^ word) * 0x9e3779b97f4a7c15ULL;
+	return hash ^ (hash >> 32);
+}
+
+static size_t padded(size_t length)
+{
+	return (length + 7) & ~(size_t)7;
+}
+
+/* 0x80 in each octet of word equal to c, 0 elsewhere (exact). */
+static uint64_t octets_equal(uint64_t word, unsigned char c)
+{
+	uint64_t x = word ^ (ONES * c);
+	uint64_t t = (x & ~HIGHS) + ~HIGHS;
+	return ~(t | x | ~HIGHS);
+}
+
+/* ASCII A-Z to a-z; octets over 0x7f untouched. */
+static uint64_t lower_case(uint64_t word)
+{
+	uint64_t seven = word & ~HIGHS;
+	uint64_t from_a = (seven + ONES * (0x80 - 'A')) & HIGHS;
+	uint64_t past_z = (seven + ONES * (0x80 - 'Z' - 1)) & HIGHS;
+	uint64_t upper = from_a & ~past_z & ~word & HIGHS;
+	return word | (upper >> 2);
+}
+
 int dns_cache_key_make(struct dns_cache_key *key, const char *name, uint16_t type)
 {
-	/* FNV-1a over the lower-cased name, checked label by label on the way. */
-	uint64_t hash = 0xcbf29ce484222325ULL;
-	size_t length = 0, label = 0;
-	for (const char *p = name; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '.') {
-			if (label == 0 && !(length == 0 && p[1] == '\0'))
-				return -1; /* empty label */
-			if (p[1] == '\0' && length > 0)
-				break; /* the optional trailing dot */
-			label = 0;
-		} else if (++label > 63) {
-			return -1;
+	size_t length = strlen(name);
+	if (length > 1 && name[length - 1] == '.' && name[length - 2] != '.')
+		length--; /* the optional trailing dot; "." is the root */
+	if (length == 0 || length > 253)
+		return -1;
+	uint64_t hash = length;
+	size_t label_start = 0; /* where the current label begins */
+	for (size_t i = 0; i < length; i += 8) {
+		uint64_t word = 0;
+		memcpy(&word, name + i, length - i < 8 ? length - i : 8);
+		word = lower_case(word);
+		memcpy(key->name + i, &word, sizeof(word));
+		hash = mix(hash, word);
+		for (uint64_t dots = octets_equal(word, '.'); dots; dots &= dots - 1) {
+			size_t dot = i + (size_t)__builtin_ctzll(dots) / 8;
+			if (dot >= length)
+				break; /* padding */
+			if ((dot == label_start && length > 1) || dot - label_start > 63)
+				return -1; /* empty or over-long label */
+			label_start = dot + 1;
 		}
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		if (length >= 253)
-			return -1;
-		key->name[length++] = (char)c;
-		hash = (hash ^ c) * 0x100000001b3ULL;
 	}
-	if (length == 0)
+	if ((label_start == length && length > 1) || length - label_start > 63)
 		return -1;
 	key->name[length] = '\0';
+	hash *= 0xff51afd7ed558ccdULL;
+	key->hash = (hash ^ (hash >> 33)) ^ type;
 	key->length = (uint8_t)length;
 	key->type = type;
-	key->hash = hash ^ type;
 	return 0;
+}
+
+/* Both names are NUL-padded to whole words. */
+static bool same_name(const char *a, const char *b, size_t length)
+{
+	for (size_t i = 0; i < length; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		if (x != y)
+			return false;
+	}
+	return true;
 }
 
 struct dns_cache *dns_cache_create(const struct dns_cache_limits *limits)
@@ -120,20 +176,32 @@ void dns_cache_destroy(struct dns_cache **cache_r)
 	x_free(cache_r);
 }
 
-static void make_newest(struct dns_cache *cache, struct dns_cache_entry *e)
+static void append_newest(struct dns_cache *cache, struct dns_cache_entry *e)
 {
-	if (cache->newest == e)
-		return;
-	/* unlink (e has a newer neighbour, since it is not the newest) */
-	e->newer->older = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		cache->oldest = e->newer;
-	e->older = cache->newest;
 	e->newer = NULL;
-	cache->newest->newer = e;
+	e->older = cache->newest;
+	if (cache->newest)
+		cache->newest->newer = e;
+	else
+		cache->oldest = e;
 	cache->newest = e;
+}
+
+/* The oldest entry not hit since it was last looked at goes; hit ones
+ * get a second chance at the new end. */
+static void evict_one(struct dns_cache *cache)
+{
+	for (;;) {
+		struct dns_cache_entry *e = cache->oldest;
+		if (!e->referenced) {
+			evict(cache, e);
+			return;
+		}
+		e->referenced = false;
+		cache->oldest = e->newer;
+		cache->oldest->older = NULL;
+		append_newest(cache, e);
+	}
 }
 
 static void age_section(ldns_rr_list *list, uint32_t delta)
@@ -165,7 +233,8 @@ static struct dns_cache_entry *lookup(struct dns_cache *cache,
 	struct dns_cache_entry *e = cache->buckets[key->hash & cache->mask];
 	for (; e; e = e->chain)
 		if (e->hash == key->hash && e->type == key->type &&
-		    e->length == key->length && memcmp(e->name, key->name, key->length) == 0)
+		    e->length == key->length &&
+		    same_name(e->name, key->name, key->length))
 			return e;
 	return NULL;
 }
@@ -183,13 +252,15 @@ struct dns_cache_entry *dns_cache_find(struct dns_cache *cache,
 		evict(cache, e);
 		return NULL;
 	}
-	make_newest(cache, e);
+	if (!e->referenced)
+		e->referenced = true;
 	age(e, now);
 	dns_cache_answer_of(e, answer_r);
 	return e;
 }
 
-void dns_cache_answer_of(const struct dns_cache_entry *e, struct dns_cache_answer *answer_r)
+void dns_cache_answer_of(const struct dns_cache_entry *e,
+                         struct dns_cache_answer *answer_r)
 {
 	answer_r->status = e->status;
 	answer_r->secure = e->secure;
@@ -250,9 +321,9 @@ bool dns_cache_store(struct dns_cache *cache, const struct dns_cache_key *key,
 	if (old)
 		evict(cache, old);
 	if (cache->count >= cache->limits.max_entries)
-		evict(cache, cache->oldest);
-	struct dns_cache_entry *e = xcalloc(1, sizeof(*e) + key->length + 1);
-	memcpy(e->name, key->name, key->length);
+		evict_one(cache);
+	struct dns_cache_entry *e = xcalloc(1, sizeof(*e) + padded(key->length + 1));
+	memcpy(e->name, key->name, padded(key->length));
 	e->hash = key->hash;
 	e->type = key->type;
 	e->length = key->length;
@@ -264,12 +335,7 @@ bool dns_cache_store(struct dns_cache *cache, const struct dns_cache_key *key,
 	struct dns_cache_entry **bucket = &cache->buckets[key->hash & cache->mask];
 	e->chain = *bucket;
 	*bucket = e;
-	e->older = cache->newest;
-	if (cache->newest)
-		cache->newest->newer = e;
-	else
-		cache->oldest = e;
-	cache->newest = e;
+	append_newest(cache, e);
 	cache->count++;
 	return true;
 }

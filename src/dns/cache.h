@@ -1,8 +1,9 @@
 /*
  * cache.h — petrel's answer cache in front of libunbound.
  *
- * A hash table of parsed answers keyed by (name, type), with LRU eviction
- * at a fixed number of entries. A positive answer lives for the smallest
+ * A hash table of parsed answers keyed by (name, type), evicting the
+ * least recently used (approximately: second chance) at a fixed number of
+ * entries. A positive answer lives for the smallest
  * TTL in its answer section; NXDOMAIN and NODATA live for the SOA's
  * negative TTL (RFC 2308 5: min(SOA TTL, SOA MINIMUM)) and are not cached
  * without one. Failures (SERVFAIL, time-outs, bogus answers) are never
@@ -22,9 +23,9 @@
 #include <stdint.h>
 
 struct dns_cache_limits {
-	size_t max_entries;         /* 0: no cache */
-	uint32_t max_ttl;           /* seconds */
-	uint32_t max_negative_ttl;  /* seconds */
+	size_t max_entries;        /* 0: no cache */
+	uint32_t max_ttl;          /* seconds */
+	uint32_t max_negative_ttl; /* seconds */
 };
 
 /* A name normalized for the table: lower case, no trailing dot ("." stays
@@ -33,7 +34,7 @@ struct dns_cache_key {
 	uint64_t hash;
 	uint16_t type;
 	uint8_t length;
-	char name[254];
+	char name[256]; /* NUL-padded to a multiple of 8 octets */
 };
 
 struct dns_cache;

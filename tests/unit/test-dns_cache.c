@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dns/cache.h"
@@ -56,6 +57,10 @@ static void test_keys(void **state)
 	struct dns_cache_key c = key("mail.example.test", LDNS_RR_TYPE_A);
 	assert_true(c.hash != b.hash);
 	assert_string_equal(key(".", LDNS_RR_TYPE_NS).name, ".");
+	/* only A-Z fold: the octets either side of them, and 8-bit octets,
+	 * stay as they are, in every position of the 8-octet words */
+	assert_string_equal(key("AZ@[`{.Mixed-Case.LONGER-NAME.\xc3\x84.test", 1).name,
+	                    "az@[`{.mixed-case.longer-name.\xc3\x84.test");
 
 	char label63[64], label64[65];
 	memset(label63, 'a', 63);
@@ -77,7 +82,16 @@ static void test_keys(void **state)
 	name[254] = 'x';
 	name[255] = '\0';
 	assert_int_equal(dns_cache_key_make(&k, name, 1), -1);
-	const char *bad[] = {"", "..", "a..b", ".a", "a.b..", NULL};
+	/* a 64-octet label anywhere in the name, not only first */
+	char late[80];
+	snprintf(late, sizeof(late), "abc.%s.test", label64);
+	assert_int_equal(dns_cache_key_make(&k, late, 1), -1);
+	snprintf(late, sizeof(late), "abc.%s.test", label63);
+	assert_int_equal(dns_cache_key_make(&k, late, 1), 0);
+	snprintf(late, sizeof(late), "abcdefg.%s", label64);
+	assert_int_equal(dns_cache_key_make(&k, late, 1), -1);
+	const char *bad[] = {"",      "..",          "a..b",      ".a",
+	                     "a.b..", "abcdefgh..x", "abcdefg..", NULL};
 	for (size_t i = 0; bad[i]; i++)
 		assert_int_equal(dns_cache_key_make(&k, bad[i], 1), -1);
 }
@@ -89,7 +103,8 @@ static void test_positive_ttl_counts_down_and_expires(void **state)
 	struct dns_cache_key k = key("mx.example.test", LDNS_RR_TYPE_A);
 	const char *answer[] = {"mx.example.test. 300 IN A 192.0.2.1",
 	                        "mx.example.test. 60 IN A 192.0.2.2", NULL};
-	assert_true(dns_cache_store(cache, &k, 1000, DNS_NOERROR, true, packet(answer, NULL)));
+	assert_true(
+	    dns_cache_store(cache, &k, 1000, DNS_NOERROR, true, packet(answer, NULL)));
 	struct dns_cache_answer a;
 	struct dns_cache_key spelled = key("MX.example.test.", LDNS_RR_TYPE_A);
 	assert_non_null(dns_cache_find(cache, &spelled, 1000, &a));
@@ -116,13 +131,14 @@ static void test_ttl_limits(void **state)
 	struct dns_cache *cache = cache_of(100);
 	struct dns_cache_answer a;
 	struct dns_cache_key zero = key("zero.example.test", 1);
-	ldns_pkt *p = packet((const char *[]){"zero.example.test. 0 IN A 192.0.2.1", NULL},
-	                     NULL);
+	ldns_pkt *p =
+	    packet((const char *[]){"zero.example.test. 0 IN A 192.0.2.1", NULL}, NULL);
 	assert_false(dns_cache_store(cache, &zero, 0, DNS_NOERROR, false, p));
 	ldns_pkt_free(p); /* not taken */
 
 	struct dns_cache_key week = key("week.example.test", 1);
-	p = packet((const char *[]){"week.example.test. 604800 IN A 192.0.2.1", NULL}, NULL);
+	p = packet((const char *[]){"week.example.test. 604800 IN A 192.0.2.1", NULL},
+	           NULL);
 	assert_true(dns_cache_store(cache, &week, 0, DNS_NOERROR, false, p));
 	assert_non_null(dns_cache_find(cache, &week, 86399, &a));
 	assert_null(dns_cache_find(cache, &week, 86400, &a)); /* max_ttl */
@@ -135,21 +151,22 @@ static void test_negative_caching(void **state)
 	struct dns_cache *cache = cache_of(100);
 	struct dns_cache_answer a;
 	/* RFC 2308 5: min(SOA TTL 900, MINIMUM 300) = 300 */
-	const char *soa[] = {
-	    "example.test. 900 IN SOA ns.example.test. h.example.test. 1 3600 600 86400 300",
-	    NULL};
+	const char *soa[] = {"example.test. 900 IN SOA ns.example.test. h.example.test. "
+	                     "1 3600 600 86400 300",
+	                     NULL};
 	struct dns_cache_key gone = key("gone.example.test", LDNS_RR_TYPE_MX);
-	assert_true(dns_cache_store(cache, &gone, 0, DNS_NXDOMAIN, false, packet(NULL, soa)));
+	assert_true(
+	    dns_cache_store(cache, &gone, 0, DNS_NXDOMAIN, false, packet(NULL, soa)));
 	assert_non_null(dns_cache_find(cache, &gone, 299, &a));
 	assert_int_equal(a.status, DNS_NXDOMAIN);
 	assert_null(dns_cache_find(cache, &gone, 300, &a));
 
-	const char *short_soa[] = {
-	    "example.test. 30 IN SOA ns.example.test. h.example.test. 1 3600 600 86400 300",
-	    NULL};
+	const char *short_soa[] = {"example.test. 30 IN SOA ns.example.test. "
+	                           "h.example.test. 1 3600 600 86400 300",
+	                           NULL};
 	struct dns_cache_key nodata = key("a.example.test", LDNS_RR_TYPE_AAAA);
-	assert_true(
-	    dns_cache_store(cache, &nodata, 0, DNS_NODATA, false, packet(NULL, short_soa)));
+	assert_true(dns_cache_store(cache, &nodata, 0, DNS_NODATA, false,
+	                            packet(NULL, short_soa)));
 	assert_non_null(dns_cache_find(cache, &nodata, 29, &a));
 	assert_int_equal(a.status, DNS_NODATA);
 	assert_null(dns_cache_find(cache, &nodata, 30, &a));
@@ -166,11 +183,11 @@ static void test_failures_never_cached(void **state)
 	(void)state;
 	struct dns_cache *cache = cache_of(100);
 	struct dns_cache_key k = key("broken.example.test", LDNS_RR_TYPE_MX);
-	const char *soa[] = {
-	    "example.test. 900 IN SOA ns.example.test. h.example.test. 1 3600 600 86400 300",
-	    NULL};
-	int failures[] = {DNS_SERVFAIL, DNS_REFUSED, DNS_FORMERR, DNS_TIMEOUT, DNS_BOGUS,
-	                  DNS_NETWORK};
+	const char *soa[] = {"example.test. 900 IN SOA ns.example.test. h.example.test. "
+	                     "1 3600 600 86400 300",
+	                     NULL};
+	int failures[] = {DNS_SERVFAIL, DNS_REFUSED, DNS_FORMERR,
+	                  DNS_TIMEOUT,  DNS_BOGUS,   DNS_NETWORK};
 	for (size_t i = 0; i < sizeof(failures) / sizeof(*failures); i++) {
 		ldns_pkt *p = packet(NULL, soa);
 		assert_false(dns_cache_store(cache, &k, 0, failures[i], false, p));
@@ -191,20 +208,24 @@ static void test_lru_eviction_and_holds(void **state)
 	const char *rr1[] = {"one.test. 300 IN A 192.0.2.1", NULL};
 	const char *rr2[] = {"two.test. 300 IN A 192.0.2.2", NULL};
 	const char *rr3[] = {"three.test. 300 IN A 192.0.2.3", NULL};
-	assert_true(dns_cache_store(cache, &one, 0, DNS_NOERROR, false, packet(rr1, NULL)));
-	assert_true(dns_cache_store(cache, &two, 0, DNS_NOERROR, false, packet(rr2, NULL)));
+	assert_true(
+	    dns_cache_store(cache, &one, 0, DNS_NOERROR, false, packet(rr1, NULL)));
+	assert_true(
+	    dns_cache_store(cache, &two, 0, DNS_NOERROR, false, packet(rr2, NULL)));
 	/* one is used, so two is the least recently used */
 	struct dns_cache_entry *held = dns_cache_find(cache, &one, 1, &a);
 	assert_non_null(held);
 	dns_cache_hold(held);
-	assert_true(dns_cache_store(cache, &three, 1, DNS_NOERROR, false, packet(rr3, NULL)));
+	assert_true(
+	    dns_cache_store(cache, &three, 1, DNS_NOERROR, false, packet(rr3, NULL)));
 	assert_null(dns_cache_find(cache, &two, 1, &a));
 	assert_non_null(dns_cache_find(cache, &three, 1, &a));
 	assert_int_equal(dns_cache_count(cache), 2);
 
 	/* replacing "one" evicts the held entry; its answer stays readable */
 	const char *rr1b[] = {"one.test. 300 IN A 192.0.2.9", NULL};
-	assert_true(dns_cache_store(cache, &one, 2, DNS_NOERROR, false, packet(rr1b, NULL)));
+	assert_true(
+	    dns_cache_store(cache, &one, 2, DNS_NOERROR, false, packet(rr1b, NULL)));
 	dns_cache_answer_of(held, &a);
 	char *text = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(a.packet), 0));
 	assert_non_null(strstr(text, "192.0.2.1"));
