@@ -56,8 +56,8 @@ static void on_answer(void *arg, const struct dns_result *result)
 	struct run *run = arg;
 	run->done = true;
 	run->status = result->status;
-	run->answers = result->packet ? ldns_rr_list_rr_count(ldns_pkt_answer(result->packet))
-	                              : 0;
+	run->answers =
+	    result->packet ? ldns_rr_list_rr_count(ldns_pkt_answer(result->packet)) : 0;
 }
 
 static void check(const char *name, int status, size_t answers)
@@ -221,7 +221,8 @@ int main(int argc, char **argv)
 		uint64_t t = now_ns();
 		for (size_t i = 0; i < count; i++) {
 			struct dns_result result;
-			if (!dns_lookup_cached(resolver, names[i], LDNS_RR_TYPE_A, &result))
+			if (!dns_lookup_cached(resolver, names[i], LDNS_RR_TYPE_A,
+			                       &result))
 				check(names[i], DNS_INTERNAL, 0);
 			check(names[i], result.status,
 			      ldns_rr_list_rr_count(ldns_pkt_answer(result.packet)));

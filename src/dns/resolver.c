@@ -84,7 +84,7 @@ void dns_resolver_config_from(struct dns_resolver_config *dns, const struct conf
 	    .server_count = c->dns_server_count,
 	    .trust_anchor = c->dns_trust_anchor,
 	    .timeout_ms = c->dns_timeout_ms,
-	    .retries = c->dns_retries,
+	    .attempts = c->dns_retries + 1,
 	    .cache_entries = c->dns_cache_size,
 	    .cache_max_ttl = c->dns_cache_max_ttl,
 	    .cache_max_negative_ttl = c->dns_cache_max_negative_ttl,
@@ -120,14 +120,16 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
 		err = ub_ctx_set_fwd(ctx, address.data);
 	}
 	buf_free(&address);
+	/* Options first: adding a zone finalizes the context. */
+	if (err == 0 && config->attempts)
+		err = set_option(ctx, "outbound-msg-retry:", config->attempts);
 	/* RFC 6761 6.2: caching resolvers should not treat test. names as
 	 * special; unbound answers them NXDOMAIN itself unless told not to. */
 	if (err == 0)
 		err = ub_ctx_zone_add(ctx, "test.", "transparent");
 	if (err == 0 && config->trust_anchor)
 		err = ub_ctx_add_ta_file(ctx, config->trust_anchor);
-	if (err == 0 && config->retries)
-		err = set_option(ctx, "outbound-msg-retry:", config->retries);
+
 	if (err != 0) {
 		*error_r = error_fmt("DNS resolver: %s", ub_strerror(err));
 		ub_ctx_delete(ctx);

@@ -20,11 +20,11 @@
 struct dns_resolver_config {
 	char **servers; /* "IP" or "IP:port" / "[IPv6]:port"; none: full recursion */
 	size_t server_count;
-	const char *trust_anchor;        /* file: enables DNSSEC validation */
-	unsigned timeout_ms;             /* per lookup; 0: 10 s */
-	unsigned retries;                /* per server and query; 0: unbound's default */
-	size_t cache_entries;            /* 0: no answer cache */
-	uint32_t cache_max_ttl;          /* seconds; 0: one day */
+	const char *trust_anchor; /* file: enables DNSSEC validation */
+	unsigned timeout_ms;      /* per lookup; 0: 10 s */
+	unsigned attempts;        /* tries of one query at a server; 0: unbound's (5) */
+	size_t cache_entries;     /* 0: no answer cache */
+	uint32_t cache_max_ttl;   /* seconds; 0: one day */
 	uint32_t cache_max_negative_ttl; /* seconds; 0: one hour */
 };
 

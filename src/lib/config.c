@@ -754,6 +754,7 @@ static void set_defaults(struct config *c)
 	    .greeting_delay_ms = 0,
 	};
 	c->dns_timeout_ms = 10000;
+	c->dns_retries = 4;
 	c->dns_cache_size = 10000;
 	c->dns_cache_max_ttl = 86400;
 	c->dns_cache_max_negative_ttl = 3600;

@@ -121,7 +121,7 @@ struct config {
 	size_t dns_server_count;
 	char *dns_trust_anchor; /* DNSSEC validation when set */
 	unsigned dns_timeout_ms;
-	unsigned dns_retries;                /* 0: unbound's default */
+	unsigned dns_retries;                /* after the first try, per server */
 	unsigned dns_cache_size;             /* entries; 0: no answer cache */
 	unsigned dns_cache_max_ttl;          /* seconds */
 	unsigned dns_cache_max_negative_ttl; /* seconds */

@@ -148,10 +148,9 @@ void config_print(const struct config *c, FILE *out)
 	else
 		fprintf(out, "null  # no DNSSEC validation");
 	fprintf(out,
-	        "\n  timeout_ms: %u\n  retries: %u%s\n  cache_size: %u\n"
+	        "\n  timeout_ms: %u\n  retries: %u\n  cache_size: %u\n"
 	        "  cache_max_ttl: %us\n  cache_max_negative_ttl: %us\n",
-	        c->dns_timeout_ms, c->dns_retries,
-	        c->dns_retries ? "" : "  # unbound's default", c->dns_cache_size,
+	        c->dns_timeout_ms, c->dns_retries, c->dns_cache_size,
 	        c->dns_cache_max_ttl, c->dns_cache_max_negative_ttl);
 	print_delivery(out, &c->delivery);
 	print_queue(out, &c->queue);

@@ -67,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = length; i % 8; i++)
 			if (key.name[i] != '\0')
 				abort(); /* the padding that word compares rely on */
-		if (dns_cache_key_make(&again, folded, type) != 0 || again.hash != key.hash)
+		if (dns_cache_key_make(&again, folded, type) != 0 ||
+		    again.hash != key.hash)
 			abort();
 	}
 	free(name);
