@@ -17,6 +17,7 @@
 
 #include "lib/buf.h"
 #include "lib/error.h"
+#include "lib/fsutil.h"
 #include "lib/xalloc.h"
 #include "proto/smtp_addr.h"
 
@@ -427,6 +428,86 @@ static int parse_next_hop(struct loader *ld, struct fy_node *node, const char *t
 	return 0;
 }
 
+struct route_loading {
+	struct route_config *route;
+	char *next_hop;
+	char *password_file;
+};
+
+static int handle_route(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+{
+	struct route_loading *rl = ctx;
+	if (strcmp(key, "next_hop") == 0)
+		return known(get_string(ld, v, &rl->next_hop));
+	if (strcmp(key, "auth_user") == 0)
+		return known(get_string(ld, v, &rl->route->auth.user));
+	if (strcmp(key, "password") == 0)
+		return known(get_string(ld, v, &rl->route->auth.password));
+	if (strcmp(key, "password_file") == 0)
+		return known(get_string(ld, v, &rl->password_file));
+	return 0;
+}
+
+/* The first line of a file (read now, while still privileged). */
+static int read_password_file(struct loader *ld, struct fy_node *node, const char *path,
+                              char **password_r)
+{
+	char *data;
+	size_t len;
+	const char *error;
+	if (fs_read_file(path, &data, &len, &error) < 0)
+		return fail_at(ld, node, "password_file: %s", error);
+	size_t line = strcspn(data, "\r\n");
+	if (memchr(data, '\0', len) || line == 0) {
+		free(data);
+		return fail_at(ld, node,
+		               "password_file %s: no password on its first line", path);
+	}
+	*password_r = xstrndup(data, line);
+	free(data);
+	return 0;
+}
+
+/* "[host]:port", or the long form with credentials. */
+static int load_route(struct loader *ld, struct fy_node *value, struct route_config *r)
+{
+	struct route_loading rl = {.route = r};
+	int result = -1;
+	if (fy_node_is_mapping(value)) {
+		if (walk_mapping(ld, value, "a route",
+		                 "next_hop, auth_user, password, password_file",
+		                 handle_route, &rl) < 0)
+			goto out;
+		if (rl.next_hop == NULL) {
+			fail_at(ld, value, "a route needs a next_hop");
+			goto out;
+		}
+		if (rl.password_file && r->auth.password) {
+			fail_at(ld, value, "password or password_file, not both");
+			goto out;
+		}
+		if (rl.password_file && read_password_file(ld, value, rl.password_file,
+		                                           &r->auth.password) < 0)
+			goto out;
+		if ((r->auth.user == NULL) != (r->auth.password == NULL)) {
+			fail_at(ld, value, "auth_user and a password go together");
+			goto out;
+		}
+		if (r->auth.user &&
+		    (r->auth.user[0] == '\0' || r->auth.password[0] == '\0')) {
+			fail_at(ld, value, "empty auth_user or password");
+			goto out;
+		}
+	} else if (get_string(ld, value, &rl.next_hop) < 0) {
+		goto out;
+	}
+	result = parse_next_hop(ld, value, rl.next_hop, r);
+out:
+	free(rl.next_hop);
+	free(rl.password_file);
+	return result;
+}
+
 static int load_routes(struct loader *ld, struct fy_node *node, struct config *c)
 {
 	if (!fy_node_is_mapping(node))
@@ -439,16 +520,12 @@ static int load_routes(struct loader *ld, struct fy_node *node, struct config *c
 		xgrow((void **)&c->routes, &cap, c->route_count + 1, sizeof(*c->routes));
 		struct route_config *r = &c->routes[c->route_count++];
 		memset(r, 0, sizeof(*r));
-		char *hop = NULL;
-		if (get_string(ld, fy_node_pair_key(pair), &r->domain) < 0 ||
-		    get_string(ld, fy_node_pair_value(pair), &hop) < 0)
+		if (get_string(ld, fy_node_pair_key(pair), &r->domain) < 0)
 			return -1;
 		for (char *p = r->domain; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		int result = parse_next_hop(ld, fy_node_pair_value(pair), hop, r);
-		free(hop);
-		if (result < 0)
+		if (load_route(ld, fy_node_pair_value(pair), r) < 0)
 			return -1;
 	}
 	return 0;
@@ -933,6 +1010,12 @@ void config_free(struct config **config)
 	for (size_t i = 0; i < c->route_count; i++) {
 		free(c->routes[i].domain);
 		free(c->routes[i].host);
+		free(c->routes[i].auth.user);
+		if (c->routes[i].auth.password) {
+			explicit_bzero(c->routes[i].auth.password,
+			               strlen(c->routes[i].auth.password));
+			free(c->routes[i].auth.password);
+		}
 	}
 	free(c->routes);
 	free_string_list(c->dns_servers, c->dns_server_count);

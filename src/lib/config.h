@@ -29,13 +29,21 @@ struct listen_config {
 	socklen_t addr_len;
 };
 
+/* Credentials for a smarthost (RFC 4954 AUTH as a client). */
+struct route_auth {
+	char *user;     /* NULL: no AUTH */
+	char *password; /* given, or the first line of password_file */
+};
+
 /* routes: a domain's mail goes to a fixed next hop (Postfix's transport
- * map). "[host]:port" means that host itself; "host:port" means its MX. */
+ * map). "[host]:port" means that host itself; "host:port" means its MX.
+ * The long form {next_hop, auth_user, password | password_file} logs in. */
 struct route_config {
 	char *domain; /* "example.net", ".example.net" (subdomains), or "*" */
 	char *host;
 	unsigned port; /* 0: delivery.remote_port */
 	bool mx_lookup;
+	struct route_auth auth;
 };
 
 struct user_config {

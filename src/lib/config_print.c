@@ -120,11 +120,19 @@ void config_print(const struct config *c, FILE *out)
 		const struct route_config *r = &c->routes[i];
 		fprintf(out, "  ");
 		print_string(out, r->domain);
-		fprintf(out, ": \"%s%s%s", r->mx_lookup ? "" : "[", r->host,
-		        r->mx_lookup ? "" : "]");
+		fprintf(out, ": %s\"%s%s%s", r->auth.user ? "{next_hop: " : "",
+		        r->mx_lookup ? "" : "[", r->host, r->mx_lookup ? "" : "]");
 		if (r->port)
 			fprintf(out, ":%u", r->port);
-		fprintf(out, "\"\n");
+		fprintf(out, "\"");
+		if (r->auth.user) {
+			/* Never the password: this output gets pasted into
+			 * bug reports. */
+			fprintf(out, ", auth_user: ");
+			print_string(out, r->auth.user);
+			fprintf(out, "}  # password set, not shown");
+		}
+		fprintf(out, "\n");
 	}
 	fprintf(out,
 	        "limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"

@@ -48,6 +48,7 @@ void route_for_domain(const struct config *c, const char *domain, struct route *
 		route->host = r->host;
 		route->port = r->port ? r->port : c->delivery.remote_port;
 		route->mx_lookup = r->mx_lookup;
+		route->auth = r->auth.user ? &r->auth : NULL;
 		return;
 	}
 	route->kind = ROUTE_MX;

@@ -23,6 +23,7 @@ struct route {
 	const char *host; /* NEXT_HOP: the configured host; MX: the domain */
 	unsigned port;
 	bool mx_lookup; /* look up host's MX ("host:port"), or use it as is ("[host]") */
+	const struct route_auth *auth; /* log in to the next hop; NULL: no AUTH */
 };
 
 void route_for_domain(const struct config *config, const char *domain,

@@ -43,6 +43,7 @@ enum conn_state {
 	CS_HELO,
 	CS_STARTTLS,
 	CS_HANDSHAKE,
+	CS_AUTH,
 	CS_READY,
 	CS_TX,   /* MAIL, RCPT, DATA replies */
 	CS_BODY, /* sending the message */
@@ -55,6 +56,7 @@ struct smtp_conn {
 	struct event_base *base;
 	const struct config *config;
 	SSL_CTX *ssl_ctx;
+	const struct route_auth *auth; /* NULL: no login */
 	struct mta_address *addrs;
 	size_t addr_count, addr_index;
 	bool plaintext_retry; /* STARTTLS failed here: this time without it */
@@ -73,6 +75,8 @@ struct smtp_conn {
 	bool established;
 	bool ever_established;
 	bool esmtp, pipelining, starttls, eightbit, smtputf8, dsn, size_offered;
+	bool auth_plain, auth_login;
+	unsigned auth_step; /* LOGIN: 0 AUTH sent, 1 user sent, 2 password sent */
 	uint64_t size_limit;
 	bool tls_active;
 	char tls_info[160];
@@ -273,10 +277,32 @@ static void session_failed(struct smtp_conn *c, const char *what)
 	conn_close(c);
 }
 
+/* "AUTH PLAIN LOGIN" (RFC 4954), or the old "AUTH=PLAIN LOGIN". */
+static void parse_auth_mechanisms(struct smtp_conn *c, const char *p, size_t len)
+{
+	while (len > 0) {
+		size_t skip = strspn(p, " =");
+		if (skip >= len)
+			return;
+		p += skip;
+		len -= skip;
+		size_t word = strcspn(p, " ");
+		if (word > len)
+			word = len;
+		if (word == 5 && strncasecmp(p, "PLAIN", 5) == 0)
+			c->auth_plain = true;
+		else if (word == 5 && strncasecmp(p, "LOGIN", 5) == 0)
+			c->auth_login = true;
+		p += word;
+		len -= word;
+	}
+}
+
 static void parse_capabilities(struct smtp_conn *c, const struct smtp_reply *r)
 {
 	c->esmtp = true;
 	c->pipelining = c->starttls = c->eightbit = c->smtputf8 = c->dsn = false;
+	c->auth_plain = c->auth_login = false;
 	c->size_offered = false;
 	c->size_limit = 0;
 	/* The parser joins lines with " / "; the first is the greeting. */
@@ -300,6 +326,9 @@ static void parse_capabilities(struct smtp_conn *c, const struct smtp_reply *r)
 			c->smtputf8 = true;
 		else if (strcasecmp(word, "DSN") == 0)
 			c->dsn = true;
+		else if (strcasecmp(word, "AUTH") == 0 ||
+		         strncasecmp(word, "AUTH=", 5) == 0)
+			parse_auth_mechanisms(c, p + 4, len - 4);
 		else if (strcasecmp(word, "SIZE") == 0) {
 			c->size_offered = true;
 			if (wlen < len)
@@ -387,6 +416,83 @@ static void tls_failed(struct smtp_conn *c)
 	               e ? why : "handshake failed");
 }
 
+/* Base64 of the parts joined by NULs (RFC 4616 for PLAIN). */
+static void send_base64(struct smtp_conn *c, const char *prefix, const char *parts[],
+                        size_t count)
+{
+	struct buf plain = BUF_INIT, line = BUF_INIT;
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0)
+			buf_append_char(&plain, '\0');
+		buf_append_str(&plain, parts[i]);
+	}
+	buf_reserve(&line, strlen(prefix) + 4 * (plain.len / 3 + 1) + 3);
+	buf_append_str(&line, prefix);
+	int n = EVP_EncodeBlock((unsigned char *)line.data + line.len,
+	                        (const unsigned char *)plain.data, (int)plain.len);
+	line.len += (size_t)n;
+	buf_append_str(&line, "\r\n");
+	bufferevent_write(c->bev, line.data, line.len);
+	explicit_bzero(plain.data, plain.len);
+	explicit_bzero(line.data, line.len);
+	buf_free(&plain);
+	buf_free(&line);
+}
+
+static void session_up(struct smtp_conn *c);
+
+/* RFC 4954 as a client, before any mail; never without TLS. */
+static void log_in_or_up(struct smtp_conn *c)
+{
+	if (c->auth == NULL) {
+		session_up(c);
+		return;
+	}
+	if (!c->tls_active) {
+		address_failed(c, false,
+		               "AUTH needs TLS, and the session has none: "
+		               "the password was not sent");
+		return;
+	}
+	c->state = CS_AUTH;
+	c->auth_step = 0;
+	if (c->auth_plain) {
+		const char *parts[] = {"", c->auth->user, c->auth->password};
+		send_base64(c, "AUTH PLAIN ", parts, 3);
+	} else if (c->auth_login) {
+		send_line(c, "AUTH LOGIN");
+	} else {
+		address_failed(c, false, "no AUTH mechanism in common (PLAIN, LOGIN)");
+		return;
+	}
+	arm(c, c->config->delivery.helo_timeout);
+}
+
+static void auth_reply(struct smtp_conn *c, const struct smtp_reply *r, const char *text)
+{
+	const char *mechanism = c->auth_plain ? "PLAIN" : "LOGIN";
+	if (r->code == 334 && !c->auth_plain && c->auth_step < 2) {
+		const char *part[] = {c->auth_step == 0 ? c->auth->user
+		                                        : c->auth->password};
+		send_base64(c, "", part, 1);
+		c->auth_step++;
+		arm(c, c->config->delivery.helo_timeout);
+		return;
+	}
+	if (r->code == 235) {
+		log_msg(L_INFO, "event=auth relay=%s user=%s mechanism=%s result=ok",
+		        LOG_Q(c->remote), LOG_Q(c->auth->user), mechanism);
+		session_up(c);
+		return;
+	}
+	log_msg(L_WARN, "event=auth relay=%s user=%s mechanism=%s result=failed reply=%s",
+	        LOG_Q(c->remote), LOG_Q(c->auth->user), mechanism, LOG_Q(text));
+	if (r->code == 334)
+		send_line(c, "*"); /* an unexpected challenge: cancel (RFC 4954 4) */
+	/* Wrong credentials are ours to fix: the mail waits for that. */
+	address_failed(c, false, "AUTH refused: %s", text);
+}
+
 static void session_up(struct smtp_conn *c)
 {
 	c->established = c->ever_established = true;
@@ -424,7 +530,7 @@ static void after_ehlo(struct smtp_conn *c)
 		address_failed(c, false, "TLS is required");
 		return;
 	}
-	session_up(c);
+	log_in_or_up(c);
 }
 
 /* RFC 3461 4: xtext for ENVID and ORCPT. */
@@ -735,7 +841,10 @@ static void handle_reply(struct smtp_conn *c, const struct smtp_reply *r)
 			address_failed(c, false, "STARTTLS refused: %s", text);
 			return;
 		}
-		session_up(c);
+		log_in_or_up(c);
+		return;
+	case CS_AUTH:
+		auth_reply(c, r, text);
 		return;
 	case CS_TX:
 		tx_reply(c, r);
@@ -843,9 +952,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	    [CS_CONNECTING] = "connect", [CS_GREETING] = "greeting",
 	    [CS_EHLO] = "EHLO",          [CS_HELO] = "HELO",
 	    [CS_STARTTLS] = "STARTTLS",  [CS_HANDSHAKE] = "TLS handshake",
-	    [CS_READY] = "idle",         [CS_TX] = "MAIL/RCPT/DATA",
-	    [CS_BODY] = "message data",  [CS_DOT] = "end of data",
-	    [CS_RSET] = "RSET",          [CS_QUIT] = "QUIT",
+	    [CS_AUTH] = "AUTH",          [CS_READY] = "idle",
+	    [CS_TX] = "MAIL/RCPT/DATA",  [CS_BODY] = "message data",
+	    [CS_DOT] = "end of data",    [CS_RSET] = "RSET",
+	    [CS_QUIT] = "QUIT",
 	};
 	if (c->state == CS_READY) {
 		smtp_conn_quit(c); /* idle long enough */
@@ -935,14 +1045,16 @@ static void start_connecting(evutil_socket_t fd, short what, void *arg)
 }
 
 struct smtp_conn *smtp_conn_open(struct event_base *base, const struct config *config,
-                                 SSL_CTX *ssl_ctx, const struct mta_address *addrs,
-                                 size_t addr_count, struct mta_job *first_job,
+                                 SSL_CTX *ssl_ctx, const struct route_auth *auth,
+                                 const struct mta_address *addrs, size_t addr_count,
+                                 struct mta_job *first_job,
                                  const struct smtp_conn_callbacks *callbacks, void *arg)
 {
 	struct smtp_conn *c = xcalloc(1, sizeof(*c));
 	c->base = base;
 	c->config = config;
 	c->ssl_ctx = ssl_ctx;
+	c->auth = auth;
 	c->addrs = xcalloc(addr_count ? addr_count : 1, sizeof(*addrs));
 	memcpy(c->addrs, addrs, addr_count * sizeof(*addrs));
 	c->addr_count = addr_count;

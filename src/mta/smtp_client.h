@@ -13,6 +13,11 @@
  * is used whenever offered (RFC 7435); with `delivery.tls: may` a failed
  * handshake is retried once in plaintext, with `encrypt` never.
  * Time-outs per RFC 5321 4.5.3.2.
+ *
+ * With credentials (a smarthost route), the session logs in (RFC 4954:
+ * PLAIN, else LOGIN) before any mail, and only over TLS: a password is
+ * never sent in the clear, whatever delivery.tls says. A refused login
+ * defers the mail (the fix is local), and is logged without the password.
  */
 #ifndef PETREL_SMTP_CLIENT_H
 #define PETREL_SMTP_CLIENT_H
@@ -48,8 +53,9 @@ struct smtp_conn_callbacks {
 /* Starts connecting; first_job is delivered once a session is up (or
  * fails with the last error if no address gives one). */
 struct smtp_conn *smtp_conn_open(struct event_base *base, const struct config *config,
-                                 SSL_CTX *ssl_ctx, const struct mta_address *addrs,
-                                 size_t addr_count, struct mta_job *first_job,
+                                 SSL_CTX *ssl_ctx, const struct route_auth *auth,
+                                 const struct mta_address *addrs, size_t addr_count,
+                                 struct mta_job *first_job,
                                  const struct smtp_conn_callbacks *callbacks, void *arg);
 void smtp_conn_send(struct smtp_conn *conn, struct mta_job *job);
 /* QUIT politely (idle connections). */

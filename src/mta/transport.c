@@ -64,6 +64,9 @@ char *transport_key(const struct route *route)
 	for (char *p = key.data; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
+	/* Sessions logged in as one user are not shared with another. */
+	if (route->auth)
+		buf_appendf(&key, " auth=%s", route->auth->user);
 	return key.data;
 }
 
@@ -295,8 +298,8 @@ static void dispatch(struct destination *d)
 		d->conn_count++;
 		t->conn_count++;
 		struct mta_address *order = connection_order(d->resolution);
-		ref->conn = smtp_conn_open(t->base, t->config, t->ssl_ctx, order,
-		                           d->resolution->count, pop_job(d),
+		ref->conn = smtp_conn_open(t->base, t->config, t->ssl_ctx, d->route.auth,
+		                           order, d->resolution->count, pop_job(d),
 		                           &conn_callbacks, ref);
 		free(order);
 	}
