@@ -54,6 +54,7 @@ fuzz: $(FUZZ)/build.ninja
 
 bench: all
 	./bench/smtp-in
+	./bench/smtp-out
 	./bench/dns
 
 format:
