@@ -120,15 +120,16 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
 		err = ub_ctx_set_fwd(ctx, address.data);
 	}
 	buf_free(&address);
-	/* Options first: adding a zone finalizes the context. */
+	/* Settings first: adding a zone finalizes the context, and later
+	 * settings fail. */
 	if (err == 0 && config->attempts)
 		err = set_option(ctx, "outbound-msg-retry:", config->attempts);
+	if (err == 0 && config->trust_anchor)
+		err = ub_ctx_add_ta_file(ctx, config->trust_anchor);
 	/* RFC 6761 6.2: caching resolvers should not treat test. names as
 	 * special; unbound answers them NXDOMAIN itself unless told not to. */
 	if (err == 0)
 		err = ub_ctx_zone_add(ctx, "test.", "transparent");
-	if (err == 0 && config->trust_anchor)
-		err = ub_ctx_add_ta_file(ctx, config->trust_anchor);
 
 	if (err != 0) {
 		*error_r = error_fmt("DNS resolver: %s", ub_strerror(err));
