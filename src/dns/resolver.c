@@ -130,7 +130,6 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
 	 * special; unbound answers them NXDOMAIN itself unless told not to. */
 	if (err == 0)
 		err = ub_ctx_zone_add(ctx, "test.", "transparent");
-
 	if (err != 0) {
 		*error_r = error_fmt("DNS resolver: %s", ub_strerror(err));
 		ub_ctx_delete(ctx);
