@@ -36,6 +36,18 @@ def free_ports(count):
             s.close()
 
 
+def wait_for(predicate, timeout=15):
+    """Polls predicate until it is true (or the time, scaled by SLOW, is up);
+    returns its last value."""
+    deadline = time.time() + timeout * SLOW
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    return predicate()
+
+
 def make_home():
     """A home the unprivileged user (when run as root) can reach."""
     path = tempfile.mkdtemp(prefix="petrel-test-")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import SLOW, Petrel, free_ports, make_home
+from conftest import SLOW, Petrel, free_ports, make_home, wait_for
 from dnsserver import Nsd
 from peers import Scripted, Sink, parse_dsn, serve_normally
 
@@ -100,15 +100,6 @@ def send(server, rcpts, body="Subject: test\r\n\r\nhello\r\n", sender="alice@exa
     with smtplib.SMTP("127.0.0.1", server.plain_port) as s:
         s.sendmail(sender, rcpts, body, **kwargs)
 
-
-def wait_for(predicate, timeout=15):
-    deadline = time.time() + timeout * SLOW
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    return predicate()
 
 
 def delivery_lines(server, to):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import PETREL, SLOW, Petrel, free_ports, make_home
+from conftest import PETREL, SLOW, Petrel, free_ports, make_home, wait_for
 from dnsscripted import A, MX, ScriptedDns, a_rdata, mx_rdata
 from peers import Sink, parse_dsn
 
@@ -133,14 +133,6 @@ def send(server, rcpts):
     with smtplib.SMTP("127.0.0.1", server.plain_port) as s:
         s.sendmail("alice@example.test", rcpts, "Subject: dns\r\n\r\nhello\r\n")
 
-
-def wait_for(predicate, timeout=15):
-    deadline = time.time() + timeout * SLOW
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def delivery_lines(server, to):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import PETREL, SLOW, Petrel, free_ports, make_home
+from conftest import PETREL, SLOW, Petrel, free_ports, make_home, wait_for
 from peers import Scripted
 
 USER, PASSWORD = "relay-user", "s3cret p\u00e4ss"
@@ -106,14 +106,6 @@ def send(server, rcpt="someone@far.test"):
     with smtplib.SMTP("127.0.0.1", server.plain_port) as s:
         s.sendmail("alice@example.test", [rcpt], "Subject: via smarthost\r\n\r\nhi\r\n")
 
-
-def wait_for(predicate, timeout=15):
-    deadline = time.time() + timeout * SLOW
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def delivery_lines(server):
