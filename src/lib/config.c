@@ -17,6 +17,7 @@
 
 #include "lib/buf.h"
 #include "lib/error.h"
+#include "lib/config_loader.h"
 #include "lib/fsutil.h"
 #include "lib/xalloc.h"
 #include "proto/smtp_addr.h"
@@ -35,199 +36,31 @@ const char config_embedded_default[] =
     "  - {protocol: submission, address: \"127.0.0.1:2587\", tls: starttls}\n"
     "  - {protocol: smtp, address: \"127.0.0.1:2465\", tls: implicit}\n";
 
-struct loader {
-	const char *source;
-	const char *error;
-};
-
-/* Formats "source:line:col: message" at node into loader->error. */
-static int fail_at(struct loader *ld, struct fy_node *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail_at(struct loader *ld, struct fy_node *node, const char *fmt, ...)
-{
-	char message[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	struct fy_token *token = node ? fy_node_get_scalar_token(node) : NULL;
-	if (token == NULL && node)
-		token = fy_node_get_tag_token(node);
-	const struct fy_mark *mark = token ? fy_token_start_mark(token) : NULL;
-	if (mark == NULL && node) {
-		/* Collections have no scalar token; report at their first key/item. */
-		void *iter = NULL;
-		struct fy_node *first = NULL;
-		if (fy_node_is_mapping(node)) {
-			struct fy_node_pair *pair = fy_node_mapping_iterate(node, &iter);
-			first = pair ? fy_node_pair_key(pair) : NULL;
-		} else if (fy_node_is_sequence(node)) {
-			first = fy_node_sequence_iterate(node, &iter);
-		}
-		token = first ? fy_node_get_scalar_token(first) : NULL;
-		mark = token ? fy_token_start_mark(token) : NULL;
-	}
-	if (mark)
-		ld->error = error_fmt("%s:%d:%d: %s", ld->source, mark->line + 1,
-		                      mark->column + 1, message);
-	else
-		ld->error = error_fmt("%s: %s", ld->source, message);
-	return -1;
-}
-
-static int get_string(struct loader *ld, struct fy_node *node, char **out)
-{
-	if (!fy_node_is_scalar(node))
-		return fail_at(ld, node, "expected a string");
-	size_t len;
-	const char *s = fy_node_get_scalar(node, &len);
-	if (memchr(s, '\0', len))
-		return fail_at(ld, node, "NUL byte in string");
-	free(*out);
-	*out = xstrndup(s, len);
-	return 0;
-}
-
-static int get_uint64(struct loader *ld, struct fy_node *node, uint64_t min, uint64_t max,
-                      uint64_t *out)
-{
-	if (!fy_node_is_scalar(node))
-		return fail_at(ld, node, "expected a number");
-	size_t len;
-	const char *s = fy_node_get_scalar(node, &len);
-	char text[32];
-	if (len == 0 || len >= sizeof(text))
-		return fail_at(ld, node, "expected a number from %llu to %llu",
-		               (unsigned long long)min, (unsigned long long)max);
-	memcpy(text, s, len);
-	text[len] = '\0';
-	char *end;
-	unsigned long long value = strtoull(text, &end, 10);
-	if (text[0] < '0' || text[0] > '9' || *end != '\0' || value < min || value > max)
-		return fail_at(ld, node, "expected a number from %llu to %llu, not '%s'",
-		               (unsigned long long)min, (unsigned long long)max, text);
-	*out = value;
-	return 0;
-}
-
-static int get_uint(struct loader *ld, struct fy_node *node, unsigned min, unsigned max,
-                    unsigned *out)
-{
-	uint64_t value;
-	if (get_uint64(ld, node, min, max, &value) < 0)
-		return -1;
-	*out = (unsigned)value;
-	return 0;
-}
-
-static int get_bool(struct loader *ld, struct fy_node *node, bool *out)
-{
-	size_t len;
-	const char *s = fy_node_is_scalar(node) ? fy_node_get_scalar(node, &len) : NULL;
-	if (s && len == 4 && strncasecmp(s, "true", 4) == 0)
-		*out = true;
-	else if (s && len == 5 && strncasecmp(s, "false", 5) == 0)
-		*out = false;
-	else
-		return fail_at(ld, node, "expected true or false");
-	return 0;
-}
-
-/* Picks one of names[] (NULL-terminated); *out is its index. */
-static int get_enum(struct loader *ld, struct fy_node *node, const char *const *names,
-                    int *out)
-{
-	size_t len;
-	const char *s = fy_node_is_scalar(node) ? fy_node_get_scalar(node, &len) : NULL;
-	struct buf expected = BUF_INIT;
-	for (int i = 0; names[i]; i++) {
-		if (s && strlen(names[i]) == len && strncmp(s, names[i], len) == 0) {
-			buf_free(&expected);
-			*out = i;
-			return 0;
-		}
-		buf_appendf(&expected, "%s%s", i ? "|" : "", names[i]);
-	}
-	fail_at(ld, node, "expected %s", buf_cstr(&expected));
-	buf_free(&expected);
-	return -1;
-}
-
-/*
- * Walks a mapping; for each key calls handle(ld, key, value, ctx), which
- * returns 1 if it knew the key, 0 if not, -1 on error.
- */
-typedef int mapping_handler(struct loader *ld, const char *key, struct fy_node *value,
-                            void *ctx);
-
-static int walk_mapping(struct loader *ld, struct fy_node *node, const char *what,
-                        const char *known, mapping_handler *handle, void *ctx)
-{
-	if (!fy_node_is_mapping(node))
-		return fail_at(ld, node, "expected a mapping for %s", what);
-	void *iter = NULL;
-	struct fy_node_pair *pair;
-	while ((pair = fy_node_mapping_iterate(node, &iter)) != NULL) {
-		struct fy_node *key = fy_node_pair_key(pair);
-		size_t len;
-		const char *name =
-		    fy_node_is_scalar(key) ? fy_node_get_scalar(key, &len) : NULL;
-		if (name == NULL)
-			return fail_at(ld, key, "expected a key name in %s", what);
-		char key_name[64];
-		snprintf(key_name, sizeof(key_name), "%.*s", (int)len, name);
-		struct fy_node *value = fy_node_pair_value(pair);
-		if (value == NULL)
-			return fail_at(ld, key, "'%s' has no value", key_name);
-		int r = handle(ld, key_name, value, ctx);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return fail_at(ld, key,
-			               "unknown key '%s' in %s; expected one of: %s",
-			               key_name, what, known);
-	}
-	return 0;
-}
-
-/* For key handlers: maps a getter's 0/-1 to "known key"/error. */
-static int known(int result)
-{
-	return result < 0 ? -1 : 1;
-}
-
-static int require_sequence(struct loader *ld, struct fy_node *node, const char *what)
-{
-	if (!fy_node_is_sequence(node))
-		return fail_at(ld, node, "expected a list for %s", what);
-	return 0;
-}
-
 static int handle_limits(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
 {
 	struct limits_config *l = ctx;
 	if (strcmp(key, "message_size") == 0)
-		return known(
-		    get_uint64(ld, v, 1024, (uint64_t)1 << 40, &l->message_size));
+		return loader_known(
+		    loader_uint64(ld, v, 1024, (uint64_t)1 << 40, &l->message_size));
 	if (strcmp(key, "recipients") == 0)
-		return known(get_uint(ld, v, 1, 100000, &l->recipients));
+		return loader_known(loader_uint(ld, v, 1, 100000, &l->recipients));
 	if (strcmp(key, "command_line") == 0)
-		return known(get_uint(ld, v, 512, 65536, &l->command_line));
+		return loader_known(loader_uint(ld, v, 512, 65536, &l->command_line));
 	if (strcmp(key, "text_line") == 0)
-		return known(get_uint(ld, v, 1000, 1000000, &l->text_line));
+		return loader_known(loader_uint(ld, v, 1000, 1000000, &l->text_line));
 	if (strcmp(key, "errors") == 0)
-		return known(get_uint(ld, v, 1, 1000, &l->errors));
+		return loader_known(loader_uint(ld, v, 1, 1000, &l->errors));
 	if (strcmp(key, "idle_timeout") == 0)
-		return known(get_uint(ld, v, 1, 86400, &l->idle_timeout));
+		return loader_known(loader_uint(ld, v, 1, 86400, &l->idle_timeout));
 	if (strcmp(key, "data_timeout") == 0)
-		return known(get_uint(ld, v, 1, 86400, &l->data_timeout));
+		return loader_known(loader_uint(ld, v, 1, 86400, &l->data_timeout));
 	if (strcmp(key, "connections") == 0)
-		return known(get_uint(ld, v, 1, 1000000, &l->connections));
+		return loader_known(loader_uint(ld, v, 1, 1000000, &l->connections));
 	if (strcmp(key, "connections_per_ip") == 0)
-		return known(get_uint(ld, v, 1, 1000000, &l->connections_per_ip));
+		return loader_known(
+		    loader_uint(ld, v, 1, 1000000, &l->connections_per_ip));
 	if (strcmp(key, "greeting_delay_ms") == 0)
-		return known(get_uint(ld, v, 0, 60000, &l->greeting_delay_ms));
+		return loader_known(loader_uint(ld, v, 0, 60000, &l->greeting_delay_ms));
 	return 0;
 }
 
@@ -237,13 +70,13 @@ static int handle_log(struct loader *ld, const char *key, struct fy_node *v, voi
 	static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 	if (strcmp(key, "level") == 0) {
 		int level;
-		if (get_enum(ld, v, levels, &level) < 0)
+		if (loader_enum(ld, v, levels, &level) < 0)
 			return -1;
 		c->log_level = (enum log_level)level;
 		return 1;
 	}
 	if (strcmp(key, "syslog") == 0)
-		return known(get_bool(ld, v, &c->log_syslog));
+		return loader_known(loader_bool(ld, v, &c->log_syslog));
 	return 0;
 }
 
@@ -251,9 +84,9 @@ static int handle_tls(struct loader *ld, const char *key, struct fy_node *v, voi
 {
 	struct config *c = ctx;
 	if (strcmp(key, "certificate") == 0)
-		return known(get_string(ld, v, &c->tls_certificate));
+		return loader_known(loader_string(ld, v, &c->tls_certificate));
 	if (strcmp(key, "key") == 0)
-		return known(get_string(ld, v, &c->tls_key));
+		return loader_known(loader_string(ld, v, &c->tls_key));
 	return 0;
 }
 
@@ -265,23 +98,23 @@ static int handle_listener(struct loader *ld, const char *key, struct fy_node *v
 	static const char *const modes[] = {"none", "starttls", "implicit", NULL};
 	int choice;
 	if (strcmp(key, "protocol") == 0) {
-		if (get_enum(ld, v, protocols, &choice) < 0)
+		if (loader_enum(ld, v, protocols, &choice) < 0)
 			return -1;
 		l->protocol = (enum listen_protocol)choice;
 		return 1;
 	}
 	if (strcmp(key, "tls") == 0) {
-		if (get_enum(ld, v, modes, &choice) < 0)
+		if (loader_enum(ld, v, modes, &choice) < 0)
 			return -1;
 		l->tls = (enum tls_mode)choice;
 		return 1;
 	}
 	if (strcmp(key, "address") == 0) {
 		const char *error;
-		if (get_string(ld, v, &l->address) < 0)
+		if (loader_string(ld, v, &l->address) < 0)
 			return -1;
 		if (sockaddr_parse(l->address, &l->addr, &l->addr_len, &error) < 0)
-			return fail_at(ld, v, "%s", error);
+			return loader_fail(ld, v, "%s", error);
 		return 1;
 	}
 	return 0;
@@ -291,9 +124,9 @@ static int handle_user(struct loader *ld, const char *key, struct fy_node *v, vo
 {
 	struct user_config *u = ctx;
 	if (strcmp(key, "address") == 0)
-		return known(get_string(ld, v, &u->address));
+		return loader_known(loader_string(ld, v, &u->address));
 	if (strcmp(key, "password") == 0)
-		return known(get_string(ld, v, &u->password));
+		return loader_known(loader_string(ld, v, &u->password));
 	return 0;
 }
 
@@ -308,11 +141,11 @@ static int check_address(struct loader *ld, struct fy_node *node, char *address)
 	bool ok = n == (int)path.len && !parsed.quoted && !parsed.domain_literal;
 	buf_free(&path);
 	if (!ok)
-		return fail_at(ld, node, "'%s' is not a plain address local@domain",
-		               address);
+		return loader_fail(ld, node, "'%s' is not a plain address local@domain",
+		                   address);
 	/* The local part names a Maildir directory: no '/', no leading '.'. */
 	if (address[0] == '.' || strchr(address, '/') != NULL)
-		return fail_at(
+		return loader_fail(
 		    ld, node,
 		    "'%s': a user's local part may not contain '/' or start with '.'",
 		    address);
@@ -324,7 +157,7 @@ static int check_address(struct loader *ld, struct fy_node *node, char *address)
 
 static int load_users(struct loader *ld, struct fy_node *node, struct config *c)
 {
-	if (require_sequence(ld, node, "users") < 0)
+	if (loader_sequence(ld, node, "users") < 0)
 		return -1;
 	size_t cap = 0;
 	void *iter = NULL;
@@ -333,11 +166,11 @@ static int load_users(struct loader *ld, struct fy_node *node, struct config *c)
 		xgrow((void **)&c->users, &cap, c->user_count + 1, sizeof(*c->users));
 		struct user_config *u = &c->users[c->user_count++];
 		memset(u, 0, sizeof(*u));
-		if (walk_mapping(ld, item, "a user", "address, password", handle_user,
-		                 u) < 0)
+		if (loader_mapping(ld, item, "a user", "address, password", handle_user,
+		                   u) < 0)
 			return -1;
 		if (u->address == NULL)
-			return fail_at(ld, item, "a user needs an address");
+			return loader_fail(ld, item, "a user needs an address");
 		if (check_address(ld, item, u->address) < 0)
 			return -1;
 	}
@@ -346,7 +179,7 @@ static int load_users(struct loader *ld, struct fy_node *node, struct config *c)
 
 static int load_listeners(struct loader *ld, struct fy_node *node, struct config *c)
 {
-	if (require_sequence(ld, node, "listen") < 0)
+	if (loader_sequence(ld, node, "listen") < 0)
 		return -1;
 	size_t cap = 0;
 	void *iter = NULL;
@@ -356,12 +189,12 @@ static int load_listeners(struct loader *ld, struct fy_node *node, struct config
 		struct listen_config *l = &c->listen[c->listen_count++];
 		memset(l, 0, sizeof(*l));
 		l->tls = TLS_NONE;
-		if (walk_mapping(ld, item, "a listener", "protocol, address, tls",
-		                 handle_listener, l) < 0)
+		if (loader_mapping(ld, item, "a listener", "protocol, address, tls",
+		                   handle_listener, l) < 0)
 			return -1;
 		if (l->address == NULL)
-			return fail_at(ld, item,
-			               "a listener needs an address \"IP:port\"");
+			return loader_fail(ld, item,
+			                   "a listener needs an address \"IP:port\"");
 	}
 	return 0;
 }
@@ -370,7 +203,7 @@ static int load_listeners(struct loader *ld, struct fy_node *node, struct config
 static int load_domain_list(struct loader *ld, struct fy_node *node, const char *what,
                             char ***list, size_t *count)
 {
-	if (require_sequence(ld, node, what) < 0)
+	if (loader_sequence(ld, node, what) < 0)
 		return -1;
 	size_t cap = 0;
 	void *iter = NULL;
@@ -379,7 +212,7 @@ static int load_domain_list(struct loader *ld, struct fy_node *node, const char 
 		xgrow((void **)list, &cap, *count + 1, sizeof(**list));
 		char **d = &(*list)[(*count)++];
 		*d = NULL;
-		if (get_string(ld, item, d) < 0)
+		if (loader_string(ld, item, d) < 0)
 			return -1;
 		char probe[SMTP_PATH_MAX + 8];
 		snprintf(probe, sizeof(probe), "<x@%s>", *d);
@@ -388,7 +221,7 @@ static int load_domain_list(struct loader *ld, struct fy_node *node, const char 
 		if (smtp_addr_parse(probe, strlen(probe), 0, &parsed, &error) !=
 		        (int)strlen(probe) ||
 		    parsed.domain_literal)
-			return fail_at(ld, item, "'%s' is not a domain name", *d);
+			return loader_fail(ld, item, "'%s' is not a domain name", *d);
 		memcpy(*d, parsed.domain, parsed.domain_len + 1);
 	}
 	return 0;
@@ -404,8 +237,8 @@ static int parse_next_hop(struct loader *ld, struct fy_node *node, const char *t
 		host = text + 1;
 		end = strchr(host, ']');
 		if (end == NULL)
-			return fail_at(ld, node,
-			               "expected \"[host]:port\" or \"host:port\"");
+			return loader_fail(ld, node,
+			                   "expected \"[host]:port\" or \"host:port\"");
 	} else {
 		end = strrchr(text, ':');
 		if (end == NULL)
@@ -418,13 +251,13 @@ static int parse_next_hop(struct loader *ld, struct fy_node *node, const char *t
 		char *stop;
 		unsigned long value = strtoul(port + 1, &stop, 10);
 		if (port[1] == '\0' || *stop != '\0' || value == 0 || value > 65535)
-			return fail_at(ld, node, "bad port in '%s'", text);
+			return loader_fail(ld, node, "bad port in '%s'", text);
 		r->port = (unsigned)value;
 	} else if (port[0] != '\0') {
-		return fail_at(ld, node, "expected \"[host]:port\" or \"host:port\"");
+		return loader_fail(ld, node, "expected \"[host]:port\" or \"host:port\"");
 	}
 	if (r->host[0] == '\0')
-		return fail_at(ld, node, "no host in '%s'", text);
+		return loader_fail(ld, node, "no host in '%s'", text);
 	return 0;
 }
 
@@ -438,13 +271,13 @@ static int handle_route(struct loader *ld, const char *key, struct fy_node *v, v
 {
 	struct route_loading *rl = ctx;
 	if (strcmp(key, "next_hop") == 0)
-		return known(get_string(ld, v, &rl->next_hop));
+		return loader_known(loader_string(ld, v, &rl->next_hop));
 	if (strcmp(key, "auth_user") == 0)
-		return known(get_string(ld, v, &rl->route->auth.user));
+		return loader_known(loader_string(ld, v, &rl->route->auth.user));
 	if (strcmp(key, "password") == 0)
-		return known(get_string(ld, v, &rl->route->auth.password));
+		return loader_known(loader_string(ld, v, &rl->route->auth.password));
 	if (strcmp(key, "password_file") == 0)
-		return known(get_string(ld, v, &rl->password_file));
+		return loader_known(loader_string(ld, v, &rl->password_file));
 	return 0;
 }
 
@@ -456,12 +289,12 @@ static int read_password_file(struct loader *ld, struct fy_node *node, const cha
 	size_t len;
 	const char *error;
 	if (fs_read_file(path, &data, &len, &error) < 0)
-		return fail_at(ld, node, "password_file: %s", error);
+		return loader_fail(ld, node, "password_file: %s", error);
 	size_t line = strcspn(data, "\r\n");
 	if (memchr(data, '\0', len) || line == 0) {
 		free(data);
-		return fail_at(ld, node,
-		               "password_file %s: no password on its first line", path);
+		return loader_fail(
+		    ld, node, "password_file %s: no password on its first line", path);
 	}
 	*password_r = xstrndup(data, line);
 	free(data);
@@ -474,31 +307,31 @@ static int load_route(struct loader *ld, struct fy_node *value, struct route_con
 	struct route_loading rl = {.route = r};
 	int result = -1;
 	if (fy_node_is_mapping(value)) {
-		if (walk_mapping(ld, value, "a route",
-		                 "next_hop, auth_user, password, password_file",
-		                 handle_route, &rl) < 0)
+		if (loader_mapping(ld, value, "a route",
+		                   "next_hop, auth_user, password, password_file",
+		                   handle_route, &rl) < 0)
 			goto out;
 		if (rl.next_hop == NULL) {
-			fail_at(ld, value, "a route needs a next_hop");
+			loader_fail(ld, value, "a route needs a next_hop");
 			goto out;
 		}
 		if (rl.password_file && r->auth.password) {
-			fail_at(ld, value, "password or password_file, not both");
+			loader_fail(ld, value, "password or password_file, not both");
 			goto out;
 		}
 		if (rl.password_file && read_password_file(ld, value, rl.password_file,
 		                                           &r->auth.password) < 0)
 			goto out;
 		if ((r->auth.user == NULL) != (r->auth.password == NULL)) {
-			fail_at(ld, value, "auth_user and a password go together");
+			loader_fail(ld, value, "auth_user and a password go together");
 			goto out;
 		}
 		if (r->auth.user &&
 		    (r->auth.user[0] == '\0' || r->auth.password[0] == '\0')) {
-			fail_at(ld, value, "empty auth_user or password");
+			loader_fail(ld, value, "empty auth_user or password");
 			goto out;
 		}
-	} else if (get_string(ld, value, &rl.next_hop) < 0) {
+	} else if (loader_string(ld, value, &rl.next_hop) < 0) {
 		goto out;
 	}
 	result = parse_next_hop(ld, value, rl.next_hop, r);
@@ -511,7 +344,7 @@ out:
 static int load_routes(struct loader *ld, struct fy_node *node, struct config *c)
 {
 	if (!fy_node_is_mapping(node))
-		return fail_at(
+		return loader_fail(
 		    ld, node, "expected a mapping of domain: \"[host]:port\" for routes");
 	size_t cap = 0;
 	void *iter = NULL;
@@ -520,7 +353,7 @@ static int load_routes(struct loader *ld, struct fy_node *node, struct config *c
 		xgrow((void **)&c->routes, &cap, c->route_count + 1, sizeof(*c->routes));
 		struct route_config *r = &c->routes[c->route_count++];
 		memset(r, 0, sizeof(*r));
-		if (get_string(ld, fy_node_pair_key(pair), &r->domain) < 0)
+		if (loader_string(ld, fy_node_pair_key(pair), &r->domain) < 0)
 			return -1;
 		for (char *p = r->domain; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
@@ -533,14 +366,14 @@ static int load_routes(struct loader *ld, struct fy_node *node, struct config *c
 
 static int load_relay_networks(struct loader *ld, struct fy_node *node, struct config *c)
 {
-	if (require_sequence(ld, node, "relay_networks") < 0)
+	if (loader_sequence(ld, node, "relay_networks") < 0)
 		return -1;
 	size_t cap = 0;
 	void *iter = NULL;
 	struct fy_node *item;
 	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
 		char *text = NULL;
-		if (get_string(ld, item, &text) < 0)
+		if (loader_string(ld, item, &text) < 0)
 			return -1;
 		xgrow((void **)&c->relay_networks, &cap, c->relay_network_count + 1,
 		      sizeof(*c->relay_networks));
@@ -549,20 +382,17 @@ static int load_relay_networks(struct loader *ld, struct fy_node *node, struct c
 		    cidr_parse(text, &c->relay_networks[c->relay_network_count], &error);
 		free(text);
 		if (r < 0)
-			return fail_at(ld, item, "%s", error);
+			return loader_fail(ld, item, "%s", error);
 		c->relay_network_count++;
 	}
 	return 0;
 }
 
-static int get_duration(struct loader *ld, struct fy_node *node, unsigned min,
-                        unsigned max, unsigned *out);
-
 static int handle_dns(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
 {
 	struct config *c = ctx;
 	if (strcmp(key, "servers") == 0) {
-		if (require_sequence(ld, v, "dns.servers") < 0)
+		if (loader_sequence(ld, v, "dns.servers") < 0)
 			return -1;
 		size_t cap = 0;
 		void *iter = NULL;
@@ -572,92 +402,43 @@ static int handle_dns(struct loader *ld, const char *key, struct fy_node *v, voi
 			      sizeof(*c->dns_servers));
 			char **server = &c->dns_servers[c->dns_server_count++];
 			*server = NULL;
-			if (get_string(ld, item, server) < 0)
+			if (loader_string(ld, item, server) < 0)
 				return -1;
 			struct sockaddr_storage ss;
 			socklen_t len;
 			const char *error;
 			if (sockaddr_parse_host_port(*server, 53, &ss, &len, &error) < 0)
-				return fail_at(ld, item, "%s", error);
+				return loader_fail(ld, item, "%s", error);
 		}
 		return 1;
 	}
 	if (strcmp(key, "trust_anchor") == 0)
-		return known(get_string(ld, v, &c->dns_trust_anchor));
+		return loader_known(loader_string(ld, v, &c->dns_trust_anchor));
 	if (strcmp(key, "timeout_ms") == 0)
-		return known(get_uint(ld, v, 100, 600000, &c->dns_timeout_ms));
+		return loader_known(loader_uint(ld, v, 100, 600000, &c->dns_timeout_ms));
 	if (strcmp(key, "retries") == 0)
-		return known(get_uint(ld, v, 0, 20, &c->dns_retries));
+		return loader_known(loader_uint(ld, v, 0, 20, &c->dns_retries));
 	if (strcmp(key, "cache_size") == 0)
-		return known(get_uint(ld, v, 0, 10000000, &c->dns_cache_size));
+		return loader_known(loader_uint(ld, v, 0, 10000000, &c->dns_cache_size));
 	if (strcmp(key, "cache_max_ttl") == 0)
-		return known(get_duration(ld, v, 1, 7 * 86400, &c->dns_cache_max_ttl));
+		return loader_known(
+		    loader_duration(ld, v, 1, 7 * 86400, &c->dns_cache_max_ttl));
 	if (strcmp(key, "cache_max_negative_ttl") == 0)
-		return known(
-		    get_duration(ld, v, 1, 86400, &c->dns_cache_max_negative_ttl));
+		return loader_known(
+		    loader_duration(ld, v, 1, 86400, &c->dns_cache_max_negative_ttl));
 	return 0;
-}
-
-int config_parse_duration(const char *text, unsigned *seconds_r)
-{
-	char *end;
-	if (text[0] < '0' || text[0] > '9')
-		return -1;
-	unsigned long long value = strtoull(text, &end, 10);
-	unsigned long long unit = 1;
-	switch (*end) {
-	case '\0':
-		break;
-	case 's':
-		end++;
-		break;
-	case 'm':
-		unit = 60, end++;
-		break;
-	case 'h':
-		unit = 3600, end++;
-		break;
-	case 'd':
-		unit = 86400, end++;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' || value > UINT32_MAX / unit)
-		return -1;
-	*seconds_r = (unsigned)(value * unit);
-	return 0;
-}
-
-static int get_duration(struct loader *ld, struct fy_node *node, unsigned min,
-                        unsigned max, unsigned *out)
-{
-	char *text = NULL;
-	if (get_string(ld, node, &text) < 0)
-		return -1;
-	unsigned value;
-	int r = config_parse_duration(text, &value);
-	if (r < 0 || value < min || value > max)
-		r = fail_at(ld, node,
-		            "expected a duration (30s, 5m, 4h, 5d) from %us to %us, "
-		            "not '%s'",
-		            min, max, text);
-	else
-		*out = value;
-	free(text);
-	return r;
 }
 
 static int get_source_address(struct loader *ld, struct fy_node *node,
                               struct delivery_config *d)
 {
-	if (require_sequence(ld, node, "delivery.source_address") < 0)
+	if (loader_sequence(ld, node, "delivery.source_address") < 0)
 		return -1;
 	void *iter = NULL;
 	struct fy_node *item;
 	while ((item = fy_node_sequence_iterate(node, &iter)) != NULL) {
 		char *text = NULL;
-		if (get_string(ld, item, &text) < 0)
+		if (loader_string(ld, item, &text) < 0)
 			return -1;
 		struct sockaddr_storage ss;
 		socklen_t len;
@@ -665,10 +446,10 @@ static int get_source_address(struct loader *ld, struct fy_node *node,
 		int r = sockaddr_parse_host_port(text, 0, &ss, &len, &error);
 		free(text);
 		if (r < 0)
-			return fail_at(ld, item, "%s", error);
+			return loader_fail(ld, item, "%s", error);
 		bool v6 = ss.ss_family == AF_INET6;
 		if (v6 ? d->have_source6 : d->have_source4)
-			return fail_at(ld, item, "one source address per family");
+			return loader_fail(ld, item, "one source address per family");
 		*(v6 ? &d->source6 : &d->source4) = ss;
 		*(v6 ? &d->have_source6 : &d->have_source4) = true;
 	}
@@ -697,26 +478,27 @@ static int handle_delivery(struct loader *ld, const char *key, struct fy_node *v
 	};
 	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++)
 		if (strcmp(key, timeouts[i].key) == 0)
-			return known(get_duration(
+			return loader_known(loader_duration(
 			    ld, v, strcmp(key, "idle_time") == 0 ? 0 : 1, 3600,
 			    (unsigned *)((char *)d + timeouts[i].offset)));
 	if (strcmp(key, "remote_port") == 0)
-		return known(get_uint(ld, v, 1, 65535, &d->remote_port));
+		return loader_known(loader_uint(ld, v, 1, 65535, &d->remote_port));
 	if (strcmp(key, "source_address") == 0)
-		return known(get_source_address(ld, v, d));
+		return loader_known(get_source_address(ld, v, d));
 	if (strcmp(key, "tls") == 0) {
 		int policy;
-		if (get_enum(ld, v, tls_policy_names, &policy) < 0)
+		if (loader_enum(ld, v, tls_policy_names, &policy) < 0)
 			return -1;
 		d->tls = (enum tls_policy)policy;
 		return 1;
 	}
 	if (strcmp(key, "concurrency") == 0)
-		return known(get_uint(ld, v, 1, 10000, &d->concurrency));
+		return loader_known(loader_uint(ld, v, 1, 10000, &d->concurrency));
 	if (strcmp(key, "destination_concurrency") == 0)
-		return known(get_uint(ld, v, 1, 10000, &d->destination_concurrency));
+		return loader_known(
+		    loader_uint(ld, v, 1, 10000, &d->destination_concurrency));
 	if (strcmp(key, "reuse_messages") == 0)
-		return known(get_uint(ld, v, 1, 100000, &d->reuse_messages));
+		return loader_known(loader_uint(ld, v, 1, 100000, &d->reuse_messages));
 	return 0;
 }
 
@@ -726,7 +508,7 @@ static int handle_queue(struct loader *ld, const char *key, struct fy_node *v, v
 {
 	struct queue_config *q = ctx;
 	if (strcmp(key, "retry") == 0) {
-		if (require_sequence(ld, v, "queue.retry") < 0)
+		if (loader_sequence(ld, v, "queue.retry") < 0)
 			return -1;
 		q->retry_count = 0;
 		size_t cap = 0;
@@ -735,22 +517,27 @@ static int handle_queue(struct loader *ld, const char *key, struct fy_node *v, v
 		while ((item = fy_node_sequence_iterate(v, &iter)) != NULL) {
 			xgrow((void **)&q->retry, &cap, q->retry_count + 1,
 			      sizeof(*q->retry));
-			if (get_duration(ld, item, 1, SEVEN_DAYS,
-			                 &q->retry[q->retry_count++]) < 0)
+			if (loader_duration(ld, item, 1, SEVEN_DAYS,
+			                    &q->retry[q->retry_count++]) < 0)
 				return -1;
 		}
 		return 1;
 	}
 	if (strcmp(key, "retry_interval") == 0)
-		return known(get_duration(ld, v, 1, SEVEN_DAYS, &q->retry_interval));
+		return loader_known(
+		    loader_duration(ld, v, 1, SEVEN_DAYS, &q->retry_interval));
 	if (strcmp(key, "retry_slow_after") == 0)
-		return known(get_duration(ld, v, 0, SEVEN_DAYS, &q->retry_slow_after));
+		return loader_known(
+		    loader_duration(ld, v, 0, SEVEN_DAYS, &q->retry_slow_after));
 	if (strcmp(key, "retry_slow_interval") == 0)
-		return known(get_duration(ld, v, 1, SEVEN_DAYS, &q->retry_slow_interval));
+		return loader_known(
+		    loader_duration(ld, v, 1, SEVEN_DAYS, &q->retry_slow_interval));
 	if (strcmp(key, "delay_warning") == 0)
-		return known(get_duration(ld, v, 0, SEVEN_DAYS, &q->delay_warning));
+		return loader_known(
+		    loader_duration(ld, v, 0, SEVEN_DAYS, &q->delay_warning));
 	if (strcmp(key, "max_lifetime") == 0)
-		return known(get_duration(ld, v, 1, SEVEN_DAYS, &q->max_lifetime));
+		return loader_known(
+		    loader_duration(ld, v, 1, SEVEN_DAYS, &q->max_lifetime));
 	return 0;
 }
 
@@ -758,40 +545,41 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 {
 	struct config *c = ctx;
 	if (strcmp(key, "hostname") == 0)
-		return known(get_string(ld, v, &c->hostname));
+		return loader_known(loader_string(ld, v, &c->hostname));
 	if (strcmp(key, "home") == 0)
-		return known(get_string(ld, v, &c->home));
+		return loader_known(loader_string(ld, v, &c->home));
 	if (strcmp(key, "user") == 0)
-		return known(get_string(ld, v, &c->run_as));
+		return loader_known(loader_string(ld, v, &c->run_as));
 	if (strcmp(key, "workers") == 0)
-		return known(get_uint(ld, v, 0, 256, &c->workers));
+		return loader_known(loader_uint(ld, v, 0, 256, &c->workers));
 	if (strcmp(key, "log") == 0)
-		return known(walk_mapping(ld, v, "log", "level, syslog", handle_log, c));
+		return loader_known(
+		    loader_mapping(ld, v, "log", "level, syslog", handle_log, c));
 	if (strcmp(key, "domains") == 0)
-		return known(
+		return loader_known(
 		    load_domain_list(ld, v, "domains", &c->domains, &c->domain_count));
 	if (strcmp(key, "relay_domains") == 0)
-		return known(load_domain_list(ld, v, "relay_domains", &c->relay_domains,
-		                              &c->relay_domain_count));
+		return loader_known(load_domain_list(
+		    ld, v, "relay_domains", &c->relay_domains, &c->relay_domain_count));
 	if (strcmp(key, "routes") == 0)
-		return known(load_routes(ld, v, c));
+		return loader_known(load_routes(ld, v, c));
 	if (strcmp(key, "users") == 0)
-		return known(load_users(ld, v, c));
+		return loader_known(load_users(ld, v, c));
 	if (strcmp(key, "listen") == 0)
-		return known(load_listeners(ld, v, c));
+		return loader_known(load_listeners(ld, v, c));
 	if (strcmp(key, "tls") == 0)
-		return known(
-		    walk_mapping(ld, v, "tls", "certificate, key", handle_tls, c));
+		return loader_known(
+		    loader_mapping(ld, v, "tls", "certificate, key", handle_tls, c));
 	if (strcmp(key, "relay_networks") == 0)
-		return known(load_relay_networks(ld, v, c));
+		return loader_known(load_relay_networks(ld, v, c));
 	if (strcmp(key, "dns") == 0)
-		return known(walk_mapping(
+		return loader_known(loader_mapping(
 		    ld, v, "dns",
 		    "servers, trust_anchor, timeout_ms, retries, cache_size, "
 		    "cache_max_ttl, cache_max_negative_ttl",
 		    handle_dns, c));
 	if (strcmp(key, "delivery") == 0)
-		return known(walk_mapping(
+		return loader_known(loader_mapping(
 		    ld, v, "delivery",
 		    "remote_port, source_address, tls, connect_timeout, "
 		    "greeting_timeout, helo_timeout, mail_timeout, rcpt_timeout, "
@@ -799,13 +587,13 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 		    "destination_concurrency, reuse_messages",
 		    handle_delivery, &c->delivery));
 	if (strcmp(key, "queue") == 0)
-		return known(
-		    walk_mapping(ld, v, "queue",
-		                 "retry, retry_interval, retry_slow_after, "
-		                 "retry_slow_interval, delay_warning, max_lifetime",
-		                 handle_queue, &c->queue));
+		return loader_known(
+		    loader_mapping(ld, v, "queue",
+		                   "retry, retry_interval, retry_slow_after, "
+		                   "retry_slow_interval, delay_warning, max_lifetime",
+		                   handle_queue, &c->queue));
 	if (strcmp(key, "limits") == 0)
-		return known(walk_mapping(
+		return loader_known(loader_mapping(
 		    ld, v, "limits",
 		    "message_size, recipients, command_line, text_line, errors, "
 		    "idle_timeout, data_timeout, connections, connections_per_ip, "
@@ -928,7 +716,7 @@ struct config *config_load_string(const char *source, const char *yaml, size_t l
 	c->source = xstrdup(source);
 	struct fy_node *root = fy_document_root(doc);
 	if (root != NULL &&
-	    walk_mapping(
+	    loader_mapping(
 	        &ld, root, "the configuration",
 	        "hostname, home, user, workers, log, domains, users, listen, tls, "
 	        "relay_networks, relay_domains, routes, limits, dns",
