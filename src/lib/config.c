@@ -17,6 +17,7 @@
 
 #include "lib/buf.h"
 #include "lib/error.h"
+#include "lib/config_auth.h"
 #include "lib/config_loader.h"
 #include "lib/fsutil.h"
 #include "lib/xalloc.h"
@@ -59,6 +60,8 @@ static int handle_limits(struct loader *ld, const char *key, struct fy_node *v, 
 	if (strcmp(key, "connections_per_ip") == 0)
 		return loader_known(
 		    loader_uint(ld, v, 1, 1000000, &l->connections_per_ip));
+	if (strcmp(key, "auth_line") == 0)
+		return loader_known(loader_uint(ld, v, 512, 1000000, &l->auth_line));
 	if (strcmp(key, "greeting_delay_ms") == 0)
 		return loader_known(loader_uint(ld, v, 0, 60000, &l->greeting_delay_ms));
 	return 0;
@@ -87,8 +90,14 @@ static int handle_tls(struct loader *ld, const char *key, struct fy_node *v, voi
 		return loader_known(loader_string(ld, v, &c->tls_certificate));
 	if (strcmp(key, "key") == 0)
 		return loader_known(loader_string(ld, v, &c->tls_key));
+	if (strcmp(key, "client_ca") == 0)
+		return loader_known(loader_string(ld, v, &c->tls_client_ca));
+	if (strcmp(key, "client_crl") == 0)
+		return loader_known(loader_string(ld, v, &c->tls_client_crl));
 	return 0;
 }
+
+static const char *const client_cert_modes[] = {"none", "optional", "required", NULL};
 
 static int handle_listener(struct loader *ld, const char *key, struct fy_node *v,
                            void *ctx)
@@ -107,6 +116,12 @@ static int handle_listener(struct loader *ld, const char *key, struct fy_node *v
 		if (loader_enum(ld, v, modes, &choice) < 0)
 			return -1;
 		l->tls = (enum tls_mode)choice;
+		return 1;
+	}
+	if (strcmp(key, "client_certificates") == 0) {
+		if (loader_enum(ld, v, client_cert_modes, &choice) < 0)
+			return -1;
+		l->client_certificates = (enum client_cert_mode)choice;
 		return 1;
 	}
 	if (strcmp(key, "address") == 0) {
@@ -189,12 +204,16 @@ static int load_listeners(struct loader *ld, struct fy_node *node, struct config
 		struct listen_config *l = &c->listen[c->listen_count++];
 		memset(l, 0, sizeof(*l));
 		l->tls = TLS_NONE;
-		if (loader_mapping(ld, item, "a listener", "protocol, address, tls",
+		if (loader_mapping(ld, item, "a listener", "protocol, address, tls, client_certificates",
 		                   handle_listener, l) < 0)
 			return -1;
 		if (l->address == NULL)
 			return loader_fail(ld, item,
 			                   "a listener needs an address \"IP:port\"");
+		if (l->client_certificates != CLIENT_CERT_NONE && l->tls == TLS_NONE)
+			return loader_fail(ld, item,
+			                   "client_certificates needs tls: starttls or "
+			                   "implicit");
 	}
 	return 0;
 }
@@ -565,11 +584,13 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 		return loader_known(load_routes(ld, v, c));
 	if (strcmp(key, "users") == 0)
 		return loader_known(load_users(ld, v, c));
+	if (strcmp(key, "auth") == 0)
+		return loader_known(config_auth_load(ld, v, &c->auth));
 	if (strcmp(key, "listen") == 0)
 		return loader_known(load_listeners(ld, v, c));
 	if (strcmp(key, "tls") == 0)
 		return loader_known(
-		    loader_mapping(ld, v, "tls", "certificate, key", handle_tls, c));
+		    loader_mapping(ld, v, "tls", "certificate, key, client_ca, client_crl", handle_tls, c));
 	if (strcmp(key, "relay_networks") == 0)
 		return loader_known(load_relay_networks(ld, v, c));
 	if (strcmp(key, "dns") == 0)
@@ -597,7 +618,7 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 		    ld, v, "limits",
 		    "message_size, recipients, command_line, text_line, errors, "
 		    "idle_timeout, data_timeout, connections, connections_per_ip, "
-		    "greeting_delay_ms",
+		    "greeting_delay_ms, auth_line",
 		    handle_limits, &c->limits));
 	return 0;
 }
@@ -617,7 +638,9 @@ static void set_defaults(struct config *c)
 	    .connections = 4000,
 	    .connections_per_ip = 50,
 	    .greeting_delay_ms = 0,
+	    .auth_line = 12288,
 	};
+	config_auth_defaults(&c->auth);
 	c->dns_timeout_ms = 10000;
 	c->dns_retries = 4;
 	c->dns_cache_size = 10000;
@@ -668,6 +691,7 @@ static void finish(struct config *c, const char *home_override)
 	}
 	if (c->run_as == NULL)
 		c->run_as = xstrdup("nobody");
+	config_auth_finish(&c->auth, c->home);
 }
 
 /* libfyaml reports YAML syntax errors through its diagnostics. */
@@ -718,7 +742,7 @@ struct config *config_load_string(const char *source, const char *yaml, size_t l
 	if (root != NULL &&
 	    loader_mapping(
 	        &ld, root, "the configuration",
-	        "hostname, home, user, workers, log, domains, users, listen, tls, "
+	        "hostname, home, user, workers, log, domains, users, auth, listen, tls, "
 	        "relay_networks, relay_domains, routes, limits, dns",
 	        handle_top, c) < 0) {
 		config_free(&c);
@@ -793,6 +817,9 @@ void config_free(struct config **config)
 	free(c->listen);
 	free(c->tls_certificate);
 	free(c->tls_key);
+	free(c->tls_client_ca);
+	free(c->tls_client_crl);
+	config_auth_free(&c->auth);
 	free(c->relay_networks);
 	free_string_list(c->relay_domains, c->relay_domain_count);
 	for (size_t i = 0; i < c->route_count; i++) {
@@ -815,6 +842,11 @@ void config_free(struct config **config)
 const char *tls_policy_name(enum tls_policy policy)
 {
 	return tls_policy_names[policy];
+}
+
+const char *client_cert_mode_name(enum client_cert_mode mode)
+{
+	return client_cert_modes[mode];
 }
 
 const char *listen_protocol_name(enum listen_protocol protocol)

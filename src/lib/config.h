@@ -21,10 +21,14 @@
 enum listen_protocol { PROTO_SMTP, PROTO_SUBMISSION };
 enum tls_mode { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
 
+/* Client certificates asked for in the TLS handshake (per listener). */
+enum client_cert_mode { CLIENT_CERT_NONE, CLIENT_CERT_OPTIONAL, CLIENT_CERT_REQUIRED };
+
 struct listen_config {
 	enum listen_protocol protocol;
 	char *address; /* as written: "127.0.0.1:2525" */
 	enum tls_mode tls;
+	enum client_cert_mode client_certificates;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 };
@@ -46,9 +50,68 @@ struct route_config {
 	struct route_auth auth;
 };
 
+/* users: in the YAML file, seeded into the user database at start. */
 struct user_config {
 	char *address;
 	char *password;
+};
+
+/* SASL mechanisms (RFC 4954), as bits of auth_config.mechanisms. */
+enum auth_mechanism {
+	MECH_PLAIN = 1 << 0,
+	MECH_LOGIN = 1 << 1,
+	MECH_SCRAM_SHA_256 = 1 << 2,
+	MECH_EXTERNAL = 1 << 3,
+	MECH_OAUTHBEARER = 1 << 4,
+	MECH_XOAUTH2 = 1 << 5,
+	MECH_CRAM_MD5 = 1 << 6,
+};
+#define MECH_COUNT 7
+
+/* What a password costs to store (auth/password.h). */
+struct password_config {
+	unsigned argon2_passes;     /* argon2id t */
+	unsigned argon2_memory_kib; /* argon2id m */
+	unsigned scram_iterations;  /* PBKDF2 rounds for SCRAM-SHA-256 keys */
+	bool cram_md5;              /* also store CRAM-MD5 key states */
+};
+
+/* Maps a verified client certificate to a user (EXTERNAL). */
+struct certificate_user {
+	char *fingerprint; /* SHA-256, lower-case hex without colons, or NULL */
+	char *subject;     /* RFC 2253 subject, or NULL */
+	char *user;
+};
+
+enum auth_backend { AUTH_BACKEND_SQLITE, AUTH_BACKEND_POSTGRES };
+enum sender_check { SENDER_CHECK_OWNED, SENDER_CHECK_NONE };
+
+/* auth: the user database, SASL, and the brute-force defence. */
+struct auth_config {
+	enum auth_backend backend;
+	char *dsn;              /* SQLite file (default <home>/db/users.sqlite) or
+	                           a libpq connection string */
+	unsigned mechanisms;    /* enum auth_mechanism bits */
+	bool plaintext_loopback; /* AUTH without TLS from 127/8 and ::1 */
+	enum sender_check sender_check; /* MAIL FROM of an authenticated user */
+	struct password_config password;
+	unsigned threads; /* per worker, for hashing and lookups */
+	/* failures: delay_ms doubles with each failure up to max_delay_ms;
+	 * lockout_after failures within `window` lock the IP or the user
+	 * name for `lockout` seconds (0: never). */
+	unsigned failure_delay_ms;
+	unsigned failure_max_delay_ms;
+	unsigned lockout_after_ip;
+	unsigned lockout_after_user;
+	unsigned lockout_seconds;
+	unsigned failure_window;
+	/* oauth: JWT bearer tokens for OAUTHBEARER and XOAUTH2 (RFC 7628) */
+	char *oauth_public_key; /* PEM file; NULL: token mechanisms off */
+	char *oauth_issuer;
+	char *oauth_audience;
+	char *oauth_user_claim; /* "email" by default */
+	struct certificate_user *certificate_users;
+	size_t certificate_user_count;
 };
 
 /* Every limit has a default and a key under `limits:`. */
@@ -64,6 +127,7 @@ struct limits_config {
 	unsigned connections_per_ip; /* per client IP, per worker process */
 	unsigned
 	    greeting_delay_ms; /* wait before the banner; early talkers are dropped */
+	unsigned auth_line; /* octets of a SASL line without CRLF (RFC 4954 4: 12288) */
 };
 
 enum tls_policy { TLS_POLICY_NONE, TLS_POLICY_MAY, TLS_POLICY_ENCRYPT };
@@ -116,6 +180,9 @@ struct config {
 	size_t listen_count;
 	char *tls_certificate; /* NULL: self-signed one under home */
 	char *tls_key;
+	char *tls_client_ca;  /* CA bundle for client certificates */
+	char *tls_client_crl; /* CRLs checked for client certificates, or NULL */
+	struct auth_config auth;
 	struct cidr *relay_networks;
 	size_t relay_network_count;
 	/* relay_domains: accepted from anyone and forwarded (backup MX, gateway) */
@@ -165,6 +232,12 @@ bool config_is_relay_domain(const struct config *config, const char *domain);
 const char *listen_protocol_name(enum listen_protocol protocol);
 const char *tls_mode_name(enum tls_mode mode);
 const char *tls_policy_name(enum tls_policy policy);
+const char *client_cert_mode_name(enum client_cert_mode mode);
+/* "PLAIN", "SCRAM-SHA-256", ... for one MECH_ bit. */
+const char *auth_mechanism_name(unsigned mechanism);
+/* A MECH_ bit by its name (case-insensitive); 0 if unknown. */
+unsigned auth_mechanism_by_name(const char *name, size_t len);
+
 /* "30s", "5m", "4h", "5d" or plain seconds; -1 if malformed. */
 int config_parse_duration(const char *text, unsigned *seconds_r);
 

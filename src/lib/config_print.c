@@ -6,8 +6,9 @@
 #include <stdio.h>
 
 #include "lib/config.h"
+#include "lib/config_auth.h"
 
-static void print_string(FILE *out, const char *s)
+void config_print_string(FILE *out, const char *s)
 {
 	/* Double-quoted YAML with escapes: round-trips any value. */
 	fputc('"', out);
@@ -27,7 +28,7 @@ static void print_string_list(FILE *out, const char *key, char *const *list, siz
 	fprintf(out, "%s:%s\n", key, count ? "" : " []");
 	for (size_t i = 0; i < count; i++) {
 		fprintf(out, "  - ");
-		print_string(out, list[i]);
+		config_print_string(out, list[i]);
 		fputc('\n', out);
 	}
 }
@@ -74,11 +75,11 @@ void config_print(const struct config *c, FILE *out)
 	const struct limits_config *l = &c->limits;
 	fprintf(out, "# effective configuration, from %s\n", c->source);
 	fprintf(out, "hostname: ");
-	print_string(out, c->hostname);
+	config_print_string(out, c->hostname);
 	fprintf(out, "\nhome: ");
-	print_string(out, c->home);
+	config_print_string(out, c->home);
 	fprintf(out, "\nuser: ");
-	print_string(out, c->run_as);
+	config_print_string(out, c->run_as);
 	fprintf(out, "\nworkers: %u\n", c->workers);
 	fprintf(out, "log: {level: %s, syslog: %s}\n", log_level_name(c->log_level),
 	        c->log_syslog ? "true" : "false");
@@ -86,7 +87,7 @@ void config_print(const struct config *c, FILE *out)
 	fprintf(out, "users:%s\n", c->user_count ? "" : " []");
 	for (size_t i = 0; i < c->user_count; i++) {
 		fprintf(out, "  - {address: ");
-		print_string(out, c->users[i].address);
+		config_print_string(out, c->users[i].address);
 		fprintf(out, ", password: %s}\n",
 		        c->users[i].password ? "(set)" : "(none)");
 	}
@@ -95,20 +96,33 @@ void config_print(const struct config *c, FILE *out)
 		const struct listen_config *li = &c->listen[i];
 		fprintf(out, "  - {protocol: %s, address: ",
 		        listen_protocol_name(li->protocol));
-		print_string(out, li->address);
-		fprintf(out, ", tls: %s}\n", tls_mode_name(li->tls));
+		config_print_string(out, li->address);
+		fprintf(out, ", tls: %s, client_certificates: %s}\n", tls_mode_name(li->tls),
+		        client_cert_mode_name(li->client_certificates));
 	}
 	fprintf(out, "tls:\n  certificate: ");
 	if (c->tls_certificate)
-		print_string(out, c->tls_certificate);
+		config_print_string(out, c->tls_certificate);
 	else
 		fprintf(out, "null  # self-signed, created under home");
 	fprintf(out, "\n  key: ");
 	if (c->tls_key)
-		print_string(out, c->tls_key);
+		config_print_string(out, c->tls_key);
 	else
 		fprintf(out, "null");
-	fprintf(out, "\nrelay_networks:%s\n", c->relay_network_count ? "" : " []");
+	fprintf(out, "\n  client_ca: ");
+	if (c->tls_client_ca)
+		config_print_string(out, c->tls_client_ca);
+	else
+		fprintf(out, "null");
+	fprintf(out, "\n  client_crl: ");
+	if (c->tls_client_crl)
+		config_print_string(out, c->tls_client_crl);
+	else
+		fprintf(out, "null");
+	fprintf(out, "\n");
+	config_auth_print(out, &c->auth);
+	fprintf(out, "relay_networks:%s\n", c->relay_network_count ? "" : " []");
 	for (size_t i = 0; i < c->relay_network_count; i++) {
 		char text[64];
 		cidr_format(&c->relay_networks[i], text, sizeof(text));
@@ -119,7 +133,7 @@ void config_print(const struct config *c, FILE *out)
 	for (size_t i = 0; i < c->route_count; i++) {
 		const struct route_config *r = &c->routes[i];
 		fprintf(out, "  ");
-		print_string(out, r->domain);
+		config_print_string(out, r->domain);
 		fprintf(out, ": %s\"%s%s%s", r->auth.user ? "{next_hop: " : "",
 		        r->mx_lookup ? "" : "[", r->host, r->mx_lookup ? "" : "]");
 		if (r->port)
@@ -129,7 +143,7 @@ void config_print(const struct config *c, FILE *out)
 			/* Never the password: this output gets pasted into
 			 * bug reports. */
 			fprintf(out, ", auth_user: ");
-			print_string(out, r->auth.user);
+			config_print_string(out, r->auth.user);
 			fprintf(out, "}  # password set, not shown");
 		}
 		fprintf(out, "\n");
@@ -137,22 +151,23 @@ void config_print(const struct config *c, FILE *out)
 	fprintf(out,
 	        "limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"
 	        "  text_line: %u\n  errors: %u\n  idle_timeout: %u\n  data_timeout: %u\n"
-	        "  connections: %u\n  connections_per_ip: %u\n  greeting_delay_ms: %u\n",
+	        "  connections: %u\n  connections_per_ip: %u\n  greeting_delay_ms: %u\n"
+	        "  auth_line: %u\n",
 	        (unsigned long long)l->message_size, l->recipients, l->command_line,
 	        l->text_line, l->errors, l->idle_timeout, l->data_timeout, l->connections,
-	        l->connections_per_ip, l->greeting_delay_ms);
+	        l->connections_per_ip, l->greeting_delay_ms, l->auth_line);
 	fprintf(out, "dns:\n");
 	if (c->dns_server_count == 0)
 		fprintf(out, "  servers: []  # full recursion from the root hints\n");
 	else
 		fprintf(out, "  servers: [");
 	for (size_t i = 0; i < c->dns_server_count; i++) {
-		print_string(out, c->dns_servers[i]);
+		config_print_string(out, c->dns_servers[i]);
 		fprintf(out, i + 1 < c->dns_server_count ? ", " : "]\n");
 	}
 	fprintf(out, "  trust_anchor: ");
 	if (c->dns_trust_anchor)
-		print_string(out, c->dns_trust_anchor);
+		config_print_string(out, c->dns_trust_anchor);
 	else
 		fprintf(out, "null  # no DNSSEC validation");
 	fprintf(out,
