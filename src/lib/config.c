@@ -148,22 +148,10 @@ static int handle_user(struct loader *ld, const char *key, struct fy_node *v, vo
 /* A configured address must itself be a valid, plain SMTP mailbox. */
 static int check_address(struct loader *ld, struct fy_node *node, char *address)
 {
-	struct buf path = BUF_INIT;
-	buf_appendf(&path, "<%s>", address);
 	struct smtp_addr parsed;
 	const char *error;
-	int n = smtp_addr_parse(path.data, path.len, 0, &parsed, &error);
-	bool ok = n == (int)path.len && !parsed.quoted && !parsed.domain_literal;
-	buf_free(&path);
-	if (!ok)
-		return loader_fail(ld, node, "'%s' is not a plain address local@domain",
-		                   address);
-	/* The local part names a Maildir directory: no '/', no leading '.'. */
-	if (address[0] == '.' || strchr(address, '/') != NULL)
-		return loader_fail(
-		    ld, node,
-		    "'%s': a user's local part may not contain '/' or start with '.'",
-		    address);
+	if (smtp_addr_mailbox_check(address, strlen(address), &parsed, &error) < 0)
+		return loader_fail(ld, node, "'%s': %s", address, error);
 	for (char *p = address; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -204,7 +192,8 @@ static int load_listeners(struct loader *ld, struct fy_node *node, struct config
 		struct listen_config *l = &c->listen[c->listen_count++];
 		memset(l, 0, sizeof(*l));
 		l->tls = TLS_NONE;
-		if (loader_mapping(ld, item, "a listener", "protocol, address, tls, client_certificates",
+		if (loader_mapping(ld, item, "a listener",
+		                   "protocol, address, tls, client_certificates",
 		                   handle_listener, l) < 0)
 			return -1;
 		if (l->address == NULL)
@@ -589,8 +578,9 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 	if (strcmp(key, "listen") == 0)
 		return loader_known(load_listeners(ld, v, c));
 	if (strcmp(key, "tls") == 0)
-		return loader_known(
-		    loader_mapping(ld, v, "tls", "certificate, key, client_ca, client_crl", handle_tls, c));
+		return loader_known(loader_mapping(
+		    ld, v, "tls", "certificate, key, client_ca, client_crl", handle_tls,
+		    c));
 	if (strcmp(key, "relay_networks") == 0)
 		return loader_known(load_relay_networks(ld, v, c));
 	if (strcmp(key, "dns") == 0)

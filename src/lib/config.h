@@ -89,10 +89,10 @@ enum sender_check { SENDER_CHECK_OWNED, SENDER_CHECK_NONE };
 /* auth: the user database, SASL, and the brute-force defence. */
 struct auth_config {
 	enum auth_backend backend;
-	char *dsn;              /* SQLite file (default <home>/db/users.sqlite) or
-	                           a libpq connection string */
-	unsigned mechanisms;    /* enum auth_mechanism bits */
-	bool plaintext_loopback; /* AUTH without TLS from 127/8 and ::1 */
+	char *dsn;                      /* SQLite file (default <home>/db/users.sqlite) or
+	                                   a libpq connection string */
+	unsigned mechanisms;            /* enum auth_mechanism bits */
+	bool plaintext_loopback;        /* AUTH without TLS from 127/8 and ::1 */
 	enum sender_check sender_check; /* MAIL FROM of an authenticated user */
 	struct password_config password;
 	unsigned threads; /* per worker, for hashing and lookups */

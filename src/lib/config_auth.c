@@ -44,7 +44,8 @@ void config_auth_defaults(struct auth_config *a)
 	    .sender_check = SENDER_CHECK_OWNED,
 	    /* OWASP's argon2id minimum (m=19 MiB, t=2, p=1); see docs/auth.md
 	     * and bench/auth for what it costs per login. */
-	    .password = {.argon2_passes = 2, .argon2_memory_kib = 19 * 1024,
+	    .password = {.argon2_passes = 2,
+	                 .argon2_memory_kib = 19 * 1024,
 	                 .scram_iterations = 4096},
 	    .threads = 2,
 	    .failure_delay_ms = 500,
@@ -98,13 +99,16 @@ static int handle_failures(struct loader *ld, const char *key, struct fy_node *v
 	if (strcmp(key, "delay_ms") == 0)
 		return loader_known(loader_uint(ld, v, 0, 60000, &a->failure_delay_ms));
 	if (strcmp(key, "max_delay_ms") == 0)
-		return loader_known(loader_uint(ld, v, 0, 300000, &a->failure_max_delay_ms));
+		return loader_known(
+		    loader_uint(ld, v, 0, 300000, &a->failure_max_delay_ms));
 	if (strcmp(key, "lockout_after_ip") == 0)
 		return loader_known(loader_uint(ld, v, 0, 100000, &a->lockout_after_ip));
 	if (strcmp(key, "lockout_after_user") == 0)
-		return loader_known(loader_uint(ld, v, 0, 100000, &a->lockout_after_user));
+		return loader_known(
+		    loader_uint(ld, v, 0, 100000, &a->lockout_after_user));
 	if (strcmp(key, "lockout") == 0)
-		return loader_known(loader_duration(ld, v, 1, 86400, &a->lockout_seconds));
+		return loader_known(
+		    loader_duration(ld, v, 1, 86400, &a->lockout_seconds));
 	if (strcmp(key, "window") == 0)
 		return loader_known(loader_duration(ld, v, 1, 86400, &a->failure_window));
 	return 0;
@@ -140,12 +144,14 @@ static int handle_certificate_user(struct loader *ld, const char *key, struct fy
 			if (c >= 'A' && c <= 'F')
 				c = (char)(c - 'A' + 'a');
 			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-				return loader_fail(ld, v, "a fingerprint is SHA-256 in hex");
+				return loader_fail(ld, v,
+				                   "a fingerprint is SHA-256 in hex");
 			*w++ = c;
 		}
 		*w = '\0';
 		if (strlen(u->fingerprint) != 64)
-			return loader_fail(ld, v, "a SHA-256 fingerprint has 64 hex digits");
+			return loader_fail(ld, v,
+			                   "a SHA-256 fingerprint has 64 hex digits");
 		return 1;
 	}
 	if (strcmp(key, "subject") == 0)
@@ -169,8 +175,9 @@ static int load_certificate_users(struct loader *ld, struct fy_node *node,
 		struct certificate_user *u =
 		    &a->certificate_users[a->certificate_user_count++];
 		memset(u, 0, sizeof(*u));
-		if (loader_mapping(ld, item, "a certificate user", "fingerprint, subject, user",
-		                   handle_certificate_user, u) < 0)
+		if (loader_mapping(ld, item, "a certificate user",
+		                   "fingerprint, subject, user", handle_certificate_user,
+		                   u) < 0)
 			return -1;
 		if (u->user == NULL || (u->fingerprint == NULL) == (u->subject == NULL))
 			return loader_fail(ld, item,
@@ -206,8 +213,8 @@ static int handle_auth(struct loader *ld, const char *key, struct fy_node *v, vo
 	}
 	if (strcmp(key, "password_hash") == 0)
 		return loader_known(loader_mapping(ld, v, "auth.password_hash",
-		                                   "passes, memory_kib", handle_password_hash,
-		                                   &a->password));
+		                                   "passes, memory_kib",
+		                                   handle_password_hash, &a->password));
 	if (strcmp(key, "scram_iterations") == 0)
 		return loader_known(
 		    loader_uint(ld, v, 4096, 1000000, &a->password.scram_iterations));
@@ -220,9 +227,9 @@ static int handle_auth(struct loader *ld, const char *key, struct fy_node *v, vo
 		    "lockout, window",
 		    handle_failures, a));
 	if (strcmp(key, "oauth") == 0)
-		return loader_known(loader_mapping(ld, v, "auth.oauth",
-		                                   "public_key, issuer, audience, user_claim",
-		                                   handle_oauth, a));
+		return loader_known(loader_mapping(
+		    ld, v, "auth.oauth", "public_key, issuer, audience, user_claim",
+		    handle_oauth, a));
 	if (strcmp(key, "certificate_users") == 0)
 		return loader_known(load_certificate_users(ld, v, a));
 	return 0;
@@ -230,17 +237,18 @@ static int handle_auth(struct loader *ld, const char *key, struct fy_node *v, vo
 
 int config_auth_load(struct loader *ld, struct fy_node *node, struct auth_config *a)
 {
-	if (loader_mapping(ld, node, "auth",
-	                   "backend, dsn, mechanisms, plaintext_on_loopback, sender_check, "
-	                   "password_hash, scram_iterations, threads, failures, oauth, "
-	                   "certificate_users",
-	                   handle_auth, a) < 0)
+	if (loader_mapping(
+	        ld, node, "auth",
+	        "backend, dsn, mechanisms, plaintext_on_loopback, sender_check, "
+	        "password_hash, scram_iterations, threads, failures, oauth, "
+	        "certificate_users",
+	        handle_auth, a) < 0)
 		return -1;
 	if (a->backend == AUTH_BACKEND_POSTGRES && a->dsn == NULL)
 		return loader_fail(ld, node, "auth: backend postgres needs a dsn");
 	if (a->oauth_public_key && (a->oauth_issuer == NULL || a->oauth_audience == NULL))
-		return loader_fail(ld, node,
-		                   "auth.oauth needs issuer and audience with public_key");
+		return loader_fail(
+		    ld, node, "auth.oauth needs issuer and audience with public_key");
 	return 0;
 }
 

@@ -61,7 +61,7 @@ int loader_string(struct loader *ld, struct fy_node *node, char **out)
 }
 
 int loader_uint64(struct loader *ld, struct fy_node *node, uint64_t min, uint64_t max,
-                      uint64_t *out)
+                  uint64_t *out)
 {
 	if (!fy_node_is_scalar(node))
 		return loader_fail(ld, node, "expected a number");
@@ -70,20 +70,21 @@ int loader_uint64(struct loader *ld, struct fy_node *node, uint64_t min, uint64_
 	char text[32];
 	if (len == 0 || len >= sizeof(text))
 		return loader_fail(ld, node, "expected a number from %llu to %llu",
-		               (unsigned long long)min, (unsigned long long)max);
+		                   (unsigned long long)min, (unsigned long long)max);
 	memcpy(text, s, len);
 	text[len] = '\0';
 	char *end;
 	unsigned long long value = strtoull(text, &end, 10);
 	if (text[0] < '0' || text[0] > '9' || *end != '\0' || value < min || value > max)
-		return loader_fail(ld, node, "expected a number from %llu to %llu, not '%s'",
-		               (unsigned long long)min, (unsigned long long)max, text);
+		return loader_fail(
+		    ld, node, "expected a number from %llu to %llu, not '%s'",
+		    (unsigned long long)min, (unsigned long long)max, text);
 	*out = value;
 	return 0;
 }
 
 int loader_uint(struct loader *ld, struct fy_node *node, unsigned min, unsigned max,
-                    unsigned *out)
+                unsigned *out)
 {
 	uint64_t value;
 	if (loader_uint64(ld, node, min, max, &value) < 0)
@@ -107,7 +108,7 @@ int loader_bool(struct loader *ld, struct fy_node *node, bool *out)
 
 /* Picks one of names[] (NULL-terminated); *out is its index. */
 int loader_enum(struct loader *ld, struct fy_node *node, const char *const *names,
-                    int *out)
+                int *out)
 {
 	size_t len;
 	const char *s = fy_node_is_scalar(node) ? fy_node_get_scalar(node, &len) : NULL;
@@ -126,7 +127,7 @@ int loader_enum(struct loader *ld, struct fy_node *node, const char *const *name
 }
 
 int loader_mapping(struct loader *ld, struct fy_node *node, const char *what,
-                        const char *known, loader_handler *handle, void *ctx)
+                   const char *known, loader_handler *handle, void *ctx)
 {
 	if (!fy_node_is_mapping(node))
 		return loader_fail(ld, node, "expected a mapping for %s", what);
@@ -149,8 +150,8 @@ int loader_mapping(struct loader *ld, struct fy_node *node, const char *what,
 			return -1;
 		if (r == 0)
 			return loader_fail(ld, key,
-			               "unknown key '%s' in %s; expected one of: %s",
-			               key_name, what, known);
+			                   "unknown key '%s' in %s; expected one of: %s",
+			                   key_name, what, known);
 	}
 	return 0;
 }
@@ -199,8 +200,8 @@ int config_parse_duration(const char *text, unsigned *seconds_r)
 	return 0;
 }
 
-int loader_duration(struct loader *ld, struct fy_node *node, unsigned min,
-                        unsigned max, unsigned *out)
+int loader_duration(struct loader *ld, struct fy_node *node, unsigned min, unsigned max,
+                    unsigned *out)
 {
 	char *text = NULL;
 	if (loader_string(ld, node, &text) < 0)
@@ -209,12 +210,11 @@ int loader_duration(struct loader *ld, struct fy_node *node, unsigned min,
 	int r = config_parse_duration(text, &value);
 	if (r < 0 || value < min || value > max)
 		r = loader_fail(ld, node,
-		            "expected a duration (30s, 5m, 4h, 5d) from %us to %us, "
-		            "not '%s'",
-		            min, max, text);
+		                "expected a duration (30s, 5m, 4h, 5d) from %us to %us, "
+		                "not '%s'",
+		                min, max, text);
 	else
 		*out = value;
 	free(text);
 	return r;
 }
-

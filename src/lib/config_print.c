@@ -97,7 +97,8 @@ void config_print(const struct config *c, FILE *out)
 		fprintf(out, "  - {protocol: %s, address: ",
 		        listen_protocol_name(li->protocol));
 		config_print_string(out, li->address);
-		fprintf(out, ", tls: %s, client_certificates: %s}\n", tls_mode_name(li->tls),
+		fprintf(out, ", tls: %s, client_certificates: %s}\n",
+		        tls_mode_name(li->tls),
 		        client_cert_mode_name(li->client_certificates));
 	}
 	fprintf(out, "tls:\n  certificate: ");

@@ -307,3 +307,28 @@ int smtp_addr_format(const struct smtp_addr *addr, char *out, size_t out_size)
 	out[pos] = '\0';
 	return (int)pos;
 }
+
+int smtp_addr_mailbox_check(const char *address, size_t len, struct smtp_addr *addr,
+                            const char **error_r)
+{
+	char path[SMTP_PATH_MAX + 3];
+	if (len == 0 || len > SMTP_PATH_MAX || memchr(address, '\0', len)) {
+		*error_r = "not an address local@domain";
+		return -1;
+	}
+	path[0] = '<';
+	memcpy(path + 1, address, len);
+	path[len + 1] = '>';
+	int n = smtp_addr_parse(path, len + 2, 0, addr, error_r);
+	if (n < 0 || (size_t)n != len + 2 || addr->quoted || addr->domain_literal ||
+	    addr->source_route || addr->domain_len == 0 ||
+	    !smtp_addr_local_is_dot_string(addr->local, addr->local_len)) {
+		*error_r = "not a plain address local@domain";
+		return -1;
+	}
+	if (addr->local[0] == '.' || memchr(addr->local, '/', addr->local_len)) {
+		*error_r = "a mailbox's local part may not contain '/' or start with '.'";
+		return -1;
+	}
+	return 0;
+}

@@ -56,6 +56,15 @@ int smtp_addr_parse(const char *in, size_t len, unsigned flags, struct smtp_addr
  */
 int smtp_addr_format(const struct smtp_addr *addr, char *out, size_t out_size);
 
+/*
+ * Checks a bare "local@domain" that names a mailbox of ours (a user, an
+ * alias, a YAML user): a plain dot-atom local part, a domain name (no
+ * literal), no '/' (it names a Maildir directory) and no leading '.'.
+ * Returns 0 with *addr filled (domain lower-cased), or -1 with *error_r.
+ */
+int smtp_addr_mailbox_check(const char *address, size_t len, struct smtp_addr *addr,
+                            const char **error_r);
+
 /* True when the local part is a plain dot-atom (RFC 5321 Dot-string). */
 bool smtp_addr_local_is_dot_string(const char *local, size_t len);
 

@@ -101,7 +101,7 @@ static void test_errors(void **state)
 	     "test.yaml:2:51: expected none|starttls|implicit"},
 	    {"relay_networks: [10.0.0.0/33]\n", "test.yaml:1:18: bad prefix length"},
 	    {"users: [{address: \"a b@x\"}]\n",
-	     "test.yaml:1:10: 'a b@x' is not a plain address"},
+	     "test.yaml:1:10: 'a b@x': not a plain address"},
 	    {"users: [{address: \"../x@y.z\"}]\n", "test.yaml:1:10: '../x@y.z'"},
 	    {"users: [{address: \"a/b@y.z\"}]\n", "may not contain '/'"},
 	    {"users: [{password: x}]\n", "a user needs an address"},
