@@ -42,8 +42,8 @@ const char *db_backend_name(const struct db *db);
 /* The backends (db_sqlite.c, db_pgsql.c) fill this in. */
 struct db_backend {
 	const char *name;
-	long (*exec)(struct db *db, const char *sql, const char *const *params,
-	             size_t n, struct db_result *result, const char **error_r);
+	long (*exec)(struct db *db, const char *sql, const char *const *params, size_t n,
+	             struct db_result *result, const char **error_r);
 	void (*close)(struct db *db);
 };
 

@@ -55,8 +55,8 @@ static long pgsql_exec(struct db *db, const char *sql, const char *const *params
 			for (size_t r = 0; r < rows; r++)
 				for (size_t c = 0; c < cols; c++)
 					if (!PQgetisnull(res, (int)r, (int)c))
-						result->values[r * cols + c] =
-						    xstrdup(PQgetvalue(res, (int)r, (int)c));
+						result->values[r * cols + c] = xstrdup(
+						    PQgetvalue(res, (int)r, (int)c));
 		}
 	} else {
 		const char *affected = PQcmdTuples(res);

@@ -42,8 +42,8 @@ static sqlite3_stmt *prepare(struct db_sqlite *s, const char *sql, const char **
 			free_slot = i;
 	}
 	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v3(s->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_prepare_v3(s->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+	                       NULL) != SQLITE_OK) {
 		*error_r = sqlite_error(s, "prepare");
 		return NULL;
 	}
@@ -134,8 +134,9 @@ int db_sqlite_open(const char *path, struct db **db_r, const char **error_r)
 	/* One connection per thread: SQLite's own locking is not needed. */
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &s->handle, flags, NULL) != SQLITE_OK) {
-		*error_r = error_fmt("sqlite: %s: %s", path,
-		                     s->handle ? sqlite3_errmsg(s->handle) : "cannot open");
+		*error_r =
+		    error_fmt("sqlite: %s: %s", path,
+		              s->handle ? sqlite3_errmsg(s->handle) : "cannot open");
 		sqlite3_close(s->handle);
 		free(s);
 		return -1;

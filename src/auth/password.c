@@ -131,7 +131,8 @@ int scram_keys_parse(const char *stored, struct scram_keys *keys)
 		const char *error;
 		long n = base64_decode(BASE64_STANDARD, field, len, decoded,
 		                       sizeof(decoded), &error);
-		if (n <= 0 || (size_t)n > sizes[i] || (i > 0 && (size_t)n != SCRAM_KEY_LEN))
+		if (n <= 0 || (size_t)n > sizes[i] ||
+		    (i > 0 && (size_t)n != SCRAM_KEY_LEN))
 			return -1;
 		memcpy(targets[i], decoded, (size_t)n);
 		if (i == 0)
@@ -281,8 +282,7 @@ static bool has_prefix(const char *s, const char *prefix)
 }
 
 enum password_result password_verify(const struct password_config *cost,
-                                     const char *stored, const char *password,
-                                     size_t len)
+                                     const char *stored, const char *password, size_t len)
 {
 	if (has_prefix(stored, ARGON2ID_PREFIX)) {
 		const char *hash = stored + strlen(ARGON2ID_PREFIX);
@@ -320,8 +320,9 @@ void password_verify_dummy(const struct password_config *cost, const char *passw
 	    dummy_cost.argon2_memory_kib != cost->argon2_memory_kib) {
 		unsigned char random[16];
 		RAND_bytes(random, sizeof(random));
-		if (crypto_pwhash_argon2id_str(dummy, (const char *)random, sizeof(random),
-		                               argon2_ops(cost), argon2_memory(cost)) != 0)
+		if (crypto_pwhash_argon2id_str(dummy, (const char *)random,
+		                               sizeof(random), argon2_ops(cost),
+		                               argon2_memory(cost)) != 0)
 			dummy[0] = '\0';
 		dummy_cost = *cost;
 	}

@@ -55,15 +55,17 @@ static const char SQL_USER_ADD[] =
     "created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 static const char SQL_USER_SECRETS[] =
     "UPDATE users SET password = $2, scram = $3, cram_md5 = $4 WHERE address = $1";
-static const char SQL_USER_REHASH[] = "UPDATE users SET password = $2, scram = $3, "
-                                      "cram_md5 = $4 WHERE address = $1 AND password = $5";
+static const char SQL_USER_REHASH[] =
+    "UPDATE users SET password = $2, scram = $3, "
+    "cram_md5 = $4 WHERE address = $1 AND password = $5";
 static const char SQL_USER_QUOTA[] = "UPDATE users SET quota = $2 WHERE address = $1";
 static const char SQL_USER_ENABLED[] = "UPDATE users SET enabled = $2 WHERE address = $1";
 static const char SQL_USER_DELETE[] = "DELETE FROM users WHERE address = $1";
 static const char SQL_USER_LIST[] =
     "SELECT address, quota, enabled, password FROM users ORDER BY address";
-static const char SQL_USER_LIST_DOMAIN[] = "SELECT address, quota, enabled, password "
-                                           "FROM users WHERE domain = $1 ORDER BY address";
+static const char SQL_USER_LIST_DOMAIN[] =
+    "SELECT address, quota, enabled, password "
+    "FROM users WHERE domain = $1 ORDER BY address";
 
 static const char SQL_DOMAIN_GET[] = "SELECT 1 FROM domains WHERE name = $1";
 static const char SQL_DOMAIN_ADD[] =
@@ -199,7 +201,8 @@ int userdb_migrate(struct userdb *u, const char **error_r)
 		snprintf(text, sizeof(text), "%d", v);
 		const char *params[] = {text};
 		if (r == 0)
-			r = exec(u, SQL_VERSION_SET, params, 1, NULL, error_r) < 0 ? -1 : 0;
+			r = exec(u, SQL_VERSION_SET, params, 1, NULL, error_r) < 0 ? -1
+			                                                           : 0;
 		if (r == 0)
 			r = exec(u, "COMMIT", NULL, 0, NULL, error_r) < 0 ? -1 : 0;
 		if (r < 0) {
@@ -220,7 +223,8 @@ int userdb_normalize(const char *address, struct buf *out, const char **error_r)
 		return -1;
 	buf_reset(out);
 	for (const char *p = address; *p; p++)
-		buf_append_char(out, *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p);
+		buf_append_char(out,
+		                *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p);
 	return 0;
 }
 
@@ -229,7 +233,8 @@ static void lower(const char *address, struct buf *out)
 {
 	buf_reset(out);
 	for (const char *p = address; *p; p++)
-		buf_append_char(out, *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p);
+		buf_append_char(out,
+		                *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p);
 }
 
 static const char *domain_of(const char *address)
@@ -298,7 +303,8 @@ int userdb_user_add(struct userdb *u, const char *address,
 		*error_r = error_fmt("user %s already exists", key.data);
 	} else if (exists == 0) {
 		char quota_text[24], now[24];
-		snprintf(quota_text, sizeof(quota_text), "%llu", (unsigned long long)quota);
+		snprintf(quota_text, sizeof(quota_text), "%llu",
+		         (unsigned long long)quota);
 		now_text(now);
 		const char *params[] = {key.data,
 		                        domain_of(key.data),
@@ -333,13 +339,13 @@ static int change_user(struct userdb *u, const char *sql, const char *address,
 }
 
 int userdb_user_set_secrets(struct userdb *u, const char *address,
-                            const struct password_secrets *secrets,
-                            const char *expected, const char **error_r)
+                            const struct password_secrets *secrets, const char *expected,
+                            const char **error_r)
 {
 	const char *rest[] = {secrets->hash.data, secret_or_null(&secrets->scram),
 	                      secret_or_null(&secrets->cram_md5), expected};
-	return change_user(u, expected ? SQL_USER_REHASH : SQL_USER_SECRETS, address, rest,
-	                   expected ? 4 : 3, error_r);
+	return change_user(u, expected ? SQL_USER_REHASH : SQL_USER_SECRETS, address,
+	                   rest, expected ? 4 : 3, error_r);
 }
 
 int userdb_user_set_quota(struct userdb *u, const char *address, uint64_t quota,
@@ -371,7 +377,8 @@ static int list_rows(struct userdb *u, const char *sql, const char *key,
 	if (exec(u, sql, params, key ? 1 : 0, &result, error_r) < 0)
 		return -1;
 	for (size_t r = 0; r < result.rows; r++)
-		fn(ctx, (const char *const *)&result.values[r * result.cols], result.cols);
+		fn(ctx, (const char *const *)&result.values[r * result.cols],
+		   result.cols);
 	db_result_free(&result);
 	return 0;
 }
@@ -504,8 +511,8 @@ long userdb_alias_delete(struct userdb *u, const char *address, const char *targ
 	return rows;
 }
 
-int userdb_alias_list(struct userdb *u, const char *domain, userdb_row_fn *fn,
-                      void *ctx, const char **error_r)
+int userdb_alias_list(struct userdb *u, const char *domain, userdb_row_fn *fn, void *ctx,
+                      const char **error_r)
 {
 	struct buf key = BUF_INIT;
 	if (domain)
@@ -640,7 +647,9 @@ static int expand(struct expansion_state *st, const char *address, unsigned dept
 	struct db_result targets;
 	long n = alias_targets(u, address, &targets, error_r);
 	if (n != 0)
-		return n < 0 ? -1 : expand_targets(st, &targets, depth, error_r) < 0 ? -1 : 1;
+		return n < 0                                              ? -1
+		       : expand_targets(st, &targets, depth, error_r) < 0 ? -1
+		                                                          : 1;
 	int local = userdb_domain_is_local(u, domain_of(address), error_r);
 	if (local <= 0) {
 		if (local == 0)
@@ -658,7 +667,9 @@ static int expand(struct expansion_state *st, const char *address, unsigned dept
 	if (strip_tag(address, &base)) {
 		n = alias_targets(u, base.data, &targets, error_r);
 		if (n != 0) {
-			r = n < 0 ? -1 : expand_targets(st, &targets, depth, error_r) < 0 ? -1 : 1;
+			r = n < 0                                              ? -1
+			    : expand_targets(st, &targets, depth, error_r) < 0 ? -1
+			                                                       : 1;
 			goto out;
 		}
 		r = row_exists(u, SQL_USER_EXISTS, base.data, error_r);
@@ -671,7 +682,9 @@ static int expand(struct expansion_state *st, const char *address, unsigned dept
 	buf_appendf(&base, "@%s", domain_of(address));
 	n = alias_targets(u, base.data, &targets, error_r);
 	if (n != 0)
-		r = n < 0 ? -1 : expand_targets(st, &targets, depth, error_r) < 0 ? -1 : 1;
+		r = n < 0                                              ? -1
+		    : expand_targets(st, &targets, depth, error_r) < 0 ? -1
+		                                                       : 1;
 	else if (depth > 0) {
 		/* An alias names a local address that does not exist: keep it,
 		 * and the queue bounces it with a reason the sender can read. */
@@ -758,7 +771,8 @@ static int alias_reaches(struct userdb *u, const char *address, const char *user
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < targets.rows; i++) {
 		const char *t = db_value(&targets, i, 0);
-		r = strcmp(t, user) == 0 ? 1 : alias_reaches(u, t, user, depth + 1, error_r);
+		r = strcmp(t, user) == 0 ? 1
+		                         : alias_reaches(u, t, user, depth + 1, error_r);
 	}
 	db_result_free(&targets);
 	return r;
@@ -803,9 +817,10 @@ int userdb_seed(struct userdb *u, const char **error_r)
 		if (found) {
 			/* No password in YAML: the account exists but cannot log in
 			 * until one is set with `petrel user passwd`. */
-			current = yaml->password == NULL ||
-			          password_verify(&c->auth.password, existing.password,
-			                          password, strlen(password)) == PASSWORD_OK;
+			current =
+			    yaml->password == NULL ||
+			    password_verify(&c->auth.password, existing.password,
+			                    password, strlen(password)) == PASSWORD_OK;
 			user_record_free(&existing);
 		}
 		if (current)
@@ -818,7 +833,8 @@ int userdb_seed(struct userdb *u, const char **error_r)
 		else
 			buf_append_str(&secrets.hash, PASSWORD_NO_LOGIN);
 		if (r == 0 && found)
-			r = userdb_user_set_secrets(u, yaml->address, &secrets, NULL, error_r);
+			r = userdb_user_set_secrets(u, yaml->address, &secrets, NULL,
+			                            error_r);
 		else if (r == 0)
 			r = userdb_user_add(u, yaml->address, &secrets, 0, true, error_r);
 		password_secrets_free(&secrets);

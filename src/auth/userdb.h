@@ -73,8 +73,8 @@ int userdb_user_add(struct userdb *db, const char *address,
 /* Replaces the secrets; with `expected` set, only if the stored hash is
  * still that one (a rehash at login must not undo a password change). */
 int userdb_user_set_secrets(struct userdb *db, const char *address,
-                            const struct password_secrets *secrets,
-                            const char *expected, const char **error_r);
+                            const struct password_secrets *secrets, const char *expected,
+                            const char **error_r);
 int userdb_user_set_quota(struct userdb *db, const char *address, uint64_t quota,
                           const char **error_r);
 int userdb_user_set_enabled(struct userdb *db, const char *address, bool enabled,
@@ -104,8 +104,8 @@ int userdb_alias_add(struct userdb *db, const char *address, const char *target,
 long userdb_alias_delete(struct userdb *db, const char *address, const char *target,
                          const char **error_r);
 /* address, target */
-int userdb_alias_list(struct userdb *db, const char *domain, userdb_row_fn *fn,
-                      void *ctx, const char **error_r);
+int userdb_alias_list(struct userdb *db, const char *domain, userdb_row_fn *fn, void *ctx,
+                      const char **error_r);
 
 int userdb_grant(struct userdb *db, const char *user, const char *target,
                  const char **error_r);

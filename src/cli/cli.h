@@ -4,6 +4,12 @@
 #ifndef PETREL_CLI_H
 #define PETREL_CLI_H
 
+#include <stdint.h>
+
+#include "auth/userdb.h"
+#include "lib/buf.h"
+#include "lib/config.h"
+
 struct cli_options {
 	const char *config_path; /* -c FILE; NULL: embedded default */
 	const char *home;        /* --home DIR, else $PETREL_HOME */
@@ -14,5 +20,21 @@ int cmd_serve(const struct cli_options *options, int argc, char **argv);
 int cmd_check_config(const struct cli_options *options, int argc, char **argv);
 int cmd_dns(const struct cli_options *options, int argc, char **argv);
 int cmd_queue(const struct cli_options *options, int argc, char **argv);
+int cmd_user(const struct cli_options *options, int argc, char **argv);
+int cmd_alias(const struct cli_options *options, int argc, char **argv);
+int cmd_domain(const struct cli_options *options, int argc, char **argv);
+
+/* cmd_user_import.c: `petrel user import FILE [--domain D]` */
+int cmd_user_import(struct config *config, struct userdb *db, int argc, char **argv);
+
+/* cli_userdb.c: loads the configuration and opens the user database as
+ * the daemon's account; prints the error and returns -1 on failure. */
+int cli_userdb_open(const struct cli_options *options, struct config **config_r,
+                    struct userdb **db_r);
+void cli_userdb_close(struct config **config, struct userdb **db);
+/* A password from standard input, or prompted twice on a terminal. */
+int cli_read_password(struct buf *out);
+/* "1048576", "512K", "10M", "1G": octets. */
+int cli_parse_size(const char *text, uint64_t *out);
 
 #endif

@@ -21,6 +21,10 @@ static const struct subcommand subcommands[] = {
     {"dns", cmd_dns, "dns lookup NAME [TYPE] [--server IP[:port]] [--json]"},
     {"queue", cmd_queue,
      "queue list | show ID | retry [ID] | hold ID | release ID | delete ID | bounce ID"},
+    {"user", cmd_user,
+     "user add|passwd|del|list|enable|disable|quota|grant|revoke|import ..."},
+    {"alias", cmd_alias, "alias add ADDRESS TARGET... | del ADDRESS [TARGET] | list"},
+    {"domain", cmd_domain, "domain add DOMAIN | del DOMAIN | list"},
 };
 
 static void usage(FILE *out)

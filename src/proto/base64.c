@@ -20,8 +20,8 @@ size_t base64_decoded_max(size_t len)
 	return (len + 3) / 4 * 3;
 }
 
-size_t base64_encode(enum base64_alphabet alphabet, const void *in, size_t len,
-                     char *out, size_t out_size)
+size_t base64_encode(enum base64_alphabet alphabet, const void *in, size_t len, char *out,
+                     size_t out_size)
 {
 	const char *chars = alphabet == BASE64_URL ? url_chars : standard_chars;
 	const unsigned char *p = in;

@@ -26,8 +26,8 @@ size_t base64_decoded_max(size_t len);
 
 /* Encodes in[0..len) into out, NUL-terminated; out_size must be at
  * least base64_encoded_length(len) + 1. Returns the encoded length. */
-size_t base64_encode(enum base64_alphabet alphabet, const void *in, size_t len,
-                     char *out, size_t out_size);
+size_t base64_encode(enum base64_alphabet alphabet, const void *in, size_t len, char *out,
+                     size_t out_size);
 
 /*
  * Decodes text[0..len) into out (out_size >= base64_decoded_max(len)).
