@@ -29,7 +29,8 @@ int cli_userdb_open(const struct cli_options *options, struct config **config_r,
 	if (config == NULL || password_init(&error) < 0 ||
 	    privilege_lookup(config->run_as, &uid, &gid, &error) < 0 ||
 	    userdb_prepare(config, uid, gid, false, &error) < 0 ||
-	    privilege_drop(uid, gid, &error) < 0 || userdb_open(config, db_r, &error) < 0) {
+	    privilege_drop(uid, gid, &error) < 0 ||
+	    userdb_open(config, db_r, &error) < 0) {
 		fprintf(stderr, "petrel: %s\n", error);
 		config_free(&config);
 		return -1;
@@ -83,14 +84,16 @@ int cli_read_password(struct buf *out)
 {
 	if (!isatty(STDIN_FILENO)) {
 		if (read_line(stdin, out) < 0) {
-			fprintf(stderr, "petrel: no password on standard input (or longer "
-			                "than %d octets)\n",
+			fprintf(stderr,
+			        "petrel: no password on standard input (or longer "
+			        "than %d octets)\n",
 			        PASSWORD_MAX);
 			return -1;
 		}
 	} else {
 		struct buf again = BUF_INIT;
-		int r = prompt("Password: ", out) < 0 || prompt("Retype password: ", &again) < 0
+		int r = prompt("Password: ", out) < 0 ||
+		                prompt("Retype password: ", &again) < 0
 		            ? -1
 		            : 0;
 		bool same = r == 0 && out->len == again.len &&
@@ -102,7 +105,8 @@ int cli_read_password(struct buf *out)
 		}
 	}
 	if (out->len == 0 || memchr(out->data, '\0', out->len)) {
-		fprintf(stderr, "petrel: a password may be neither empty nor contain NUL\n");
+		fprintf(stderr,
+		        "petrel: a password may be neither empty nor contain NUL\n");
 		return -1;
 	}
 	return 0;

@@ -36,11 +36,13 @@ static int alias_run(struct userdb *db, int argc, char **argv)
 		for (int i = 3; i < argc; i++)
 			if (userdb_alias_add(db, argv[2], argv[i], &error) < 0)
 				return refused(error);
-		printf("%s -> %d target%s added\n", argv[2], argc - 3, argc > 4 ? "s" : "");
+		printf("%s -> %d target%s added\n", argv[2], argc - 3,
+		       argc > 4 ? "s" : "");
 		return 0;
 	}
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "del") == 0) {
-		long n = userdb_alias_delete(db, argv[2], argc == 4 ? argv[3] : NULL, &error);
+		long n =
+		    userdb_alias_delete(db, argv[2], argc == 4 ? argv[3] : NULL, &error);
 		if (n <= 0)
 			return refused(n < 0 ? error : "no such alias");
 		printf("removed %ld target%s of %s\n", n, n == 1 ? "" : "s", argv[2]);
@@ -101,7 +103,8 @@ static int open_and_run(const struct cli_options *options, int argc, char **argv
 	struct userdb *db;
 	if (cli_userdb_open(options, &config, &db) < 0)
 		return 1;
-	int status = alias ? alias_run(db, argc, argv) : domain_run(config, db, argc, argv);
+	int status =
+	    alias ? alias_run(db, argc, argv) : domain_run(config, db, argc, argv);
 	cli_userdb_close(&config, &db);
 	return status;
 }

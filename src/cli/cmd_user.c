@@ -43,8 +43,8 @@ static int set_password(struct config *config, struct userdb *db, const char *ad
 		return 1;
 	const char *error;
 	struct password_secrets secrets = {BUF_INIT, BUF_INIT, BUF_INIT};
-	int r = password_make(&config->auth.password, password.data, password.len, &secrets,
-	                      &error);
+	int r = password_make(&config->auth.password, password.data, password.len,
+	                      &secrets, &error);
 	buf_free(&password);
 	if (r == 0)
 		r = add ? userdb_user_add(db, address, &secrets, quota, enabled, &error)
@@ -118,7 +118,8 @@ static int run(struct config *config, struct userdb *db, int argc, char **argv)
 		return cmd_user_import(config, db, argc - 1, argv + 1);
 	if (strcmp(verb, "list") == 0 && argc <= 3) {
 		printf("%-40s %-12s %-8s %s\n", "ADDRESS", "QUOTA", "STATE", "SCHEME");
-		r = userdb_user_list(db, argc == 3 ? argv[2] : NULL, print_user, NULL, &error);
+		r = userdb_user_list(db, argc == 3 ? argv[2] : NULL, print_user, NULL,
+		                     &error);
 		return r < 0 ? refused(error) : 0;
 	}
 	if (argc == 3 && strcmp(verb, "passwd") == 0)
@@ -126,7 +127,8 @@ static int run(struct config *config, struct userdb *db, int argc, char **argv)
 	if (argc == 3 && strcmp(verb, "del") == 0) {
 		if (userdb_user_delete(db, argv[2], &error) < 0)
 			return refused(error);
-		printf("deleted %s (its mail stays under %s/mail)\n", argv[2], config->home);
+		printf("deleted %s (its mail stays under %s/mail)\n", argv[2],
+		       config->home);
 		warn_if_yaml_user(config, argv[2]);
 		return 0;
 	}

@@ -85,9 +85,9 @@ static void import_line(struct config *config, struct userdb *db, const char *do
 		counts->existing++;
 		fprintf(stderr, "line %u: %s exists already, left alone\n", number,
 		        address.data);
-	} else if (found == 0 &&
-	           userdb_user_add(db, address.data, &secrets,
-	                           n == 8 ? extra_quota(fields[7]) : 0, true, &error) == 0) {
+	} else if (found == 0 && userdb_user_add(db, address.data, &secrets,
+	                                         n == 8 ? extra_quota(fields[7]) : 0,
+	                                         true, &error) == 0) {
 		counts->added++;
 	} else {
 		counts->failed++;
@@ -110,7 +110,8 @@ int cmd_user_import(struct config *config, struct userdb *db, int argc, char **a
 	optind = 0; /* 0: glibc forgets main's "+" (see cmd_dns.c) */
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		if (opt != 'd') {
-			fprintf(stderr, "usage: petrel user import FILE [--domain DOMAIN]\n");
+			fprintf(stderr,
+			        "usage: petrel user import FILE [--domain DOMAIN]\n");
 			return 2;
 		}
 		domain = optarg;
@@ -131,8 +132,8 @@ int cmd_user_import(struct config *config, struct userdb *db, int argc, char **a
 		number++;
 		size_t len = strlen(line);
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			fprintf(stderr, "line %u: longer than %d octets, stopped\n", number,
-			        LINE_MAX_OCTETS);
+			fprintf(stderr, "line %u: longer than %d octets, stopped\n",
+			        number, LINE_MAX_OCTETS);
 			counts.failed++;
 			break;
 		}

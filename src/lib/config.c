@@ -882,24 +882,3 @@ bool config_in_relay_networks(const struct config *c, const struct sockaddr *sa)
 			return true;
 	return false;
 }
-
-const struct user_config *config_find_local_user(const struct config *c,
-                                                 const char *local, size_t local_len,
-                                                 const char *domain)
-{
-	struct buf address = BUF_INIT;
-	buf_append(&address, local, local_len);
-	buf_appendf(&address, "@%s", domain);
-	const struct user_config *user = NULL;
-	if (memchr(local, '\0', local_len) == NULL)
-		user = config_find_user(c, address.data);
-	const char *plus = memchr(local, '+', local_len);
-	if (user == NULL && plus != NULL && plus > local) {
-		buf_reset(&address);
-		buf_append(&address, local, (size_t)(plus - local));
-		buf_appendf(&address, "@%s", domain);
-		user = config_find_user(c, address.data);
-	}
-	buf_free(&address);
-	return user;
-}

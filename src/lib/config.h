@@ -221,11 +221,6 @@ void config_print(const struct config *config, FILE *out);
 bool config_is_local_domain(const struct config *config, const char *domain);
 const struct user_config *config_find_user(const struct config *config,
                                            const char *address);
-/* The user a local address delivers to: exact match first, then
- * plus-addressing (user+tag@domain goes to user@domain). */
-const struct user_config *config_find_local_user(const struct config *config,
-                                                 const char *local, size_t local_len,
-                                                 const char *domain);
 bool config_in_relay_networks(const struct config *config, const struct sockaddr *sa);
 bool config_is_relay_domain(const struct config *config, const char *domain);
 

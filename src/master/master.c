@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auth/password.h"
+#include "auth/userdb_setup.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -319,7 +321,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	}
 	int *fds;
 	SSL_CTX *tls = tls_server_context(fresh, &error);
-	if (tls == NULL ||
+	if (tls == NULL || userdb_prepare(fresh, m->uid, m->gid, true, &error) < 0 ||
 	    bind_listeners(fresh, m->config, m->listen_fds, &fds, &error) < 0) {
 		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(error));
 		SSL_CTX_free(tls);
@@ -356,7 +358,8 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
 	if (privilege_lookup(config->run_as, &m.uid, &m.gid, &error) < 0 ||
-	    prepare_home(&m, &error) < 0 ||
+	    prepare_home(&m, &error) < 0 || password_init(&error) < 0 ||
+	    userdb_prepare(config, m.uid, m.gid, true, &error) < 0 ||
 	    (m.tls = tls_server_context(config, &error)) == NULL ||
 	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
 	    ipc_socketpair(m.notify_fds) < 0) {

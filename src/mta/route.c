@@ -28,7 +28,8 @@ static const struct route_config *find_route(const struct config *c, const char 
 	return best ? best : fallback;
 }
 
-void route_for_domain(const struct config *c, const char *domain, struct route *route)
+void route_for_domain(const struct config *c, const char *domain, bool local,
+                      struct route *route)
 {
 	memset(route, 0, sizeof(*route));
 	if (domain[0] == '[') {
@@ -38,7 +39,7 @@ void route_for_domain(const struct config *c, const char *domain, struct route *
 		route->port = c->delivery.remote_port;
 		return;
 	}
-	if (config_is_local_domain(c, domain)) {
+	if (local) {
 		route->kind = ROUTE_LOCAL;
 		return;
 	}

@@ -26,7 +26,9 @@ struct route {
 	const struct route_auth *auth; /* log in to the next hop; NULL: no AUTH */
 };
 
-void route_for_domain(const struct config *config, const char *domain,
+/* local: the domain is one of ours (YAML `domains` or the user
+ * database), which the caller looked up. */
+void route_for_domain(const struct config *config, const char *domain, bool local,
                       struct route *route);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "lib/fsutil.h"
+#include "auth/userdb.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "mta/dsn.h"
@@ -86,38 +87,48 @@ static int journal(struct attempt_state *a, const struct spool *spool,
 	return r;
 }
 
-/* Works out the Maildir of a local recipient; -1 if there is no such user. */
-static int local_mailbox(const struct config *config, const char *rcpt, struct buf *dir)
+/* Works out the Maildir of a local recipient: 1 found, 0 no such user,
+ * -1 the user database could not say. */
+static int local_mailbox(const struct config *config, struct userdb *db, const char *rcpt,
+                         struct buf *dir, const char **error_r)
 {
-	struct buf path = BUF_INIT;
-	buf_appendf(&path, "<%s>", rcpt);
-	struct smtp_addr addr;
-	const char *error;
-	int n = smtp_addr_parse(path.data, path.len, 0, &addr, &error);
-	buf_free(&path);
-	if (n < 0)
-		return -1;
-	const struct user_config *user =
-	    config_find_local_user(config, addr.local, addr.local_len, addr.domain);
-	if (user == NULL)
-		return -1;
-	/* Built from the configured address, never from what the client sent;
-	 * config.c refuses '/' and a leading '.' in local parts. */
-	const char *at = strrchr(user->address, '@');
+	char *user = NULL;
+	int r = userdb_mailbox_owner(db, rcpt, &user, error_r);
+	if (r <= 0)
+		return r;
+	/* Built from the stored address, never from what the client sent;
+	 * userdb refuses '/' and a leading '.' in local parts. */
+	const char *at = strrchr(user, '@');
 	buf_reset(dir);
-	buf_appendf(dir, "%s/mail/%s/%.*s", config->home, at + 1,
-	            (int)(at - user->address), user->address);
-	return 0;
+	buf_appendf(dir, "%s/mail/%s/%.*s", config->home, at + 1, (int)(at - user), user);
+	free(user);
+	return 1;
+}
+
+/* The user database could not answer for recipient i: try again later. */
+static void defer_unknown(struct attempt_state *a, size_t i, const char *error)
+{
+	struct buf why = BUF_INIT;
+	buf_appendf(&why, "x-petrel; user database unavailable: %s", error);
+	rcpt_result_set(&a->results[i], OUTCOME_TEMP, "4.3.0", NULL, why.data);
+	log_msg(L_WARN,
+	        "event=delivery id=%s to=%s relay=local dsn=4.3.0 status=deferred "
+	        "reply=%s",
+	        a->id, LOG_Q(a->env.rcpts[i].address), LOG_Q(why.data));
+	buf_free(&why);
 }
 
 static void deliver_local(const struct config *config, const struct spool *spool,
-                          struct attempt_state *a, size_t i)
+                          struct userdb *db, struct attempt_state *a, size_t i)
 {
 	const char *rcpt = a->env.rcpts[i].address;
 	struct buf mailbox = BUF_INIT, head = BUF_INIT, records = BUF_INIT;
 	const char *error;
 	char name[256];
-	if (local_mailbox(config, rcpt, &mailbox) < 0) {
+	int found = local_mailbox(config, db, rcpt, &mailbox, &error);
+	if (found < 0) {
+		defer_unknown(a, i, error);
+	} else if (found == 0) {
 		rcpt_result_set(&a->results[i], OUTCOME_PERM, "5.1.1", NULL,
 		                "x-petrel; no such local user");
 	} else {
@@ -204,14 +215,26 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		a->next_attempt = a->status.next_attempt;
 		return;
 	}
+	struct userdb *db = userdb_for_thread(config, &error);
+	if (db == NULL)
+		log_msg(L_ERROR, "event=userdb-unavailable id=%s error=%s", a->id,
+		        LOG_Q(error));
 	for (size_t i = 0; i < n; i++) {
 		if (a->status.rcpt[i].state != RCPT_PENDING)
 			continue;
 		const char *at = strrchr(a->env.rcpts[i].address, '@');
+		const char *domain = at ? at + 1 : "";
+		/* Without the database a local domain could be mistaken for a
+		 * remote one (and sent to our own MX): wait instead. */
+		int local = db ? userdb_domain_is_local(db, domain, &error) : -1;
+		if (local < 0) {
+			defer_unknown(a, i, error);
+			continue;
+		}
 		struct route route;
-		route_for_domain(config, at ? at + 1 : "", &route);
+		route_for_domain(config, domain, local, &route);
 		if (route.kind == ROUTE_LOCAL) {
-			deliver_local(config, spool, a, i);
+			deliver_local(config, spool, db, a, i);
 		} else {
 			a->remote[i] = true;
 			a->remote_count++;

@@ -152,7 +152,7 @@ static void start_remote(struct attempt *a)
 		const char *at = strrchr(env->rcpts[i].address, '@');
 		const char *domain = at ? at + 1 : "";
 		struct route route;
-		route_for_domain(a->queue->config, domain, &route);
+		route_for_domain(a->queue->config, domain, false, &route);
 		char *key = transport_key(&route);
 		struct mta_job *job = NULL;
 		for (size_t j = 0; j < a->job_count && job == NULL; j++)

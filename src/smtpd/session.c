@@ -166,6 +166,8 @@ void session_destroy(struct session *s, const char *reason)
 	        s->log_id, s->peer_ip, LOG_Q(reason), s->messages, s->errors);
 	if (s->job)
 		s->job->owner = NULL; /* the commit finishes without us */
+	if (s->pending)
+		s->pending->owner = NULL; /* so does a lookup */
 	if (s->greeting_timer)
 		event_free(s->greeting_timer);
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
@@ -177,6 +179,7 @@ void session_destroy(struct session *s, const char *reason)
 	envelope_clear(&s->tx.env);
 	buf_free(&s->tx.message);
 	free(s->helo);
+	free(s->auth_user);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -395,6 +398,8 @@ static void process_input(struct session *s)
 			bufferevent_disable(s->bev, EV_READ); /* on_write resumes */
 			return;
 		}
+		if (s->pending)
+			return; /* its done() resumes */
 		bool progressed;
 		switch (s->state) {
 		case STATE_SPOOLING:
@@ -426,7 +431,7 @@ static void process_input(struct session *s)
 /* Resumes reading after a pause (spool commit done, output drained). */
 void session_resume(struct session *s)
 {
-	if (s->state == STATE_CLOSING || s->state == STATE_TLS_PENDING)
+	if (s->state == STATE_CLOSING || s->state == STATE_TLS_PENDING || s->pending)
 		return;
 	bufferevent_enable(s->bev, EV_READ);
 	process_input(s);
@@ -451,7 +456,8 @@ static void on_write(struct bufferevent *bev, void *arg)
 		switch_to_tls(s);
 		return;
 	}
-	if (!(bufferevent_get_enabled(bev) & EV_READ) && s->state != STATE_SPOOLING)
+	if (!(bufferevent_get_enabled(bev) & EV_READ) && s->state != STATE_SPOOLING &&
+	    s->pending == NULL)
 		session_resume(s);
 }
 

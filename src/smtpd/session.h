@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/auth_service.h"
 #include "lib/buf.h"
 #include "proto/smtp_cmd.h"
 #include "proto/smtp_data.h"
@@ -43,6 +44,7 @@ struct transaction {
 	bool bdat_last;
 	const char *bdat_error; /* reply to give once the chunk is consumed */
 	uint64_t start_usec;
+	unsigned rcpt_accepted; /* RCPT commands; an alias may add more recipients */
 };
 
 struct session {
@@ -60,12 +62,14 @@ struct session {
 	char tls_info[128];
 	bool relay_allowed; /* client in relay_networks */
 	char *helo;
+	char *auth_user; /* the authorization identity after AUTH, or NULL */
 	unsigned errors;
 	bool discarding_line; /* inside an overlong command line */
 	enum session_state bdat_return_state;
 	struct event *greeting_timer;
 	struct transaction tx;
-	struct spool_job *job; /* in flight in the spool writer */
+	struct spool_job *job;    /* in flight in the spool writer */
+	struct auth_job *pending; /* a lookup in flight: input waits for it */
 	unsigned messages;
 	uint64_t connect_usec;
 };
@@ -88,6 +92,10 @@ void commands_dispatch(struct session *s, const char *line, size_t len);
 /* Called when a message has been read completely (DATA end or BDAT LAST). */
 void commands_message_complete(struct session *s);
 void commands_spooled(struct spool_job *job);
+
+/* One file per command that needs more than a few lines. */
+void cmd_mail(struct session *s, const struct smtp_cmd *cmd);
+void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd);
 
 /* reply.c */
 void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -183,6 +183,7 @@ int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 	}
 	queue_id_gen_init(&server.ids, (uint32_t)getpid());
 	server.writer = spool_writer_create(server.base, &server.spool, SPOOL_THREADS);
+	server.auth = auth_service_create(server.base, config);
 	server.ip_table_size = 4099;
 	server.ip_table = xcalloc(server.ip_table_size, sizeof(*server.ip_table));
 	server.listeners = xcalloc(config->listen_count, sizeof(*server.listeners));
@@ -211,6 +212,7 @@ int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 		session_destroy(server.sessions, "shutdown");
 	for (size_t i = 0; i < server.listener_count; i++)
 		evconnlistener_free(server.listeners[i]);
+	auth_service_destroy(&server.auth);
 	spool_writer_destroy(&server.writer);
 	if (server.shutdown_timer)
 		event_free(server.shutdown_timer);

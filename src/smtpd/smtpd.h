@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 
+#include "auth/auth_service.h"
 #include "lib/config.h"
 #include "queue/queue_id.h"
 #include "queue/spool.h"
@@ -24,6 +25,7 @@ struct smtpd {
 	SSL_CTX *tls;
 	struct spool spool;
 	struct spool_writer *writer;
+	struct auth_service *auth; /* user database and password checks */
 	struct queue_id_gen ids;
 	int queue_notify_fd; /* datagrams to the queue process */
 	struct evconnlistener **listeners;

@@ -165,7 +165,8 @@ def test_check_config(home):
     assert out.returncode == 0, out.stderr
     assert 'home: "%s"' % home in out.stdout
     assert "message_size: 52428800" in out.stdout
-    assert '- {protocol: smtp, address: "127.0.0.1:2465", tls: implicit}' in out.stdout
+    assert ('- {protocol: smtp, address: "127.0.0.1:2465", tls: implicit, '
+            'client_certificates: none}') in out.stdout
     assert "relay_domains: []" in out.stdout and "routes: {}" in out.stdout
     assert "dns:\n  servers: []" in out.stdout and "timeout_ms: 10000" in out.stdout
     cfg = os.path.join(home, "dns.yaml")

@@ -16,8 +16,12 @@ static void test_vectors(void **state)
 	(void)state;
 	/* RFC 4648 10 */
 	static const char *const vectors[][2] = {
-	    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-	    {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+	    {"", ""},
+	    {"f", "Zg=="},
+	    {"fo", "Zm8="},
+	    {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg=="},
+	    {"fooba", "Zm9vYmE="},
 	    {"foobar", "Zm9vYmFy"},
 	};
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
@@ -29,7 +33,8 @@ static void test_vectors(void **state)
 		assert_int_equal(base64_encoded_length(strlen(vectors[i][0])), n);
 		unsigned char out[32];
 		const char *error = NULL;
-		long d = base64_decode(BASE64_STANDARD, text, n, out, sizeof(out), &error);
+		long d =
+		    base64_decode(BASE64_STANDARD, text, n, out, sizeof(out), &error);
 		assert_int_equal(d, (long)strlen(vectors[i][0]));
 		assert_memory_equal(out, vectors[i][0], (size_t)d);
 	}
@@ -51,30 +56,29 @@ static void test_url_alphabet(void **state)
 	                 -1);
 	assert_int_equal(base64_decode(BASE64_URL, "+/+/", 4, out, sizeof(out), &error),
 	                 -1);
-	assert_int_equal(base64_decode(BASE64_STANDARD, "-_-_", 4, out, sizeof(out),
-	                               &error),
-	                 -1);
+	assert_int_equal(
+	    base64_decode(BASE64_STANDARD, "-_-_", 4, out, sizeof(out), &error), -1);
 }
 
 static void test_malformed(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-	    "Z",         /* 4n+1 */
-	    "Zm9vY",     /* 4n+1 */
-	    "Zm9",       /* 4n+3 without padding */
-	    "Zm9vYmE",   /* 4n+3 */
-	    "Zg=",       /* padding short */
-	    "Zg",        /* no padding */
-	    "Z===",      /* too much padding */
-	    "====",      /* only padding */
-	    "Zg==Zg==",  /* padding in the middle */
-	    "Zm 9v",     /* space */
-	    "Zm9v\r\n",  /* line break */
-	    "Zm9v!A==",  /* outside the alphabet */
-	    "Zh==",      /* non-zero pad bits: not canonical */
-	    "Zm9=",      /* non-zero pad bits */
-	    "Zm8\x80",   /* 8-bit */
+	    "Z",        /* 4n+1 */
+	    "Zm9vY",    /* 4n+1 */
+	    "Zm9",      /* 4n+3 without padding */
+	    "Zm9vYmE",  /* 4n+3 */
+	    "Zg=",      /* padding short */
+	    "Zg",       /* no padding */
+	    "Z===",     /* too much padding */
+	    "====",     /* only padding */
+	    "Zg==Zg==", /* padding in the middle */
+	    "Zm 9v",    /* space */
+	    "Zm9v\r\n", /* line break */
+	    "Zm9v!A==", /* outside the alphabet */
+	    "Zh==",     /* non-zero pad bits: not canonical */
+	    "Zm9=",     /* non-zero pad bits */
+	    "Zm8\x80",  /* 8-bit */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		unsigned char out[32];
@@ -88,9 +92,8 @@ static void test_malformed(void **state)
 	/* A NUL inside the text is just another invalid character. */
 	unsigned char out[8];
 	const char *error;
-	assert_int_equal(base64_decode(BASE64_STANDARD, "Zm\0v", 4, out, sizeof(out),
-	                               &error),
-	                 -1);
+	assert_int_equal(
+	    base64_decode(BASE64_STANDARD, "Zm\0v", 4, out, sizeof(out), &error), -1);
 }
 
 static void test_bounds(void **state)

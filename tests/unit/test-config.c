@@ -38,10 +38,6 @@ static void test_embedded_default(void **state)
 	assert_int_equal(c->relay_network_count, 0);
 	assert_int_equal(c->dns_server_count, 0);
 	assert_int_equal(c->dns_timeout_ms, 10000);
-	assert_non_null(config_find_local_user(c, "test+tag", 8, "example.test"));
-	assert_non_null(config_find_local_user(c, "TEST", 4, "example.test"));
-	assert_null(config_find_local_user(c, "+test", 5, "example.test"));
-	assert_null(config_find_local_user(c, "nobody", 6, "example.test"));
 	config_free(&c);
 	assert_null(c);
 }

@@ -33,15 +33,16 @@ static void test_argon2id_round_trip(void **state)
 	const char *error;
 	struct password_secrets s = {BUF_INIT, BUF_INIT, BUF_INIT};
 	assert_int_equal(password_make(&cheap, SECRET, strlen(SECRET), &s, &error), 0);
-	assert_true(strncmp(s.hash.data, "{ARGON2ID}$argon2id$v=19$m=1024,t=1,p=1$", 40) ==
-	            0);
+	assert_true(
+	    strncmp(s.hash.data, "{ARGON2ID}$argon2id$v=19$m=1024,t=1,p=1$", 40) == 0);
 	assert_int_equal(check(&cheap, s.hash.data, SECRET), PASSWORD_OK);
-	assert_int_equal(check(&cheap, s.hash.data, "sekrit passw0rD"), PASSWORD_MISMATCH);
+	assert_int_equal(check(&cheap, s.hash.data, "sekrit passw0rD"),
+	                 PASSWORD_MISMATCH);
 	assert_int_equal(check(&cheap, s.hash.data, ""), PASSWORD_MISMATCH);
 	/* A NUL inside the password is part of it, not its end. */
-	assert_int_equal(password_verify(&cheap, s.hash.data, SECRET "\0x",
-	                                 strlen(SECRET) + 2),
-	                 PASSWORD_MISMATCH);
+	assert_int_equal(
+	    password_verify(&cheap, s.hash.data, SECRET "\0x", strlen(SECRET) + 2),
+	    PASSWORD_MISMATCH);
 	/* Stored at another cost: right, and asks for a fresh hash. */
 	struct password_config dearer = cheap;
 	dearer.argon2_passes = 2;
@@ -54,27 +55,33 @@ static void test_foreign_hashes(void **state)
 {
 	(void)state;
 	/* openssl passwd -6 */
-	const char *sha512 = "{SHA512-CRYPT}$6$Fp5Lq1bTQ2s8yZ9w$3cXq5BSnVW6qbSkQiW466GyHAiX0"
-	                     "S9NsgfIrx0s4qq.rzTurS4XfeCDCwpLIOSh1I7pexKk0QItjMdgkuOzZb1";
+	const char *sha512 =
+	    "{SHA512-CRYPT}$6$Fp5Lq1bTQ2s8yZ9w$3cXq5BSnVW6qbSkQiW466GyHAiX0"
+	    "S9NsgfIrx0s4qq.rzTurS4XfeCDCwpLIOSh1I7pexKk0QItjMdgkuOzZb1";
 	assert_int_equal(check(&cheap, sha512, SECRET), PASSWORD_OK_REHASH);
 	assert_int_equal(check(&cheap, sha512, "wrong"), PASSWORD_MISMATCH);
 	/* Python crypt, bcrypt; Dovecot writes $2y$, the same algorithm */
-	const char *blf = "{BLF-CRYPT}$2b$05$abcdefghijklmnopqrstuuFRxmonlfgwejy8zd3S3dxIuFQM/"
-	                  "H5Yq";
+	const char *blf =
+	    "{BLF-CRYPT}$2b$05$abcdefghijklmnopqrstuuFRxmonlfgwejy8zd3S3dxIuFQM/"
+	    "H5Yq";
 	assert_int_equal(check(&cheap, blf, SECRET), PASSWORD_OK_REHASH);
 	assert_int_equal(check(&cheap, blf, "wrong"), PASSWORD_MISMATCH);
-	const char *blf_y = "{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuuFRxmonlfgwejy8zd3S3dxIuFQM/"
-	                    "H5Yq";
+	const char *blf_y =
+	    "{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuuFRxmonlfgwejy8zd3S3dxIuFQM/"
+	    "H5Yq";
 	assert_int_equal(check(&cheap, blf_y, SECRET), PASSWORD_OK_REHASH);
 	/* PHP password_hash(PASSWORD_ARGON2ID): another implementation */
-	const char *php = "{ARGON2ID}$argon2id$v=19$m=1024,t=2,p=1$Y3h4TWFxdGRRem9GNmZBMQ$"
-	                  "x7AxktHaddtvKvNvWHmrgRYukpM7TVpzbKYuXoPxNKA";
+	const char *php =
+	    "{ARGON2ID}$argon2id$v=19$m=1024,t=2,p=1$Y3h4TWFxdGRRem9GNmZBMQ$"
+	    "x7AxktHaddtvKvNvWHmrgRYukpM7TVpzbKYuXoPxNKA";
 	assert_int_equal(check(&cheap, php, SECRET), PASSWORD_OK_REHASH);
 	assert_int_equal(check(&cheap, php, "wrong"), PASSWORD_MISMATCH);
 	/* Unknown or damaged: never a match. */
-	assert_int_equal(check(&cheap, "{MD5-CRYPT}$1$abc$def", SECRET), PASSWORD_BAD_HASH);
+	assert_int_equal(check(&cheap, "{MD5-CRYPT}$1$abc$def", SECRET),
+	                 PASSWORD_BAD_HASH);
 	assert_int_equal(check(&cheap, "{SHA512-CRYPT}$6$", SECRET), PASSWORD_BAD_HASH);
-	assert_int_equal(check(&cheap, "{SHA512-CRYPT}$5$x$y", SECRET), PASSWORD_BAD_HASH);
+	assert_int_equal(check(&cheap, "{SHA512-CRYPT}$5$x$y", SECRET),
+	                 PASSWORD_BAD_HASH);
 	assert_int_equal(check(&cheap, PASSWORD_NO_LOGIN, ""), PASSWORD_BAD_HASH);
 	assert_int_equal(check(&cheap, "", ""), PASSWORD_BAD_HASH);
 }
@@ -90,7 +97,8 @@ static void test_import(void **state)
 	     "{SHA512-CRYPT}$6$abcdefgh$0123456789012345678901234567890"},
 	    {"$6$abcdefgh$0123456789012345678901234567890",
 	     "{SHA512-CRYPT}$6$abcdefgh$0123456789012345678901234567890"},
-	    {"{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuu", "{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuu"},
+	    {"{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuu",
+	     "{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuu"},
 	    {"$2b$05$abcdefghijklmnopqrstuu", "{BLF-CRYPT}$2b$05$abcdefghijklmnopqrstuu"},
 	    {"{ARGON2ID}$argon2id$v=19$m=1024,t=2,p=1$c2FsdA$aGFzaA",
 	     "{ARGON2ID}$argon2id$v=19$m=1024,t=2,p=1$c2FsdA$aGFzaA"},
@@ -171,7 +179,10 @@ static void test_scram_rfc7677(void **state)
 	assert_memory_equal(again.server_key, parsed.server_key, 32);
 	password_secrets_free(&s);
 
-	static const char *const bad[] = {"", "4096", "4096,c2FsdA==", "0,c2FsdA==,a,b",
+	static const char *const bad[] = {"",
+	                                  "4096",
+	                                  "4096,c2FsdA==",
+	                                  "0,c2FsdA==,a,b",
 	                                  "4096,c2FsdA==,c2FsdA==,c2FsdA==",
 	                                  "x,c2FsdA==,a,b"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -186,7 +197,8 @@ static void test_cram_md5_rfc2195(void **state)
 	with_cram.cram_md5 = true;
 	const char *error;
 	struct password_secrets s = {BUF_INIT, BUF_INIT, BUF_INIT};
-	assert_int_equal(password_make(&with_cram, "tanstaaftanstaaf", 16, &s, &error), 0);
+	assert_int_equal(password_make(&with_cram, "tanstaaftanstaaf", 16, &s, &error),
+	                 0);
 	assert_int_equal(s.cram_md5.len, 64);
 	const char *challenge = "<1896.697170952@postoffice.reston.mci.net>";
 	assert_true(cram_md5_verify(s.cram_md5.data, challenge, strlen(challenge),
@@ -205,13 +217,13 @@ static void test_cram_md5_rfc2195(void **state)
 	/* A key longer than a block is hashed first (RFC 2104 2). */
 	char long_password[100];
 	memset(long_password, 'k', sizeof(long_password));
-	assert_int_equal(password_make(&with_cram, long_password, sizeof(long_password),
-	                               &s, &error),
-	                 0);
+	assert_int_equal(
+	    password_make(&with_cram, long_password, sizeof(long_password), &s, &error),
+	    0);
 	unsigned char digest[16];
 	unsigned int len = 16;
-	HMAC(EVP_md5(), long_password, sizeof(long_password), (const unsigned char *)"c", 1,
-	     digest, &len);
+	HMAC(EVP_md5(), long_password, sizeof(long_password), (const unsigned char *)"c",
+	     1, digest, &len);
 	char hex[33];
 	for (int i = 0; i < 16; i++)
 		snprintf(hex + i * 2, 3, "%02x", digest[i]);

@@ -31,30 +31,35 @@ static void test_decisions(void **state)
 	if (c == NULL)
 		fail_msg("%s", error);
 	struct route r;
-	route_for_domain(c, "EXAMPLE.test", &r);
+	route_for_domain(c, "EXAMPLE.test", config_is_local_domain(c, "EXAMPLE.test"),
+	                 &r);
 	assert_int_equal(r.kind, ROUTE_LOCAL);
-	route_for_domain(c, "partner.test", &r);
+	route_for_domain(c, "partner.test", config_is_local_domain(c, "partner.test"),
+	                 &r);
 	assert_int_equal(r.kind, ROUTE_NEXT_HOP);
 	assert_string_equal(r.host, "192.0.2.7");
 	assert_int_equal(r.port, 2525);
 	assert_false(r.mx_lookup);
-	route_for_domain(c, "a.corp.test", &r);
+	route_for_domain(c, "a.corp.test", config_is_local_domain(c, "a.corp.test"), &r);
 	assert_string_equal(r.host, "gw.corp.test");
 	assert_int_equal(r.port, 25);
 	assert_true(r.mx_lookup);
-	route_for_domain(c, "x.eu.corp.test", &r); /* longest parent wins */
+	route_for_domain(c, "x.eu.corp.test", config_is_local_domain(c, "x.eu.corp.test"),
+	                 &r); /* longest parent wins */
 	assert_string_equal(r.host, "eu-gw.corp.test");
 	assert_int_equal(r.port, 26);
-	route_for_domain(c, "corp.test", &r); /* ".corp.test" is for subdomains */
+	route_for_domain(c, "corp.test", config_is_local_domain(c, "corp.test"),
+	                 &r); /* ".corp.test" is for subdomains */
 	assert_string_equal(r.host, "smarthost.test");
-	route_for_domain(c, "backup.test", &r);
+	route_for_domain(c, "backup.test", config_is_local_domain(c, "backup.test"), &r);
 	assert_string_equal(r.host, "smarthost.test");
 	assert_true(config_is_relay_domain(c, "BACKUP.test"));
 	assert_false(config_is_relay_domain(c, "x.backup.test"));
 	config_free(&c);
 
 	c = load("domains: [example.test]\n", &error);
-	route_for_domain(c, "elsewhere.test", &r);
+	route_for_domain(c, "elsewhere.test", config_is_local_domain(c, "elsewhere.test"),
+	                 &r);
 	assert_int_equal(r.kind, ROUTE_MX);
 	assert_string_equal(r.host, "elsewhere.test");
 	assert_int_equal(r.port, 25);

@@ -73,7 +73,8 @@ static void add_user(const char *address, const char *password)
 	const char *error = NULL;
 	struct password_secrets s = {BUF_INIT, BUF_INIT, BUF_INIT};
 	assert_int_equal(
-	    password_make(&config->auth.password, password, strlen(password), &s, &error), 0);
+	    password_make(&config->auth.password, password, strlen(password), &s, &error),
+	    0);
 	if (userdb_user_add(db, address, &s, 0, true, &error) < 0)
 		fail_msg("add %s: %s", address, error);
 	password_secrets_free(&s);
@@ -131,14 +132,18 @@ static void test_users(void **state)
 	struct password_secrets s = {BUF_INIT, BUF_INIT, BUF_INIT};
 	password_make(&config->auth.password, "x", 1, &s, &error);
 	error = NULL;
-	assert_int_equal(userdb_user_add(db, "alice@example.test", &s, 0, true, &error), -1);
+	assert_int_equal(userdb_user_add(db, "alice@example.test", &s, 0, true, &error),
+	                 -1);
 	assert_non_null(strstr(error, "already exists"));
-	static const char *const invalid[] = {"alice", "a/b@example.test", ".a@example.test",
-	                                      "a@[127.0.0.1]", "\"a b\"@example.test", ""};
+	static const char *const invalid[] = {
+	    "alice",         "a/b@example.test",     ".a@example.test",
+	    "a@[127.0.0.1]", "\"a b\"@example.test", ""};
 	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
-		assert_int_equal(userdb_user_add(db, invalid[i], &s, 0, true, &error), -1);
+		assert_int_equal(userdb_user_add(db, invalid[i], &s, 0, true, &error),
+		                 -1);
 	/* A new domain is created with its first user. */
-	assert_int_equal(userdb_user_add(db, "bob@other.test", &s, 1000, false, &error), 0);
+	assert_int_equal(userdb_user_add(db, "bob@other.test", &s, 1000, false, &error),
+	                 0);
 	assert_int_equal(userdb_domain_is_local(db, "OTHER.test", &error), 1);
 	struct user_record u;
 	assert_int_equal(userdb_user_get(db, "bob@other.test", &u, &error), 1);
@@ -151,11 +156,10 @@ static void test_users(void **state)
 	assert_true(u.enabled);
 	assert_int_equal(u.quota, 5);
 	/* A rehash only lands if the hash is still the one it replaced. */
-	assert_int_equal(userdb_user_set_secrets(db, "bob@other.test", &s, "stale", &error),
-	                 -1);
-	assert_int_equal(userdb_user_set_secrets(db, "bob@other.test", &s, u.password,
-	                                         &error),
-	                 0);
+	assert_int_equal(
+	    userdb_user_set_secrets(db, "bob@other.test", &s, "stale", &error), -1);
+	assert_int_equal(
+	    userdb_user_set_secrets(db, "bob@other.test", &s, u.password, &error), 0);
 	user_record_free(&u);
 	password_secrets_free(&s);
 	/* A domain with users cannot go. */
@@ -176,7 +180,8 @@ static void expect_expansion(const char *address, int result, const char *finals
 	struct userdb_expansion e;
 	int r = userdb_expand(db, address, &e, &error);
 	if (r != result)
-		fail_msg("%s: got %d, want %d (%s)", address, r, result, error ? error : "");
+		fail_msg("%s: got %d, want %d (%s)", address, r, result,
+		         error ? error : "");
 	if (r <= 0)
 		return;
 	struct buf got = BUF_INIT;
@@ -225,6 +230,7 @@ static void test_aliases(void **state)
 	 * it, and the queue bounces it with a reason the sender can read. */
 	expect_expansion("stale@example.test", 1, "gone@example.test");
 	expect_expansion("carol+x@example.test", 1, "carol+x@example.test");
+	expect_expansion("+carol@example.test", 0, ""); /* a tag needs a user before it */
 
 	/* Deeper than USERDB_ALIAS_DEPTH: an error, not a guess. */
 	for (int i = 0; i <= USERDB_ALIAS_DEPTH; i++) {
@@ -236,23 +242,22 @@ static void test_aliases(void **state)
 	expect_expansion("chain0@example.test", -1, "");
 
 	/* Aliases only for local domains, targets must be addresses. */
-	assert_int_equal(userdb_alias_add(db, "x@remote.example", "carol@example.test",
-	                                  &error),
-	                 -1);
+	assert_int_equal(
+	    userdb_alias_add(db, "x@remote.example", "carol@example.test", &error), -1);
 	assert_int_equal(userdb_alias_add(db, "x@example.test", "not an address", &error),
 	                 -1);
-	assert_int_equal(userdb_alias_delete(db, "team@example.test", "dave@example.test",
-	                                     &error),
-	                 1);
+	assert_int_equal(
+	    userdb_alias_delete(db, "team@example.test", "dave@example.test", &error), 1);
 	expect_expansion("team@example.test", 1,
 	                 "carol@example.test partner@remote.example");
 
 	char *owner = NULL;
-	assert_int_equal(userdb_mailbox_owner(db, "Carol+Tag@example.test", &owner, &error),
-	                 1);
+	assert_int_equal(
+	    userdb_mailbox_owner(db, "Carol+Tag@example.test", &owner, &error), 1);
 	assert_string_equal(owner, "carol@example.test");
 	free(owner);
-	assert_int_equal(userdb_mailbox_owner(db, "team@example.test", &owner, &error), 0);
+	assert_int_equal(userdb_mailbox_owner(db, "team@example.test", &owner, &error),
+	                 0);
 }
 
 static void test_sending_and_acting(void **state)
@@ -264,58 +269,47 @@ static void test_sending_and_acting(void **state)
 	add_user("boss@example.test", "b");
 	add_alias("info@example.test", "erin@example.test");
 	add_alias("@example.test", "frank@example.test"); /* catch-all: not ownership */
-	assert_int_equal(userdb_may_send_as(db, "erin@example.test", "erin@example.test",
-	                                    &error),
-	                 1);
+	assert_int_equal(
+	    userdb_may_send_as(db, "erin@example.test", "erin@example.test", &error), 1);
 	assert_int_equal(userdb_may_send_as(db, "erin@example.test",
 	                                    "Erin+lists@Example.Test", &error),
 	                 1);
-	assert_int_equal(userdb_may_send_as(db, "erin@example.test", "info@example.test",
-	                                    &error),
-	                 1);
+	assert_int_equal(
+	    userdb_may_send_as(db, "erin@example.test", "info@example.test", &error), 1);
 	assert_int_equal(userdb_may_send_as(db, "erin@example.test", "", &error), 1);
-	assert_int_equal(userdb_may_send_as(db, "erin@example.test", "frank@example.test",
-	                                    &error),
-	                 0);
-	assert_int_equal(userdb_may_send_as(db, "frank@example.test", "info@example.test",
-	                                    &error),
-	                 0);
-	assert_int_equal(userdb_may_send_as(db, "frank@example.test",
-	                                    "whatever@example.test", &error),
-	                 0);
-	assert_int_equal(userdb_may_send_as(db, "erin@example.test", "ceo@elsewhere.example",
-	                                    &error),
-	                 0);
-	assert_int_equal(userdb_may_act_for(db, "erin@example.test", "ERIN@example.test",
-	                                    &error),
-	                 1);
-	assert_int_equal(userdb_may_act_for(db, "erin@example.test", "frank@example.test",
-	                                    &error),
-	                 0);
-	assert_int_equal(userdb_grant(db, "erin@example.test", "frank@example.test", &error),
-	                 0);
-	assert_int_equal(userdb_may_act_for(db, "erin@example.test", "frank@example.test",
-	                                    &error),
-	                 1);
-	assert_int_equal(userdb_may_send_as(db, "erin@example.test", "frank@example.test",
-	                                    &error),
-	                 1);
+	assert_int_equal(
+	    userdb_may_send_as(db, "erin@example.test", "frank@example.test", &error), 0);
+	assert_int_equal(
+	    userdb_may_send_as(db, "frank@example.test", "info@example.test", &error), 0);
+	assert_int_equal(
+	    userdb_may_send_as(db, "frank@example.test", "whatever@example.test", &error),
+	    0);
+	assert_int_equal(
+	    userdb_may_send_as(db, "erin@example.test", "ceo@elsewhere.example", &error),
+	    0);
+	assert_int_equal(
+	    userdb_may_act_for(db, "erin@example.test", "ERIN@example.test", &error), 1);
+	assert_int_equal(
+	    userdb_may_act_for(db, "erin@example.test", "frank@example.test", &error), 0);
+	assert_int_equal(
+	    userdb_grant(db, "erin@example.test", "frank@example.test", &error), 0);
+	assert_int_equal(
+	    userdb_may_act_for(db, "erin@example.test", "frank@example.test", &error), 1);
+	assert_int_equal(
+	    userdb_may_send_as(db, "erin@example.test", "frank@example.test", &error), 1);
 	assert_int_equal(userdb_grant(db, "boss@example.test", "*", &error), 0);
-	assert_int_equal(userdb_may_act_for(db, "boss@example.test", "erin@example.test",
-	                                    &error),
-	                 1);
+	assert_int_equal(
+	    userdb_may_act_for(db, "boss@example.test", "erin@example.test", &error), 1);
 	assert_int_equal(userdb_grant(db, "ghost@example.test", "*", &error), -1);
-	assert_int_equal(userdb_revoke(db, "erin@example.test", "frank@example.test", &error),
-	                 1);
-	assert_int_equal(userdb_may_act_for(db, "erin@example.test", "frank@example.test",
-	                                    &error),
-	                 0);
+	assert_int_equal(
+	    userdb_revoke(db, "erin@example.test", "frank@example.test", &error), 1);
+	assert_int_equal(
+	    userdb_may_act_for(db, "erin@example.test", "frank@example.test", &error), 0);
 	/* Deleting a user takes their delegations with them. */
 	assert_int_equal(userdb_user_delete(db, "boss@example.test", &error), 0);
 	add_user("boss@example.test", "b");
-	assert_int_equal(userdb_may_act_for(db, "boss@example.test", "erin@example.test",
-	                                    &error),
-	                 0);
+	assert_int_equal(
+	    userdb_may_act_for(db, "boss@example.test", "erin@example.test", &error), 0);
 }
 
 static void count_row(void *ctx, const char *const *values, size_t count)
@@ -330,7 +324,8 @@ static void test_lists(void **state)
 	(void)state;
 	const char *error;
 	int users = 0, domains = 0, aliases = 0;
-	assert_int_equal(userdb_user_list(db, "example.test", count_row, &users, &error), 0);
+	assert_int_equal(userdb_user_list(db, "example.test", count_row, &users, &error),
+	                 0);
 	assert_int_equal(userdb_domain_list(db, count_row, &domains, &error), 0);
 	assert_int_equal(userdb_alias_list(db, NULL, count_row, &aliases, &error), 0);
 	assert_true(users >= 8);
