@@ -52,7 +52,11 @@ static int set_password(struct config *config, struct userdb *db, const char *ad
 	password_secrets_free(&secrets);
 	if (r < 0)
 		return refused(error);
+	struct buf stored = BUF_INIT;
+	if (userdb_normalize(address, &stored, &error) == 0)
+		address = stored.data;
 	printf("%s %s\n", add ? "added" : "password changed for", address);
+	buf_free(&stored);
 	return 0;
 }
 

@@ -107,8 +107,11 @@ static void rcpt_lookup_run(struct auth_job *job, struct userdb *db)
 {
 	struct rcpt_lookup *l = (struct rcpt_lookup *)job;
 	const char *error = NULL;
-	l->local = l->literal ? 0 : db ? userdb_domain_is_local(db, l->domain, &error) : -1;
-	l->known = l->local > 0 ? userdb_expand(db, l->address, &l->expansion, &error) : 0;
+	l->local = l->literal ? 0
+	           : db       ? userdb_domain_is_local(db, l->domain, &error)
+	                      : -1;
+	l->known =
+	    l->local > 0 ? userdb_expand(db, l->address, &l->expansion, &error) : 0;
 	if ((l->local < 0 || l->known < 0) && error)
 		auth_job_fail(job, error);
 }
@@ -136,13 +139,18 @@ static void rcpt_accept(struct session *s, struct rcpt_lookup *l)
 			const char *final = l->expansion.addresses[i];
 			bool same = strcasecmp(final, l->address) == 0;
 			add_recipient(tx, final, l->notify,
-			              l->orcpt ? l->orcpt : same ? NULL : original.data);
+			              l->orcpt ? l->orcpt
+			              : same   ? NULL
+			                       : original.data);
 		}
 		buf_free(&original);
-		if (l->expansion.count > 1 || strcasecmp(l->expansion.addresses[0], l->address))
-			log_msg(L_INFO, "event=alias-expanded session=%s rcpt=%s recipients=%zu%s",
-			        s->log_id, LOG_Q(l->address), l->expansion.count,
-			        l->expansion.truncated ? " truncated=yes" : "");
+		if (l->expansion.count > 1 ||
+		    strcasecmp(l->expansion.addresses[0], l->address))
+			log_msg(
+			    L_INFO,
+			    "event=alias-expanded session=%s rcpt=%s recipients=%zu%s",
+			    s->log_id, LOG_Q(l->address), l->expansion.count,
+			    l->expansion.truncated ? " truncated=yes" : "");
 	} else {
 		add_recipient(tx, l->address, l->notify, l->orcpt);
 	}
@@ -155,8 +163,8 @@ static void rcpt_decide(struct session *s, struct rcpt_lookup *l)
 {
 	const struct config *config = s->server->config;
 	if (l->local < 0 || l->known < 0) {
-		log_msg(L_ERROR, "event=userdb-failed session=%s rcpt=%s error=%s", s->log_id,
-		        LOG_Q(l->address), LOG_Q(l->job.error));
+		log_msg(L_ERROR, "event=userdb-failed session=%s rcpt=%s error=%s",
+		        s->log_id, LOG_Q(l->address), LOG_Q(l->job.error));
 		reply(s, "451 4.3.0 <%s>: Temporary lookup failure", l->address);
 		return;
 	}
@@ -169,8 +177,8 @@ static void rcpt_decide(struct session *s, struct rcpt_lookup *l)
 	 * does; everything else only from relay_networks and logged-in users. */
 	if (!l->local && !s->relay_allowed && s->auth_user == NULL &&
 	    !config_is_relay_domain(config, l->domain)) {
-		log_msg(L_INFO, "event=relay-denied session=%s client=%s rcpt=%s", s->log_id,
-		        s->peer_ip, LOG_Q(l->address));
+		log_msg(L_INFO, "event=relay-denied session=%s client=%s rcpt=%s",
+		        s->log_id, s->peer_ip, LOG_Q(l->address));
 		reply_error(s, "550 5.7.1 <%s>: Relay access denied", l->address);
 		return;
 	}

@@ -57,7 +57,8 @@ def make_home():
 
 class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
-                 relay_networks=None, hostname="mx.example.test", extra_listen=()):
+                 relay_networks=None, hostname="mx.example.test", extra_listen=(),
+                 auth=None):
         self.home = home
         (self.smtp_port, self.submission_port, self.smtps_port,
          self.plain_port) = free_ports(4)
@@ -86,6 +87,9 @@ class Petrel:
                   for a in extra_listen]
         if relay_networks is not None:
             lines.append("relay_networks: [%s]" % ", ".join(relay_networks))
+        if auth:
+            lines.append("auth:")
+            lines += ["  %s: %s" % (k, v) for k, v in auth.items()]
         if limits:
             lines.append("limits:")
             lines += ["  %s: %s" % (k, v) for k, v in limits.items()]
@@ -130,6 +134,11 @@ class Petrel:
         self.process = None
         self.log.close()
         return code
+
+    def cli(self, *args, input=None):
+        """Runs `petrel -c <this config> ARGS`; returns the CompletedProcess."""
+        return subprocess.run([PETREL, "-c", self.config_path] + list(args),
+                              input=input, capture_output=True, text=True, timeout=60)
 
     def read_log(self):
         with open(self.log_path, "rb") as f:
@@ -187,6 +196,29 @@ class Petrel:
         assert "AddressSanitizer" not in text, text
         assert "runtime error:" not in text, text
         assert "level=panic" not in text, text
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the whole run; each test takes a fresh
+    database from it (postgres.new_database())."""
+    import pgserver
+    if not pgserver.available():
+        pytest.fail("postgresql is not installed (scripts/deps installs it)")
+    server = pgserver.PostgresServer(free_ports(1)[0]).start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request):
+    """The `auth:` YAML for each user database backend: every test that
+    takes this fixture runs once on SQLite and once on PostgreSQL. Pass it
+    (plus any other auth keys, as YAML text) as Petrel(auth=...)."""
+    if request.param == "sqlite":
+        return {"backend": "sqlite"}
+    dsn = request.getfixturevalue("postgres").new_database()
+    return {"backend": "postgres", "dsn": '"%s"' % dsn}
 
 
 @pytest.fixture
