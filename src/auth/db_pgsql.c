@@ -2,11 +2,13 @@
  * db_pgsql.c — the PostgreSQL backend of db.h (libpq).
  *
  * Statements go through PQexecParams with text parameters, so values are
- * never spliced into SQL. A connection that broke (server restart) is
- * reset once and the statement retried; a statement is only ever run
- * again when the server never saw it (the connection was already bad).
+ * never spliced into SQL. A connection that broke (a server restart) is
+ * reset and the statement run once more: petrel's statements are all
+ * safe to repeat (reads, updates, and inserts that check or ignore
+ * conflicts).
  */
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +21,21 @@ struct db_pgsql {
 	PGconn *conn;
 };
 
-/* libpq's messages end with a newline; logs want one line. */
+/* libpq's messages span lines (and may start with one); logs want one. */
 static const char *pg_error(const char *text)
 {
-	size_t len = strcspn(text, "\n");
-	return error_fmt("postgres: %.*s", (int)len, text);
+	char line[512];
+	size_t n = 0;
+	for (const char *p = text; *p && n < sizeof(line) - 1; p++) {
+		bool space = *p == '\n' || *p == '\r' || *p == '\t' || *p == ' ';
+		if (space && (n == 0 || line[n - 1] == ' '))
+			continue;
+		line[n++] = space ? ' ' : *p;
+	}
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	line[n] = '\0';
+	return error_fmt("postgres: %s", n ? line : "connection lost");
 }
 
 static long pgsql_exec(struct db *db, const char *sql, const char *const *params,
@@ -39,6 +51,15 @@ static long pgsql_exec(struct db *db, const char *sql, const char *const *params
 	}
 	PGresult *res = PQexecParams(p->conn, sql, (int)n, NULL, params, NULL, NULL, 0);
 	ExecStatusType status = PQresultStatus(res);
+	if (status == PGRES_FATAL_ERROR && PQstatus(p->conn) == CONNECTION_BAD) {
+		/* The server went away since our last statement (a restart):
+		 * libpq only learns it now. Once more on a new connection;
+		 * every statement petrel runs is safe to repeat. */
+		PQclear(res);
+		PQreset(p->conn);
+		res = PQexecParams(p->conn, sql, (int)n, NULL, params, NULL, NULL, 0);
+		status = PQresultStatus(res);
+	}
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 		*error_r = pg_error(PQresultErrorMessage(res));
 		PQclear(res);
