@@ -32,6 +32,8 @@ int sockaddr_parse_host_port(const char *s, unsigned default_port,
 unsigned sockaddr_port(const struct sockaddr *sa);
 /* The address alone ("192.0.2.1", "2001:db8::1"); v4-mapped shown as v4. */
 void sockaddr_ip(const struct sockaddr *sa, char *out, size_t out_size);
+/* 127.0.0.0/8, ::1, or ::ffff:127.x.x.x */
+bool sockaddr_is_loopback(const struct sockaddr *sa);
 /* "192.0.2.1:25" or "[2001:db8::1]:25". */
 void sockaddr_format(const struct sockaddr *sa, char *out, size_t out_size);
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "auth/password.h"
+#include "auth/penalty.h"
 #include "auth/userdb_setup.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
@@ -38,6 +39,8 @@
 
 #define MAX_CHILDREN          300
 #define STOP_DEADLINE_SECONDS 30
+/* Login failure slots (about 40 octets each), shared by all workers. */
+#define PENALTY_SLOTS 65536
 
 enum child_kind { CHILD_WORKER, CHILD_QUEUE };
 
@@ -62,6 +65,7 @@ struct master {
 	bool stopping;
 	bool queue_wanted; /* start a queue when the old one has gone */
 	int exit_status;
+	struct penalty_table *penalty; /* login failures, shared with workers */
 };
 
 static unsigned worker_count(const struct config *config)
@@ -360,6 +364,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	if (privilege_lookup(config->run_as, &m.uid, &m.gid, &error) < 0 ||
 	    prepare_home(&m, &error) < 0 || password_init(&error) < 0 ||
 	    userdb_prepare(config, m.uid, m.gid, true, &error) < 0 ||
+	    (m.penalty = penalty_table_create(PENALTY_SLOTS, &error)) == NULL ||
 	    (m.tls = tls_server_context(config, &error)) == NULL ||
 	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
 	    ipc_socketpair(m.notify_fds) < 0) {
@@ -367,6 +372,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 		config_free(&m.config);
 		return 1;
 	}
+	penalty_table_set_current(m.penalty); /* workers inherit it */
 	log_msg(L_INFO, "event=start config=%s home=%s hostname=%s workers=%u",
 	        LOG_Q(config->source), LOG_Q(config->home), LOG_Q(config->hostname),
 	        worker_count(config));
@@ -393,6 +399,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	close(m.notify_fds[0]);
 	close(m.notify_fds[1]);
 	SSL_CTX_free(m.tls);
+	penalty_table_destroy(&m.penalty);
 	config_free(&m.config);
 	return m.exit_status;
 }

@@ -177,6 +177,8 @@ SSL_CTX *tls_server_context(const struct config *config, const char **error_r)
 		*error_r = openssl_error(key_path.data);
 		goto fail;
 	}
+	if (tls_client_ca_setup(ctx, config, error_r) < 0)
+		goto fail;
 	buf_free(&cert_path);
 	buf_free(&key_path);
 	return ctx;

@@ -10,6 +10,7 @@
 #define PETREL_TLS_H
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/config.h"
@@ -18,6 +19,28 @@ SSL_CTX *tls_server_context(const struct config *config, const char **error_r);
 
 /* The SMTP client's context: opportunistic, certificates not required. */
 SSL_CTX *tls_client_context(const char **error_r);
+
+/* What a client certificate says. Only `verified` makes it an identity:
+ * it chains to tls.client_ca, is within its validity, and is not on
+ * tls.client_crl. */
+struct client_cert {
+	bool present;
+	bool verified;
+	char verify_error[128]; /* why not, for the log */
+	char subject[512];      /* RFC 2253, printable ASCII */
+	char issuer[512];
+	char san_email[256];  /* first subjectAltName e-mail, or "" */
+	char fingerprint[65]; /* SHA-256, lower-case hex */
+	char not_after[32];   /* 2027-01-31T12:00:00Z */
+};
+
+/* tls_client_cert.c: loads tls.client_ca (and client_crl) into the
+ * server context; an error if a listener wants certificates without it. */
+int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **error_r);
+/* Asks this connection for a certificate as its listener says. */
+void tls_request_client_cert(SSL *ssl, enum client_cert_mode mode);
+/* After the handshake: the client's certificate, if any. */
+void tls_client_cert_read(SSL *ssl, struct client_cert *out);
 
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384" */
 void tls_describe(SSL *ssl, char *out, size_t out_size);

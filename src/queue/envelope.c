@@ -30,6 +30,12 @@ void envelope_clear(struct envelope *env)
 	free(env->envid);
 	free(env->ret);
 	free(env->parent);
+	free(env->auth_user);
+	free(env->cert_subject);
+	free(env->cert_issuer);
+	free(env->cert_sha256);
+	free(env->cert_san);
+	free(env->cert_not_after);
 	for (size_t i = 0; i < env->rcpt_count; i++) {
 		free(env->rcpts[i].address);
 		free(env->rcpts[i].orcpt);
@@ -68,6 +74,12 @@ void envelope_serialize(const struct envelope *env, size_t message_len, struct b
 	put_string(out, 'E', env->envid);
 	put_string(out, 'X', env->ret);
 	put_string(out, 'P', env->parent);
+	put_string(out, 'A', env->auth_user);
+	put_string(out, 'K', env->cert_subject);
+	put_string(out, 'J', env->cert_issuer);
+	put_string(out, 'F', env->cert_sha256);
+	put_string(out, 'Z', env->cert_san);
+	put_string(out, 'V', env->cert_not_after);
 	for (size_t i = 0; i < env->rcpt_count; i++) {
 		put_string(out, 'R', env->rcpts[i].address);
 		if (env->rcpts[i].notify) {
@@ -197,6 +209,24 @@ int envelope_parse(const char *data, size_t len, struct envelope *env,
 			break;
 		case 'P':
 			field = &env->parent;
+			break;
+		case 'A':
+			field = &env->auth_user;
+			break;
+		case 'K':
+			field = &env->cert_subject;
+			break;
+		case 'J':
+			field = &env->cert_issuer;
+			break;
+		case 'F':
+			field = &env->cert_sha256;
+			break;
+		case 'Z':
+			field = &env->cert_san;
+			break;
+		case 'V':
+			field = &env->cert_not_after;
 			break;
 		case 'U':
 			env->smtputf8 = true;

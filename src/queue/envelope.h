@@ -46,9 +46,12 @@ struct envelope {
 	char *tls;       /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL */
 	char *body;      /* "7BIT" or "8BITMIME" */
 	bool smtputf8;
-	char *envid;  /* MAIL ENVID= decoded, or NULL */
-	char *ret;    /* MAIL RET=: "FULL", "HDRS", or NULL */
-	char *parent; /* a DSN: the queue ID of the message it reports on */
+	char *envid;     /* MAIL ENVID= decoded, or NULL */
+	char *ret;       /* MAIL RET=: "FULL", "HDRS", or NULL */
+	char *parent;    /* a DSN: the queue ID of the message it reports on */
+	char *auth_user; /* SASL identity of the submitter, or NULL */
+	/* A verified client certificate (net/tls.h), kept for policy. */
+	char *cert_subject, *cert_issuer, *cert_sha256, *cert_san, *cert_not_after;
 	struct envelope_rcpt *rcpts;
 	size_t rcpt_count;
 };

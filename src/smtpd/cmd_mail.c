@@ -4,6 +4,7 @@
  * use a sender address it owns (auth.sender_check), which the user
  * database decides off the event loop.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -100,8 +101,79 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 	return 0;
 }
 
+struct sender_lookup {
+	struct auth_job job; /* first: the job is the check */
+	char *user, *sender;
+	int allowed; /* 1, 0, or -1: the database could not say */
+};
+
+static void sender_check_run(struct auth_job *job, struct userdb *db)
+{
+	struct sender_lookup *c = (struct sender_lookup *)job;
+	const char *error = NULL;
+	c->allowed = db ? userdb_may_send_as(db, c->user, c->sender, &error) : -1;
+	if (c->allowed < 0 && error)
+		auth_job_fail(job, error);
+}
+
+static void sender_check_done(struct auth_job *job)
+{
+	struct sender_lookup *c = (struct sender_lookup *)job;
+	struct session *s = job->owner;
+	if (s) {
+		s->pending = NULL;
+		if (s->state == STATE_CLOSING) {
+			/* a 421 went out meanwhile */
+		} else if (c->allowed > 0) {
+			s->state = STATE_MAIL;
+			reply(s, "250 2.1.0 Ok");
+		} else if (c->allowed == 0) {
+			log_msg(
+			    L_INFO,
+			    "event=sender-refused session=%s client=%s user=%s from=%s",
+			    s->log_id, s->peer_ip, LOG_Q(c->user), LOG_Q(c->sender));
+			session_transaction_reset(s);
+			reply_error(
+			    s,
+			    "553 5.7.1 <%s>: Sender address rejected: not owned by "
+			    "user %s",
+			    c->sender, c->user);
+		} else {
+			log_msg(L_ERROR,
+			        "event=userdb-failed session=%s from=%s error=%s",
+			        s->log_id, LOG_Q(c->sender), LOG_Q(job->error));
+			session_transaction_reset(s);
+			reply(s, "451 4.3.0 <%s>: Temporary lookup failure", c->sender);
+		}
+	}
+	free(c->user);
+	free(c->sender);
+	free(c);
+	if (s)
+		session_resume(s);
+}
+
+/* auth.sender_check: an authenticated client sends only as itself, its
+ * +tag variants, aliases naming it, or addresses delegated to it. */
+static void check_sender(struct session *s)
+{
+	struct sender_lookup *c = xcalloc(1, sizeof(*c));
+	c->user = xstrdup(s->auth_user);
+	c->sender = xstrdup(s->tx.env.sender);
+	c->job.run = sender_check_run;
+	c->job.done = sender_check_done;
+	c->job.owner = s;
+	s->pending = &c->job;
+	auth_service_submit(s->server->auth, &c->job);
+}
+
 void cmd_mail(struct session *s, const struct smtp_cmd *cmd)
 {
+	/* The submission port is for users (RFC 6409 4.3). */
+	if (s->listener->protocol == PROTO_SUBMISSION && s->auth_user == NULL) {
+		reply_error(s, "530 5.7.0 Authentication required");
+		return;
+	}
 	struct smtp_addr addr;
 	const char *error;
 	int n =
@@ -145,6 +217,10 @@ void cmd_mail(struct session *s, const struct smtp_cmd *cmd)
 	smtp_addr_format(&addr, text, sizeof(text));
 	s->tx.env.sender = xstrdup(text);
 	s->tx.start_usec = now_usec();
+	if (s->auth_user && s->server->config->auth.sender_check == SENDER_CHECK_OWNED) {
+		check_sender(s);
+		return;
+	}
 	s->state = STATE_MAIL;
 	reply(s, "250 2.1.0 Ok");
 }

@@ -93,6 +93,10 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 	      (unsigned long long)s->server->config->limits.message_size);
 	if (s->listener->tls == TLS_STARTTLS && !s->tls_active)
 		reply(s, "250-STARTTLS");
+	char mechanisms[128];
+	auth_advertised(s, mechanisms, sizeof(mechanisms));
+	if (mechanisms[0])
+		reply(s, "250-AUTH %s", mechanisms);
 	reply(s, "250-ENHANCEDSTATUSCODES");
 	reply(s, "250-8BITMIME");
 	reply(s, "250-DSN");
@@ -186,7 +190,7 @@ static void cmd_help(struct session *s, const struct smtp_cmd *cmd)
 {
 	(void)cmd;
 	reply(s, "214-2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT");
-	reply(s, "214 2.0.0 VRFY HELP STARTTLS");
+	reply(s, "214 2.0.0 VRFY HELP STARTTLS AUTH");
 }
 
 static void cmd_starttls(struct session *s, const struct smtp_cmd *cmd)
@@ -201,12 +205,6 @@ static void cmd_starttls(struct session *s, const struct smtp_cmd *cmd)
 		return;
 	}
 	session_start_tls(s);
-}
-
-static void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
-{
-	(void)cmd;
-	reply_error(s, "502 5.5.1 AUTH not available");
 }
 
 static const struct command command_table[] = {
@@ -225,7 +223,8 @@ static const struct command command_table[] = {
     {SMTP_HELP, ANY_STATE, NULL, cmd_help},
     {SMTP_STARTTLS, STATE_BIT(STATE_GREETED) | STATE_BIT(STATE_CONNECTED),
      "503 5.5.1 Error: STARTTLS inside a mail transaction", cmd_starttls},
-    {SMTP_AUTH, ANY_STATE, NULL, cmd_auth},
+    {SMTP_AUTH, STATE_BIT(STATE_GREETED),
+     "503 5.5.1 Error: AUTH not permitted during a mail transaction", cmd_auth},
 };
 
 /* The refusal when a command comes in the wrong state and its row has
@@ -300,6 +299,15 @@ void commands_message_complete(struct session *s)
 	tx->env.helo = s->helo ? xstrdup(s->helo) : NULL;
 	tx->env.client = xstrdup(s->peer_ip);
 	tx->env.tls = s->tls_active ? xstrdup(s->tls_info) : NULL;
+	tx->env.auth_user = s->auth_user ? xstrdup(s->auth_user) : NULL;
+	if (s->cert.verified) {
+		tx->env.cert_subject = xstrdup(s->cert.subject);
+		tx->env.cert_issuer = xstrdup(s->cert.issuer);
+		tx->env.cert_sha256 = xstrdup(s->cert.fingerprint);
+		tx->env.cert_san =
+		    s->cert.san_email[0] ? xstrdup(s->cert.san_email) : NULL;
+		tx->env.cert_not_after = xstrdup(s->cert.not_after);
+	}
 	if (tx->env.body == NULL)
 		tx->env.body = xstrdup("7BIT");
 

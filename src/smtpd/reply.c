@@ -70,6 +70,19 @@ void reply_received_header(struct session *s, struct buf *out)
 	            s->server->config->hostname, protocol, env->id);
 	if (s->tls_active)
 		buf_appendf(out, "\r\n\t(using %s)", s->tls_info);
+	if (s->cert.verified) {
+		/* Subject (RFC 2253, printable ASCII) with the comment's own
+		 * specials escaped (RFC 5322 3.2.2). */
+		buf_append_str(out, "\r\n\t(client certificate verified: ");
+		for (const char *p = s->cert.subject; *p; p++) {
+			if (*p == '(' || *p == ')' || *p == '\\')
+				buf_append_char(out, '\\');
+			buf_append_char(out, *p);
+		}
+		buf_appendf(out, " sha256 %s)", s->cert.fingerprint);
+	}
+	if (s->auth_user)
+		buf_appendf(out, "\r\n\t(Authenticated sender: %s)", s->auth_user);
 	if (env->rcpt_count == 1)
 		buf_appendf(out, "\r\n\tfor <%s>", env->rcpts[0].address);
 	buf_appendf(out, ";\r\n\t%s\r\n", date);

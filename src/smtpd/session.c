@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,6 +51,30 @@ static void attach_bufferevent(struct session *s, struct bufferevent *bev)
 	bufferevent_setwatermark(bev, EV_READ, 0, INPUT_HIGH_WATER);
 	set_timeouts(s);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* A TLS connection for this session, asking for a client certificate
+ * when its listener does. */
+static SSL *new_ssl(struct session *s)
+{
+	SSL *ssl = SSL_new(s->server->tls);
+	tls_request_client_cert(ssl, s->listener->client_certificates);
+	return ssl;
+}
+
+static void log_client_cert(struct session *s)
+{
+	const struct client_cert *c = &s->cert;
+	if (!c->present)
+		return;
+	log_msg(
+	    L_INFO,
+	    "event=client-certificate session=%s client=%s verified=%s%s%s subject=%s "
+	    "issuer=%s san_email=%s sha256=%s not_after=%s",
+	    s->log_id, s->peer_ip, c->verified ? "yes" : "no",
+	    c->verified ? "" : " error=", c->verified ? "" : LOG_Q(c->verify_error),
+	    LOG_Q(c->subject), LOG_Q(c->issuer),
+	    LOG_Q(c->san_email[0] ? c->san_email : "-"), c->fingerprint, c->not_after);
 }
 
 static void send_banner(struct session *s)
@@ -126,7 +151,7 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 
 	s->state = STATE_GREETING;
 	if (listener->tls == TLS_IMPLICIT) {
-		SSL *ssl = SSL_new(server->tls);
+		SSL *ssl = new_ssl(s);
 		attach_bufferevent(
 		    s, bufferevent_openssl_socket_new(server->base, fd, ssl,
 		                                      BUFFEREVENT_SSL_ACCEPTING, 0));
@@ -168,6 +193,9 @@ void session_destroy(struct session *s, const char *reason)
 		s->job->owner = NULL; /* the commit finishes without us */
 	if (s->pending)
 		s->pending->owner = NULL; /* so does a lookup */
+	sasl_server_free(&s->sasl);
+	if (s->delay_timer)
+		event_free(s->delay_timer);
 	if (s->greeting_timer)
 		event_free(s->greeting_timer);
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
@@ -236,7 +264,7 @@ static void switch_to_tls(struct session *s)
 	struct evbuffer *input = bufferevent_get_input(s->bev);
 	evbuffer_drain(input, evbuffer_get_length(input));
 	bufferevent_free(s->bev);
-	SSL *ssl = SSL_new(s->server->tls);
+	SSL *ssl = new_ssl(s);
 	s->state = STATE_GREETING;
 	attach_bufferevent(s,
 	                   bufferevent_openssl_socket_new(s->server->base, s->fd, ssl,
@@ -354,9 +382,25 @@ static bool read_data(struct session *s, struct evbuffer *input)
 }
 
 /* Reads one command line; returns false when more input is needed. */
+/* RFC 4954 4: SASL lines, and an AUTH command with its initial
+ * response, may be longer than other commands. */
+static size_t line_limit(struct session *s, struct evbuffer *input)
+{
+	const struct limits_config *l = &s->server->config->limits;
+	size_t auth = (size_t)l->auth_line + 2;
+	if (s->state == STATE_AUTH)
+		return auth;
+	char head[5];
+	if (evbuffer_copyout(input, head, 5) == 5 && strncasecmp(head, "AUTH ", 5) == 0)
+		return auth > l->command_line ? auth : l->command_line;
+	return l->command_line;
+}
+
 static bool read_command(struct session *s, struct evbuffer *input)
 {
-	size_t limit = s->server->config->limits.command_line;
+	size_t limit = line_limit(s, input);
+	bool auth_line =
+	    s->state == STATE_AUTH || limit > s->server->config->limits.command_line;
 	size_t eol_len;
 	struct evbuffer_ptr eol =
 	    evbuffer_search_eol(input, NULL, &eol_len, EVBUFFER_EOL_LF);
@@ -364,6 +408,8 @@ static bool read_command(struct session *s, struct evbuffer *input)
 		size_t avail = evbuffer_get_length(input);
 		if (avail > limit) {
 			/* Too long already: drop it as it comes, answer at its end. */
+			if (!s->discarding_line)
+				s->discarding_auth = auth_line;
 			s->discarding_line = true;
 			evbuffer_drain(input, avail);
 		}
@@ -372,9 +418,15 @@ static bool read_command(struct session *s, struct evbuffer *input)
 	/* The limit counts the line ending: RFC 5321 4.5.3.1.4. */
 	size_t total = (size_t)eol.pos + eol_len;
 	if (s->discarding_line || total > limit) {
+		if (s->discarding_line)
+			auth_line = s->discarding_auth;
 		s->discarding_line = false;
 		evbuffer_drain(input, total);
-		reply_error(s, "500 5.5.2 Line too long (limit %zu octets)", limit);
+		if (auth_line)
+			auth_response(s, NULL, 0); /* too long: ends the exchange */
+		else
+			reply_error(s, "500 5.5.2 Line too long (limit %zu octets)",
+			            limit);
 		return true;
 	}
 	char line[total + 1];
@@ -383,7 +435,10 @@ static bool read_command(struct session *s, struct evbuffer *input)
 	if (line_len > 0 && line[line_len - 1] == '\r')
 		line_len--;
 	line[line_len] = '\0';
-	commands_dispatch(s, line, line_len);
+	if (s->state == STATE_AUTH)
+		auth_response(s, line, line_len);
+	else
+		commands_dispatch(s, line, line_len);
 	return true;
 }
 
@@ -398,8 +453,8 @@ static void process_input(struct session *s)
 			bufferevent_disable(s->bev, EV_READ); /* on_write resumes */
 			return;
 		}
-		if (s->pending)
-			return; /* its done() resumes */
+		if (session_paused(s))
+			return; /* the lookup or the delay resumes */
 		bool progressed;
 		switch (s->state) {
 		case STATE_SPOOLING:
@@ -428,10 +483,17 @@ static void process_input(struct session *s)
 	}
 }
 
+bool session_paused(const struct session *s)
+{
+	return s->pending != NULL ||
+	       (s->delay_timer && evtimer_pending(s->delay_timer, NULL));
+}
+
 /* Resumes reading after a pause (spool commit done, output drained). */
 void session_resume(struct session *s)
 {
-	if (s->state == STATE_CLOSING || s->state == STATE_TLS_PENDING || s->pending)
+	if (s->state == STATE_CLOSING || s->state == STATE_TLS_PENDING ||
+	    session_paused(s))
 		return;
 	bufferevent_enable(s->bev, EV_READ);
 	process_input(s);
@@ -457,7 +519,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (!(bufferevent_get_enabled(bev) & EV_READ) && s->state != STATE_SPOOLING &&
-	    s->pending == NULL)
+	    !session_paused(s))
 		session_resume(s);
 }
 
@@ -470,9 +532,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		tls_describe(ssl, s->tls_info, sizeof(s->tls_info));
 		log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s",
 		        s->log_id, s->peer_ip, LOG_Q(s->tls_info));
-		/* RFC 3207 4.2: after the handshake the client starts afresh. */
+		tls_client_cert_read(ssl, &s->cert);
+		log_client_cert(s);
+		/* RFC 3207 4.2: after the handshake the client starts afresh,
+		 * a login made in the clear included. */
 		free(s->helo);
 		s->helo = NULL;
+		free(s->auth_user);
+		s->auth_user = NULL;
 		s->esmtp = false;
 		if (s->listener->tls == TLS_IMPLICIT) {
 			send_banner(s);

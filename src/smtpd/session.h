@@ -12,7 +12,9 @@
 #include <stdint.h>
 
 #include "auth/auth_service.h"
+#include "auth/sasl.h"
 #include "lib/buf.h"
+#include "net/tls.h"
 #include "proto/smtp_cmd.h"
 #include "proto/smtp_data.h"
 #include "queue/envelope.h"
@@ -29,6 +31,7 @@ enum session_state {
 	STATE_SPOOLING,    /* waiting for the durable commit */
 	STATE_TLS_PENDING, /* 220 for STARTTLS being flushed */
 	STATE_CLOSING,     /* last reply being flushed */
+	STATE_AUTH,        /* inside a SASL exchange: lines are responses */
 };
 
 #define STATE_BIT(s) (1u << (s))
@@ -60,16 +63,20 @@ struct session {
 	bool esmtp;
 	bool tls_active;
 	char tls_info[128];
-	bool relay_allowed; /* client in relay_networks */
+	struct client_cert cert; /* after the handshake; see net/tls.h */
+	bool relay_allowed;      /* client in relay_networks */
 	char *helo;
 	char *auth_user; /* the authorization identity after AUTH, or NULL */
 	unsigned errors;
 	bool discarding_line; /* inside an overlong command line */
+	bool discarding_auth; /* ... which is an AUTH line (500 5.5.6) */
 	enum session_state bdat_return_state;
 	struct event *greeting_timer;
 	struct transaction tx;
-	struct spool_job *job;    /* in flight in the spool writer */
-	struct auth_job *pending; /* a lookup in flight: input waits for it */
+	struct spool_job *job;     /* in flight in the spool writer */
+	struct auth_job *pending;  /* a lookup in flight: input waits for it */
+	struct sasl_server *sasl;  /* the SASL exchange under way */
+	struct event *delay_timer; /* a failed login's reply waits on it */
 	unsigned messages;
 	uint64_t connect_usec;
 };
@@ -96,6 +103,15 @@ void commands_spooled(struct spool_job *job);
 /* One file per command that needs more than a few lines. */
 void cmd_mail(struct session *s, const struct smtp_cmd *cmd);
 void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd);
+void cmd_auth(struct session *s, const struct smtp_cmd *cmd);
+/* cmd_auth.c: a line read during a SASL exchange (CRLF removed); NULL
+ * for a line over limits.auth_line. */
+void auth_response(struct session *s, const char *line, size_t len);
+/* The AUTH keyword for EHLO ("PLAIN LOGIN ..."), or "" when AUTH is not
+ * offered on this connection (no TLS). */
+void auth_advertised(const struct session *s, char *out, size_t size);
+/* True when input must wait: a lookup or a failed login's delay. */
+bool session_paused(const struct session *s);
 
 /* reply.c */
 void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

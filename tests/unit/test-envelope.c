@@ -23,6 +23,12 @@ static void build(struct buf *out, const char *message, size_t message_len)
 	env.client = xstrdup("127.0.0.1");
 	env.body = xstrdup("8BITMIME");
 	env.smtputf8 = true;
+	env.auth_user = xstrdup("alice@example.test");
+	env.cert_subject = xstrdup("CN=alice\n,O=Example");
+	env.cert_issuer = xstrdup("CN=Test CA");
+	env.cert_sha256 = xstrdup("ab01");
+	env.cert_san = xstrdup("alice@example.test");
+	env.cert_not_after = xstrdup("2027-01-01T00:00:00Z");
 	envelope_add_rcpt(&env, "x@y.z");
 	envelope_add_rcpt(&env, "\"q\\\"t\"@y.z");
 	envelope_serialize(&env, message_len, out);
@@ -47,6 +53,12 @@ static void test_round_trip(void **state)
 	assert_int_equal(env.rcpt_count, 2);
 	assert_string_equal(env.rcpts[1].address, "\"q\\\"t\"@y.z");
 	assert_true(env.smtputf8);
+	assert_string_equal(env.auth_user, "alice@example.test");
+	assert_string_equal(env.cert_subject, "CN=alice\n,O=Example");
+	assert_string_equal(env.cert_issuer, "CN=Test CA");
+	assert_string_equal(env.cert_sha256, "ab01");
+	assert_string_equal(env.cert_san, "alice@example.test");
+	assert_string_equal(env.cert_not_after, "2027-01-01T00:00:00Z");
 	assert_int_equal(msg_len, sizeof(message) - 1);
 	assert_memory_equal(msg, message, msg_len);
 	envelope_clear(&env);

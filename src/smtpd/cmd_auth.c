@@ -1,0 +1,291 @@
+/*
+ * cmd_auth.c — AUTH (RFC 4954): the SMTP side of SASL. The mechanisms
+ * themselves are in auth/sasl.c; here are the replies, the base64 of
+ * each line, the rules of when AUTH may be used, and the brute-force
+ * defence (auth/penalty.h): a failed login is answered late, later with
+ * every failure, and a locked IP or name gets 454 without its password
+ * being looked at.
+ */
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth/penalty.h"
+#include "lib/log.h"
+#include "lib/netaddr.h"
+#include "lib/xalloc.h"
+#include "proto/base64.h"
+#include "smtpd/session.h"
+
+#define REPLY_FAILED "535 5.7.8 Authentication credentials invalid"
+#define REPLY_TEMPFAIL "454 4.7.0 Temporary authentication failure"
+
+/* RFC 4954 4 wants TLS (or an equivalent): plaintext only from loopback
+ * and only when the configuration says so. */
+static bool auth_permitted(const struct session *s)
+{
+	if (s->tls_active)
+		return true;
+	return s->server->config->auth.plaintext_loopback &&
+	       sockaddr_is_loopback((const struct sockaddr *)&s->peer);
+}
+
+void auth_advertised(const struct session *s, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!auth_permitted(s) || s->auth_user)
+		return;
+	unsigned available = sasl_mechanisms_available(s->server->config, &s->cert);
+	size_t n = 0;
+	for (unsigned i = 0; i < MECH_COUNT; i++) {
+		if (!(available & (1u << i)))
+			continue;
+		const char *name = auth_mechanism_name(1u << i);
+		int w = snprintf(out + n, size - n, "%s%s", n ? " " : "", name);
+		if (w < 0 || (size_t)w >= size - n)
+			break;
+		n += (size_t)w;
+	}
+}
+
+struct auth_step {
+	struct auth_job job; /* first: the job is the step */
+	struct sasl_server *sasl;
+	char *response; /* decoded; NULL: no initial response */
+	size_t response_len;
+	struct buf challenge;
+	enum sasl_result result;
+};
+
+static void step_run(struct auth_job *job, struct userdb *db)
+{
+	struct auth_step *step = (struct auth_step *)job;
+	step->result = sasl_server_step(step->sasl, db, step->response,
+	                                step->response_len, &step->challenge);
+}
+
+static void end_exchange(struct session *s)
+{
+	sasl_server_free(&s->sasl);
+	if (s->state == STATE_AUTH)
+		s->state = STATE_GREETED;
+}
+
+static void delay_over(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct session *s = arg;
+	reply(s, REPLY_FAILED);
+	session_resume(s);
+}
+
+static void log_auth(struct session *s, struct sasl_server *sasl, const char *result,
+                     unsigned failures)
+{
+	const char *login = sasl_server_login(sasl);
+	log_msg(result[0] == 'o' ? L_INFO : L_WARN,
+	        "event=auth session=%s client=%s mechanism=%s user=%s result=%s%s%s "
+	        "failures=%u",
+	        s->log_id, s->peer_ip, auth_mechanism_name(sasl_server_mechanism(sasl)),
+	        LOG_Q(login[0] ? login : "-"), result, result[0] == 'o' ? "" : " reason=",
+	        result[0] == 'o' ? "" : LOG_Q(sasl_server_reason(sasl)), failures);
+}
+
+static void auth_succeeded(struct session *s, struct sasl_server *sasl)
+{
+	struct penalty_table *table = penalty_table_current();
+	if (table) {
+		penalty_clear(table, PENALTY_IP, s->peer_ip);
+		penalty_clear(table, PENALTY_USER, sasl_server_login(sasl));
+	}
+	free(s->auth_user);
+	s->auth_user = xstrdup(sasl_server_identity(sasl));
+	log_auth(s, sasl, "ok", 0);
+	if (sasl_server_rehashed(sasl))
+		log_msg(L_INFO, "event=password-rehashed session=%s user=%s", s->log_id,
+		        LOG_Q(s->auth_user));
+	reply(s, "235 2.7.0 Authentication successful");
+}
+
+/* Counts the failure, logs it, and answers after the penalty delay. */
+static void auth_failed(struct session *s, struct sasl_server *sasl)
+{
+	const struct auth_config *auth = &s->server->config->auth;
+	struct penalty_table *table = penalty_table_current();
+	struct penalty_state ip = {0}, user = {0};
+	time_t now = time(NULL);
+	if (table) {
+		penalty_fail(table, PENALTY_IP, s->peer_ip, now, auth, &ip);
+		if (sasl_server_login(sasl)[0])
+			penalty_fail(table, PENALTY_USER, sasl_server_login(sasl), now, auth,
+			             &user);
+	}
+	unsigned failures = ip.failures > user.failures ? ip.failures : user.failures;
+	log_auth(s, sasl, "failed", failures);
+	if (ip.locked_until > now || user.locked_until > now)
+		log_msg(L_WARN, "event=auth-lockout session=%s client=%s user=%s until=%lld",
+		        s->log_id, s->peer_ip, LOG_Q(sasl_server_login(sasl)),
+		        (long long)(ip.locked_until > user.locked_until ? ip.locked_until
+		                                                        : user.locked_until));
+	unsigned delay = penalty_delay_ms(auth, failures);
+	if (delay == 0) {
+		reply(s, REPLY_FAILED);
+		return;
+	}
+	if (s->delay_timer == NULL)
+		s->delay_timer = evtimer_new(s->server->base, delay_over, s);
+	struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+	evtimer_add(s->delay_timer, &tv);
+}
+
+static void step_done(struct auth_job *job)
+{
+	struct auth_step *step = (struct auth_step *)job;
+	struct session *s = job->owner;
+	struct sasl_server *sasl = step->sasl;
+	if (s && s->state != STATE_CLOSING) {
+		s->pending = NULL;
+		switch (step->result) {
+		case SASL_CHALLENGE: {
+			size_t size = base64_encoded_length(step->challenge.len) + 1;
+			char *text = xmalloc(size);
+			base64_encode(BASE64_STANDARD, step->challenge.data, step->challenge.len,
+			              text, size);
+			reply(s, "334 %s", text);
+			free(text);
+			s->sasl = sasl; /* the next line continues the exchange */
+			sasl = NULL;
+			break;
+		}
+		case SASL_SUCCESS:
+			s->state = STATE_GREETED;
+			auth_succeeded(s, sasl);
+			break;
+		case SASL_FAILURE:
+			s->state = STATE_GREETED;
+			auth_failed(s, sasl);
+			break;
+		case SASL_TEMPFAIL:
+			s->state = STATE_GREETED;
+			log_auth(s, sasl, "tempfail", 0);
+			reply(s, REPLY_TEMPFAIL);
+			break;
+		}
+	} else if (s) {
+		s->pending = NULL;
+	}
+	sasl_server_free(&sasl);
+	buf_free(&step->challenge);
+	if (step->response)
+		OPENSSL_cleanse(step->response, step->response_len);
+	free(step->response);
+	free(step);
+	if (s)
+		session_resume(s);
+}
+
+/* Hands the exchange and one decoded response to an auth thread. */
+static void submit_step(struct session *s, char *response, size_t len)
+{
+	struct auth_step *step = xcalloc(1, sizeof(*step));
+	step->sasl = s->sasl;
+	s->sasl = NULL; /* the step owns it until it is done */
+	step->response = response;
+	step->response_len = len;
+	step->job.run = step_run;
+	step->job.done = step_done;
+	step->job.owner = s;
+	s->pending = &step->job;
+	s->state = STATE_AUTH;
+	auth_service_submit(s->server->auth, &step->job);
+}
+
+/* "=" is an empty response; otherwise strict base64. *out_r is NULL
+ * and -1 returned for bad base64. */
+static int decode_response(const char *text, size_t len, char **out_r, size_t *len_r)
+{
+	*out_r = NULL;
+	if (len == 1 && text[0] == '=') {
+		*out_r = xstrdup("");
+		*len_r = 0;
+		return 0;
+	}
+	char *out = xmalloc(base64_decoded_max(len) + 1);
+	const char *error;
+	long n = base64_decode(BASE64_STANDARD, text, len, (unsigned char *)out,
+	                       base64_decoded_max(len), &error);
+	if (n < 0) {
+		free(out);
+		return -1;
+	}
+	out[n] = '\0';
+	*out_r = out;
+	*len_r = (size_t)n;
+	return 0;
+}
+
+void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
+{
+	if (s->auth_user) {
+		reply_error(s, "503 5.5.1 Error: already authenticated");
+		return;
+	}
+	if (!auth_permitted(s)) {
+		reply_error(s, "538 5.7.11 Encryption required for requested authentication "
+		               "mechanism");
+		return;
+	}
+	const char *space = memchr(cmd->arg, ' ', cmd->arg_len);
+	size_t name_len = space ? (size_t)(space - cmd->arg) : cmd->arg_len;
+	unsigned mechanism = auth_mechanism_by_name(cmd->arg, name_len);
+	unsigned available = sasl_mechanisms_available(s->server->config, &s->cert);
+	if (name_len == 0 || !(mechanism & available)) {
+		reply_error(s, "504 5.5.4 Unrecognized authentication type");
+		return;
+	}
+	char *response = NULL;
+	size_t len = 0;
+	if (space) {
+		const char *text = space + 1;
+		size_t text_len = cmd->arg_len - name_len - 1;
+		if (text_len == 0 || memchr(text, ' ', text_len) ||
+		    decode_response(text, text_len, &response, &len) < 0) {
+			reply_error(s, "501 5.5.2 Invalid base64 data in initial response");
+			return;
+		}
+	}
+	s->sasl = sasl_server_new(s->server->config, mechanism, s->server->config->hostname,
+	                          s->peer_ip, s->cert.verified ? &s->cert : NULL);
+	submit_step(s, response, len);
+}
+
+void auth_response(struct session *s, const char *line, size_t len)
+{
+	if (line == NULL) {
+		end_exchange(s);
+		reply_error(s, "500 5.5.6 Authentication Exchange line is too long");
+		return;
+	}
+	if (len == 1 && line[0] == '*') {
+		end_exchange(s);
+		reply_error(s, "501 5.7.0 Authentication cancelled");
+		return;
+	}
+	char *response;
+	size_t decoded_len = 0;
+	/* An empty line is an empty response (SCRAM's last step). */
+	if (len == 0)
+		response = xstrdup("");
+	else if (decode_response(line, len, &response, &decoded_len) < 0 ||
+	         (len == 1 && line[0] == '=')) {
+		free(response);
+		end_exchange(s);
+		reply_error(s, "501 5.5.2 Invalid base64 data");
+		return;
+	}
+	submit_step(s, response, decoded_len);
+}
