@@ -63,7 +63,8 @@ static unsigned char *decode_part(const char *text, size_t len, size_t *out_len)
 {
 	unsigned char *out = xmalloc(base64_decoded_max(len) + 1);
 	const char *error;
-	long n = base64_decode(BASE64_URL, text, len, out, base64_decoded_max(len), &error);
+	long n =
+	    base64_decode(BASE64_URL, text, len, out, base64_decoded_max(len), &error);
 	if (n < 0) {
 		free(out);
 		return NULL;
@@ -156,7 +157,8 @@ static bool audience_matches(json_t *aud, const char *expected)
 	json_t *item;
 	json_array_foreach(aud, i, item)
 	{
-		if (json_is_string(item) && strcmp(json_string_value(item), expected) == 0)
+		if (json_is_string(item) &&
+		    strcmp(json_string_value(item), expected) == 0)
 			return true;
 	}
 	return false;
@@ -166,7 +168,8 @@ static int check_claims(const struct auth_config *auth, json_t *claims, time_t n
                         char *user, size_t user_size, const char **error_r)
 {
 	json_t *iss = json_object_get(claims, "iss");
-	if (!json_is_string(iss) || strcmp(json_string_value(iss), auth->oauth_issuer) != 0) {
+	if (!json_is_string(iss) ||
+	    strcmp(json_string_value(iss), auth->oauth_issuer) != 0) {
 		*error_r = "token issuer is not the configured one";
 		return -1;
 	}
@@ -200,8 +203,8 @@ static int check_claims(const struct auth_config *auth, json_t *claims, time_t n
 	return 0;
 }
 
-int jwt_verify(const struct auth_config *auth, const char *token, size_t len,
-               time_t now, char *user, size_t user_size, const char **error_r)
+int jwt_verify(const struct auth_config *auth, const char *token, size_t len, time_t now,
+               char *user, size_t user_size, const char **error_r)
 {
 	if (auth->oauth_public_key == NULL) {
 		*error_r = "no auth.oauth configured";
@@ -212,8 +215,8 @@ int jwt_verify(const struct auth_config *auth, const char *token, size_t len,
 		return -1;
 	}
 	const char *dot1 = memchr(token, '.', len);
-	const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))
-	                        : NULL;
+	const char *dot2 =
+	    dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
 	if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) {
 		*error_r = "token is not header.payload.signature";
 		return -1;
@@ -228,7 +231,8 @@ int jwt_verify(const struct auth_config *auth, const char *token, size_t len,
 	unsigned char *sig =
 	    decode_part(dot2 + 1, len - (size_t)(dot2 + 1 - token), &sig_len);
 	json_t *jheader = header ? json_loadb((char *)header, header_len, 0, NULL) : NULL;
-	json_t *claims = payload ? json_loadb((char *)payload, payload_len, 0, NULL) : NULL;
+	json_t *claims =
+	    payload ? json_loadb((char *)payload, payload_len, 0, NULL) : NULL;
 	int r = -1;
 	json_t *alg = jheader ? json_object_get(jheader, "alg") : NULL;
 	if (sig == NULL || !json_is_object(jheader) || !json_is_object(claims) ||

@@ -21,7 +21,7 @@
 
 /* Checks token against auth.oauth; on success writes the user claim to
  * user (NUL-terminated) and returns 0; else -1 with *error_r. */
-int jwt_verify(const struct auth_config *auth, const char *token, size_t len,
-               time_t now, char *user, size_t user_size, const char **error_r);
+int jwt_verify(const struct auth_config *auth, const char *token, size_t len, time_t now,
+               char *user, size_t user_size, const char **error_r);
 
 #endif

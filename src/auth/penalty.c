@@ -18,8 +18,8 @@
 #define PROBE 8
 
 struct penalty_slot {
-	uint64_t key;       /* keyed hash of kind and key; 0: empty */
-	time_t last;        /* last failure */
+	uint64_t key; /* keyed hash of kind and key; 0: empty */
+	time_t last;  /* last failure */
 	time_t locked_until;
 	unsigned failures;
 };
@@ -36,8 +36,10 @@ static struct penalty_table *current;
 
 struct penalty_table *penalty_table_create(unsigned slots, const char **error_r)
 {
-	size_t size = sizeof(struct penalty_table) + (size_t)slots * sizeof(struct penalty_slot);
-	void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	size_t size =
+	    sizeof(struct penalty_table) + (size_t)slots * sizeof(struct penalty_slot);
+	void *map =
+	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED) {
 		*error_r = error_errno("mapping the login failure table");
 		return NULL;
@@ -103,9 +105,10 @@ static uint64_t slot_key(const struct penalty_table *t, enum penalty_kind kind,
 	size_t n = 0;
 	text[n++] = kind == PENALTY_IP ? 'i' : 'u';
 	for (const char *p = key; *p && n < sizeof(text) - 1; p++)
-		text[n++] = kind == PENALTY_USER && *p >= 'A' && *p <= 'Z' ? (char)(*p + 32) : *p;
-	HMAC(EVP_sha256(), t->secret, sizeof(t->secret), (const unsigned char *)text, n, digest,
-	     &len);
+		text[n++] =
+		    kind == PENALTY_USER && *p >= 'A' && *p <= 'Z' ? (char)(*p + 32) : *p;
+	HMAC(EVP_sha256(), t->secret, sizeof(t->secret), (const unsigned char *)text, n,
+	     digest, &len);
 	uint64_t k;
 	memcpy(&k, digest, sizeof(k));
 	return k ? k : 1;
@@ -133,7 +136,8 @@ static struct penalty_slot *find(struct penalty_table *t, uint64_t k, bool creat
 		if (slot->key == k)
 			return slot;
 		int rank = reuse_rank(slot, now, window);
-		if (rank < victim_rank || (rank == victim_rank && slot->last < victim->last)) {
+		if (rank < victim_rank ||
+		    (rank == victim_rank && slot->last < victim->last)) {
 			victim = slot;
 			victim_rank = rank;
 		}
@@ -175,7 +179,8 @@ void penalty_fail(struct penalty_table *t, enum penalty_kind kind, const char *k
                   time_t now, const struct auth_config *auth, struct penalty_state *out)
 {
 	uint64_t k = slot_key(t, kind, key);
-	unsigned limit = kind == PENALTY_IP ? auth->lockout_after_ip : auth->lockout_after_user;
+	unsigned limit =
+	    kind == PENALTY_IP ? auth->lockout_after_ip : auth->lockout_after_user;
 	lock(t);
 	struct penalty_slot *slot = find(t, k, true, now, auth->failure_window);
 	age(slot, now, auth->failure_window);

@@ -40,7 +40,7 @@ struct penalty_table *penalty_table_current(void);
 const unsigned char *penalty_secret(const struct penalty_table *table);
 
 struct penalty_state {
-	unsigned failures;    /* within the window */
+	unsigned failures;   /* within the window */
 	time_t locked_until; /* 0: not locked */
 };
 

@@ -42,6 +42,9 @@ struct sasl_server {
 	struct buf auth_message;
 	/* CRAM-MD5 */
 	char challenge[320];
+	/* OAUTHBEARER, XOAUTH2: why the token failed, told after the error
+	 * challenge has been answered */
+	char token_failure[192];
 };
 
 unsigned sasl_mechanisms_available(const struct config *config,
@@ -154,7 +157,8 @@ static enum sasl_result authorize(struct sasl_server *s, struct userdb *db,
 		return fail(s, SASL_FAILURE, "may not act for the authzid");
 	if (exists == 0)
 		return fail(s, SASL_FAILURE, "authzid is not a user");
-	set_text(s->identity, sizeof(s->identity), target.address, strlen(target.address));
+	set_text(s->identity, sizeof(s->identity), target.address,
+	         strlen(target.address));
 	user_record_free(&target);
 	return SASL_SUCCESS;
 }
@@ -208,8 +212,8 @@ static enum sasl_result check_password(struct sasl_server *s, struct userdb *db,
 		if (check == PASSWORD_OK_REHASH) {
 			struct password_secrets fresh = {BUF_INIT, BUF_INIT, BUF_INIT};
 			if (password_make(cost, password, len, &fresh, &error) == 0 &&
-			    userdb_user_set_secrets(db, user.address, &fresh, user.password,
-			                            &error) == 0)
+			    userdb_user_set_secrets(db, user.address, &fresh,
+			                            user.password, &error) == 0)
 				s->rehashed = true;
 			password_secrets_free(&fresh);
 		}
@@ -312,7 +316,8 @@ static enum sasl_result scram_first(struct sasl_server *s, struct userdb *db,
 	snprintf(s->nonce, sizeof(s->nonce), "%.*s%s", (int)first.nonce.len,
 	         first.nonce.data, server_part);
 	char salt[96];
-	base64_encode(BASE64_STANDARD, s->keys.salt, s->keys.salt_len, salt, sizeof(salt));
+	base64_encode(BASE64_STANDARD, s->keys.salt, s->keys.salt_len, salt,
+	              sizeof(salt));
 	buf_appendf(challenge, "r=%s,s=%s,i=%u", s->nonce, salt, s->keys.iterations);
 	buf_append(&s->gs2_header, first.gs2_header.data, first.gs2_header.len);
 	buf_append(&s->auth_message, first.bare.data, first.bare.len);
@@ -351,14 +356,16 @@ static enum sasl_result scram_final(struct sasl_server *s, struct userdb *db,
 	    stored[SCRAM_KEY_LEN];
 	unsigned int n = SCRAM_KEY_LEN;
 	HMAC(EVP_sha256(), s->keys.stored_key, SCRAM_KEY_LEN,
-	     (const unsigned char *)s->auth_message.data, s->auth_message.len, signature, &n);
+	     (const unsigned char *)s->auth_message.data, s->auth_message.len, signature,
+	     &n);
 	for (int i = 0; i < SCRAM_KEY_LEN; i++)
 		client_key[i] = proof[i] ^ signature[i];
 	SHA256(client_key, sizeof(client_key), stored);
 	bool match = CRYPTO_memcmp(stored, s->keys.stored_key, SCRAM_KEY_LEN) == 0;
 	if (!match || !s->scram_user)
 		return fail(s, SASL_FAILURE,
-		            s->scram_user ? "wrong SCRAM proof" : "unknown user or no SCRAM keys");
+		            s->scram_user ? "wrong SCRAM proof"
+		                          : "unknown user or no SCRAM keys");
 	enum sasl_result r = authorize(s, db, s->user, s->authzid);
 	if (r != SASL_SUCCESS)
 		return r;
@@ -393,7 +400,8 @@ static const char *certificate_user(const struct sasl_server *s)
 	const struct auth_config *auth = &s->config->auth;
 	for (size_t i = 0; i < auth->certificate_user_count; i++) {
 		const struct certificate_user *u = &auth->certificate_users[i];
-		if ((u->fingerprint && strcmp(u->fingerprint, s->cert.fingerprint) == 0) ||
+		if ((u->fingerprint &&
+		     strcmp(u->fingerprint, s->cert.fingerprint) == 0) ||
 		    (u->subject && strcmp(u->subject, s->cert.subject) == 0))
 			return u->user;
 	}
@@ -432,8 +440,8 @@ static enum sasl_result step_bearer(struct sasl_server *s, struct userdb *db,
                                     const char *in, size_t len, struct buf *challenge)
 {
 	bool xoauth2 = s->mechanism == MECH_XOAUTH2;
-	if (s->done)
-		return SASL_FAILURE; /* the answer to our error challenge */
+	if (s->done) /* the answer to our error challenge */
+		return fail(s, SASL_FAILURE, s->token_failure);
 	if (in == NULL && s->step == 0)
 		return SASL_CHALLENGE;
 	struct sasl_bearer bearer;
@@ -469,6 +477,7 @@ static enum sasl_result step_bearer(struct sasl_server *s, struct userdb *db,
 	}
 	if (r != SASL_FAILURE)
 		return r;
+	snprintf(s->token_failure, sizeof(s->token_failure), "%s", s->reason);
 	buf_append_str(challenge, xoauth2 ? "{\"status\":\"401\",\"schemes\":\"bearer\"}"
 	                                  : "{\"status\":\"invalid_token\","
 	                                    "\"schemes\":\"bearer\"}");
@@ -482,7 +491,8 @@ static enum sasl_result step_cram_md5(struct sasl_server *s, struct userdb *db,
 {
 	if (s->step == 0) {
 		if (in != NULL)
-			return fail(s, SASL_FAILURE, "CRAM-MD5 takes no initial response");
+			return fail(s, SASL_FAILURE,
+			            "CRAM-MD5 takes no initial response");
 		unsigned char random[12];
 		RAND_bytes(random, sizeof(random));
 		char hex[25];
@@ -515,8 +525,7 @@ static enum sasl_result step_cram_md5(struct sasl_server *s, struct userdb *db,
 }
 
 enum sasl_result sasl_server_step(struct sasl_server *s, struct userdb *db,
-                                  const char *response, size_t len,
-                                  struct buf *challenge)
+                                  const char *response, size_t len, struct buf *challenge)
 {
 	buf_reset(challenge);
 	s->reason[0] = '\0';

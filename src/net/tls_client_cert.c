@@ -10,6 +10,7 @@
  */
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,8 +24,9 @@ int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **
 		wanted |= config->listen[i].client_certificates != CLIENT_CERT_NONE;
 	if (config->tls_client_ca == NULL) {
 		if (wanted) {
-			*error_r = "a listener asks for client_certificates but tls.client_ca "
-			           "is not set";
+			*error_r =
+			    "a listener asks for client_certificates but tls.client_ca "
+			    "is not set";
 			return -1;
 		}
 		return 0;
@@ -41,10 +43,11 @@ int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **
 	if (config->tls_client_crl) {
 		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 		X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-		if (lookup == NULL ||
-		    X509_load_crl_file(lookup, config->tls_client_crl, X509_FILETYPE_PEM) <= 0) {
-			*error_r = error_fmt("tls.client_crl %s: %s", config->tls_client_crl,
-			                     ERR_reason_error_string(ERR_get_error()));
+		if (lookup == NULL || X509_load_crl_file(lookup, config->tls_client_crl,
+		                                         X509_FILETYPE_PEM) <= 0) {
+			*error_r =
+			    error_fmt("tls.client_crl %s: %s", config->tls_client_crl,
+			              ERR_reason_error_string(ERR_get_error()));
 			return -1;
 		}
 		/* The leaf is checked; a CA missing its CRL fails verification. */
@@ -53,16 +56,27 @@ int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **
 	return 0;
 }
 
+/* Where accept_any keeps the first verification error of a connection:
+ * later ones (a CRL lookup after an untrusted issuer) are consequences. */
+static int first_error_index = -1;
+
 /* optional: never fail the handshake; the result is read afterwards. */
 static int accept_any(int preverify_ok, X509_STORE_CTX *ctx)
 {
-	(void)preverify_ok;
-	(void)ctx;
+	if (preverify_ok)
+		return 1;
+	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl && first_error_index >= 0 &&
+	    SSL_get_ex_data(ssl, first_error_index) == NULL)
+		SSL_set_ex_data(ssl, first_error_index,
+		                (void *)(intptr_t)(X509_STORE_CTX_get_error(ctx) + 1));
 	return 1;
 }
 
 void tls_request_client_cert(SSL *ssl, enum client_cert_mode mode)
 {
+	if (first_error_index < 0)
+		first_error_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (mode == CLIENT_CERT_OPTIONAL)
 		SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, accept_any);
 	else if (mode == CLIENT_CERT_REQUIRED)
@@ -99,7 +113,8 @@ static void san_email(X509 *cert, char *out, size_t size)
 		int len = ASN1_STRING_length(gn->d.rfc822Name);
 		bool clean = len > 0 && (size_t)len < size;
 		for (int j = 0; clean && j < len; j++)
-			clean = data[j] > ' ' && data[j] < 0x7f && data[j] != '(' && data[j] != ')';
+			clean = data[j] > ' ' && data[j] < 0x7f && data[j] != '(' &&
+			        data[j] != ')';
 		if (clean) {
 			memcpy(out, data, (size_t)len);
 			out[len] = '\0';
@@ -117,6 +132,11 @@ void tls_client_cert_read(SSL *ssl, struct client_cert *out)
 		return;
 	out->present = true;
 	long result = SSL_get_verify_result(ssl);
+	intptr_t first = first_error_index >= 0
+	                     ? (intptr_t)SSL_get_ex_data(ssl, first_error_index)
+	                     : 0;
+	if (result != X509_V_OK && first > 0)
+		result = (long)(first - 1);
 	out->verified = result == X509_V_OK;
 	snprintf(out->verify_error, sizeof(out->verify_error), "%s",
 	         out->verified ? "" : X509_verify_cert_error_string(result));
@@ -130,6 +150,7 @@ void tls_client_cert_read(SSL *ssl, struct client_cert *out)
 			snprintf(out->fingerprint + i * 2, 3, "%02x", digest[i]);
 	struct tm tm;
 	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
-		strftime(out->not_after, sizeof(out->not_after), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		strftime(out->not_after, sizeof(out->not_after), "%Y-%m-%dT%H:%M:%SZ",
+		         &tm);
 	X509_free(cert);
 }

@@ -16,15 +16,16 @@ bool sasl_text_valid(const char *s, size_t len, bool allow_empty)
 {
 	if (len == 0)
 		return allow_empty;
-	return len <= SASL_FIELD_MAX && memchr(s, '\0', len) == NULL && utf8_valid(s, len);
+	return len <= SASL_FIELD_MAX && memchr(s, '\0', len) == NULL &&
+	       utf8_valid(s, len);
 }
 
 int sasl_plain_parse(const char *msg, size_t len, struct sasl_plain *out,
                      const char **error_r)
 {
 	const char *nul1 = memchr(msg, '\0', len);
-	const char *nul2 = nul1 ? memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - msg))
-	                        : NULL;
+	const char *nul2 =
+	    nul1 ? memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - msg)) : NULL;
 	if (nul2 == NULL) {
 		*error_r = "PLAIN message needs two NUL separators";
 		return -1;
@@ -99,7 +100,8 @@ static bool nonce_valid(const struct sasl_text *nonce)
 	if (nonce->len == 0)
 		return false;
 	for (size_t i = 0; i < nonce->len; i++)
-		if (nonce->data[i] < 0x21 || nonce->data[i] > 0x7e || nonce->data[i] == ',')
+		if (nonce->data[i] < 0x21 || nonce->data[i] > 0x7e ||
+		    nonce->data[i] == ',')
 			return false;
 	return true;
 }
@@ -114,8 +116,8 @@ int scram_client_first_parse(const char *msg, size_t len, struct scram_client_fi
 	}
 	/* gs2-header: cbind-flag "," [authzid] "," */
 	if (len < 3 || (msg[0] != 'n' && msg[0] != 'y')) {
-		*error_r = msg[0] == 'p' ? "channel binding is not offered"
-		                         : "bad GS2 header";
+		*error_r =
+		    msg[0] == 'p' ? "channel binding is not offered" : "bad GS2 header";
 		return -1;
 	}
 	if (msg[1] != ',') {
@@ -171,7 +173,8 @@ int scram_client_final_parse(const char *msg, size_t len, struct scram_client_fi
 	}
 	size_t pos = 0;
 	char name;
-	if (next_attribute(msg, len, &pos, &name, &out->channel_binding) < 0 || name != 'c') {
+	if (next_attribute(msg, len, &pos, &name, &out->channel_binding) < 0 ||
+	    name != 'c') {
 		*error_r = "SCRAM client-final needs c=";
 		return -1;
 	}
@@ -266,8 +269,8 @@ int sasl_oauthbearer_parse(const char *msg, size_t len, struct sasl_bearer *out,
 		return -1;
 	}
 	const char *comma = memchr(msg + 2, ',', len - 2);
-	if (comma == NULL || (comma != msg + 2 && (comma - msg < 4 || msg[2] != 'a' ||
-	                                           msg[3] != '='))) {
+	if (comma == NULL ||
+	    (comma != msg + 2 && (comma - msg < 4 || msg[2] != 'a' || msg[3] != '='))) {
 		*error_r = "bad GS2 header";
 		return -1;
 	}
@@ -315,7 +318,8 @@ int sasl_cram_md5_parse(const char *msg, size_t len, struct sasl_cram *out,
 	}
 	for (size_t i = 0; i < 32; i++) {
 		char c = out->digest.data[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F'))) {
 			*error_r = "CRAM-MD5 digest is 32 hex digits";
 			return -1;
 		}

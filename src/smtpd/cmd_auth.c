@@ -20,7 +20,7 @@
 #include "proto/base64.h"
 #include "smtpd/session.h"
 
-#define REPLY_FAILED "535 5.7.8 Authentication credentials invalid"
+#define REPLY_FAILED   "535 5.7.8 Authentication credentials invalid"
 #define REPLY_TEMPFAIL "454 4.7.0 Temporary authentication failure"
 
 /* RFC 4954 4 wants TLS (or an equivalent): plaintext only from loopback
@@ -121,16 +121,17 @@ static void auth_failed(struct session *s, struct sasl_server *sasl)
 	if (table) {
 		penalty_fail(table, PENALTY_IP, s->peer_ip, now, auth, &ip);
 		if (sasl_server_login(sasl)[0])
-			penalty_fail(table, PENALTY_USER, sasl_server_login(sasl), now, auth,
-			             &user);
+			penalty_fail(table, PENALTY_USER, sasl_server_login(sasl), now,
+			             auth, &user);
 	}
 	unsigned failures = ip.failures > user.failures ? ip.failures : user.failures;
 	log_auth(s, sasl, "failed", failures);
 	if (ip.locked_until > now || user.locked_until > now)
-		log_msg(L_WARN, "event=auth-lockout session=%s client=%s user=%s until=%lld",
-		        s->log_id, s->peer_ip, LOG_Q(sasl_server_login(sasl)),
-		        (long long)(ip.locked_until > user.locked_until ? ip.locked_until
-		                                                        : user.locked_until));
+		log_msg(
+		    L_WARN, "event=auth-lockout session=%s client=%s user=%s until=%lld",
+		    s->log_id, s->peer_ip, LOG_Q(sasl_server_login(sasl)),
+		    (long long)(ip.locked_until > user.locked_until ? ip.locked_until
+		                                                    : user.locked_until));
 	unsigned delay = penalty_delay_ms(auth, failures);
 	if (delay == 0) {
 		reply(s, REPLY_FAILED);
@@ -153,8 +154,8 @@ static void step_done(struct auth_job *job)
 		case SASL_CHALLENGE: {
 			size_t size = base64_encoded_length(step->challenge.len) + 1;
 			char *text = xmalloc(size);
-			base64_encode(BASE64_STANDARD, step->challenge.data, step->challenge.len,
-			              text, size);
+			base64_encode(BASE64_STANDARD, step->challenge.data,
+			              step->challenge.len, text, size);
 			reply(s, "334 %s", text);
 			free(text);
 			s->sasl = sasl; /* the next line continues the exchange */
@@ -235,8 +236,9 @@ void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
 		return;
 	}
 	if (!auth_permitted(s)) {
-		reply_error(s, "538 5.7.11 Encryption required for requested authentication "
-		               "mechanism");
+		reply_error(s,
+		            "538 5.7.11 Encryption required for requested authentication "
+		            "mechanism");
 		return;
 	}
 	const char *space = memchr(cmd->arg, ' ', cmd->arg_len);
@@ -254,12 +256,14 @@ void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
 		size_t text_len = cmd->arg_len - name_len - 1;
 		if (text_len == 0 || memchr(text, ' ', text_len) ||
 		    decode_response(text, text_len, &response, &len) < 0) {
-			reply_error(s, "501 5.5.2 Invalid base64 data in initial response");
+			reply_error(s,
+			            "501 5.5.2 Invalid base64 data in initial response");
 			return;
 		}
 	}
-	s->sasl = sasl_server_new(s->server->config, mechanism, s->server->config->hostname,
-	                          s->peer_ip, s->cert.verified ? &s->cert : NULL);
+	s->sasl =
+	    sasl_server_new(s->server->config, mechanism, s->server->config->hostname,
+	                    s->peer_ip, s->cert.verified ? &s->cert : NULL);
 	submit_step(s, response, len);
 }
 

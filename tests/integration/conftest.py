@@ -58,7 +58,7 @@ def make_home():
 class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
                  relay_networks=None, hostname="mx.example.test", extra_listen=(),
-                 auth=None):
+                 auth=None, client_certificates=None, password="secret"):
         self.home = home
         (self.smtp_port, self.submission_port, self.smtps_port,
          self.plain_port) = free_ports(4)
@@ -74,13 +74,17 @@ class Petrel:
             "domains: [%s]" % ", ".join(domains),
             "users:",
         ]
-        lines += ["  - {address: %s, password: secret}" % u for u in users]
+        lines += ["  - {address: %s, password: %s}" % (u, password) for u in users]
+        # client_certificates applies to submission and the implicit TLS port.
+        certs = (", client_certificates: %s" % client_certificates
+                 if client_certificates else "")
         lines += [
             "listen:",
             '  - {protocol: smtp, address: "127.0.0.1:%d", tls: starttls}' % self.smtp_port,
-            '  - {protocol: submission, address: "127.0.0.1:%d", tls: starttls}'
-            % self.submission_port,
-            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: implicit}' % self.smtps_port,
+            '  - {protocol: submission, address: "127.0.0.1:%d", tls: starttls%s}'
+            % (self.submission_port, certs),
+            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: implicit%s}'
+            % (self.smtps_port, certs),
             '  - {protocol: smtp, address: "127.0.0.1:%d", tls: none}' % self.plain_port,
         ]
         lines += ['  - {protocol: smtp, address: "%s", tls: starttls}' % a
