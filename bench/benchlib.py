@@ -52,7 +52,7 @@ class Postfix:
     smtpd on a free loopback port, and `main` appended to main.cf."""
     name = "postfix"
 
-    def __init__(self, base, main):
+    def __init__(self, base, main, smtpd_options=""):
         self.base = os.path.join(base, "postfix")
         self.conf = os.path.join(self.base, "conf")
         self.port = free_port()
@@ -94,7 +94,8 @@ maillog_file_prefixes = {b}
         out = []
         for line in master:
             if line.startswith("smtp      inet"):
-                line = "127.0.0.1:%d inet n - n - - smtpd" % self.port
+                line = "127.0.0.1:%d inet n - n - - smtpd %s" % (self.port,
+                                                                 smtpd_options)
             out.append(line)
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
             f.write("\n".join(out) + "\n")
