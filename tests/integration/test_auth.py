@@ -619,3 +619,24 @@ def compare_failures(p):
     ratio = statistics.median(unknown) / statistics.median(known)
     assert 0.6 < ratio < 1.6, (known, unknown)
     c.close()
+
+
+# --- configuration switches ------------------------------------------------
+
+def test_plaintext_on_loopback_and_no_sender_check():
+    p = auth_petrel({"backend": "sqlite", "plaintext_on_loopback": "true"},
+                    sender_check="none")
+    try:
+        c = Raw(p.submission_port)  # no TLS: loopback only, by choice
+        assert "PLAIN" in auth_line(c.cmd("EHLO client.test"))
+        assert c.cmd("AUTH PLAIN " + plain("alice@example.test", "secret"))[-1] \
+            .startswith("235")
+        # sender_check: none lets her use any sender.
+        assert c.cmd("MAIL FROM:<ceo@elsewhere.example>")[-1].startswith("250")
+        c.close()
+        effective = p.cli("check-config").stdout
+        assert "plaintext_on_loopback: true" in effective
+        assert "sender_check: none" in effective
+    finally:
+        assert p.stop() == 0
+        p.check_log_clean()

@@ -4,13 +4,12 @@ commands, importing a Dovecot passwd-file, recipients and local delivery
 through aliases, catch-alls and +tags, YAML users seeded at start, and a
 database that stops answering (451, nothing lost)."""
 
-import smtplib
+import os
 import subprocess
-import time
 
 import pytest
 
-from conftest import Petrel, Raw, make_home, wait_for
+from conftest import PETREL, Petrel, Raw, make_home, wait_for
 
 
 @pytest.fixture
@@ -206,3 +205,35 @@ def test_postgres_down_answers_451(postgres):
             pass  # already running
         assert p.stop() == 0
         p.check_log_clean()
+
+
+def test_password_prompted_twice_on_a_terminal(server):
+    import pty
+
+    def run(answers):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(PETREL, [PETREL, "-c", server.config_path, "user", "add",
+                              "tty@example.test"])
+        output = b""
+        for answer in answers:
+            while b"assword: " not in output.split(b"\n")[-1]:
+                output += os.read(fd, 1024)
+            os.write(fd, answer)
+            output += b"\n"
+        try:
+            while True:
+                chunk = os.read(fd, 1024)
+                if not chunk:
+                    break
+                output += chunk
+        except OSError:
+            pass
+        status = os.waitpid(pid, 0)[1]
+        return os.waitstatus_to_exitcode(status), output.decode()
+
+    code, out = run([b"one\n", b"two\n"])
+    assert code == 1 and "do not match" in out
+    code, out = run([b"same pw\n", b"same pw\n"])
+    assert code == 0 and "added tty@example.test" in out
+    assert "same pw" not in out  # echo was off
