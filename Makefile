@@ -56,6 +56,7 @@ bench: all
 	./bench/smtp-in
 	./bench/smtp-out
 	./bench/dns
+	./bench/auth
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
