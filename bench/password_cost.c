@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 	    {.argon2_passes = 2, .argon2_memory_kib = 19 * 1024}, /* petrel's default */
 	    {.argon2_passes = 3, .argon2_memory_kib = 12 * 1024},
 	    {.argon2_passes = 2, .argon2_memory_kib = 64 * 1024},
-	    {.argon2_passes = 3, .argon2_memory_kib = 64 * 1024}, /* libsodium MODERATE-ish */
+	    {.argon2_passes = 3,
+	     .argon2_memory_kib = 64 * 1024}, /* libsodium MODERATE-ish */
 	};
 	printf("%-22s %12s %14s\n", "argon2id", "verify (ms)",
 	       "verifies/s (all threads)");
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
 		double samples[15];
 		for (int k = 0; k < 15; k++) {
 			double start = now();
-			if (password_verify(&cost, s.hash.data, "correct horse", 13) != PASSWORD_OK)
+			if (password_verify(&cost, s.hash.data, "correct horse", 13) !=
+			    PASSWORD_OK)
 				return 1;
 			samples[k] = (now() - start) * 1000;
 		}

@@ -32,18 +32,19 @@ static void test_plain(void **state)
 		const char *msg;
 		size_t len;
 	} bad[] = {
-	    {"tim\0pw", 6},               /* one NUL */
-	    {"timpw", 5},                 /* none */
-	    {"\0\0pw", 4},                /* empty authcid */
-	    {"\0tim\0", 5},               /* empty password */
-	    {"\0tim\0p\0w", 8},           /* NUL inside the password */
-	    {"\0t\xffim\0pw", 8},         /* not UTF-8 */
-	    {"\0tim\0\xc3\x28", 7},       /* not UTF-8 */
+	    {"tim\0pw", 6},                 /* one NUL */
+	    {"timpw", 5},                   /* none */
+	    {"\0\0pw", 4},                  /* empty authcid */
+	    {"\0tim\0", 5},                 /* empty password */
+	    {"\0tim\0p\0w", 8},             /* NUL inside the password */
+	    {"\0t\xffim\0pw", 8},           /* not UTF-8 */
+	    {"\0tim\0\xc3\x28", 7},         /* not UTF-8 */
 	    {"a\xed\xa0\x80\0tim\0pw", 10}, /* a surrogate in the authzid */
 	    {"", 0},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(sasl_plain_parse(bad[i].msg, bad[i].len, &p, &error), -1);
+		assert_int_equal(sasl_plain_parse(bad[i].msg, bad[i].len, &p, &error),
+		                 -1);
 }
 
 static void test_scram(void **state)
@@ -59,7 +60,8 @@ static void test_scram(void **state)
 	assert_true(TEXT(f.bare, "n=user,r=rOprNGfwEbeRWgbNEkqO"));
 	assert_true(TEXT(f.gs2_header, "n,,"));
 	const char *escaped = "y,a=b=2Cc=3Dd,n=e=3Df=2C,r=x";
-	assert_int_equal(scram_client_first_parse(escaped, strlen(escaped), &f, &error), 0);
+	assert_int_equal(scram_client_first_parse(escaped, strlen(escaped), &f, &error),
+	                 0);
 	assert_string_equal(f.authzid, "b,c=d");
 	assert_string_equal(f.username, "e=f,");
 	static const char *const bad_first[] = {
@@ -78,8 +80,8 @@ static void test_scram(void **state)
 	    "",
 	};
 	for (size_t i = 0; i < sizeof(bad_first) / sizeof(bad_first[0]); i++)
-		assert_int_equal(scram_client_first_parse(bad_first[i], strlen(bad_first[i]), &f,
-		                                          &error),
+		assert_int_equal(scram_client_first_parse(
+		                     bad_first[i], strlen(bad_first[i]), &f, &error),
 		                 -1);
 	assert_int_equal(scram_client_first_parse("n,,n=u\0,r=abc", 13, &f, &error), -1);
 
@@ -92,12 +94,17 @@ static void test_scram(void **state)
 	assert_true(TEXT(c.without_proof,
 	                 "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"));
 	static const char *const bad_final[] = {
-	    "r=abc,c=biws,p=xyz", "c=biws,p=xyz", "c=biws,r=abc", "c=biws,r=abc,p=",
-	    "c=biws,r=abc,p=xyz,x=1", "c=biws,r=abc,m=1,p=xyz", "",
+	    "r=abc,c=biws,p=xyz",
+	    "c=biws,p=xyz",
+	    "c=biws,r=abc",
+	    "c=biws,r=abc,p=",
+	    "c=biws,r=abc,p=xyz,x=1",
+	    "c=biws,r=abc,m=1,p=xyz",
+	    "",
 	};
 	for (size_t i = 0; i < sizeof(bad_final) / sizeof(bad_final[0]); i++)
-		assert_int_equal(scram_client_final_parse(bad_final[i], strlen(bad_final[i]), &c,
-		                                          &error),
+		assert_int_equal(scram_client_final_parse(
+		                     bad_final[i], strlen(bad_final[i]), &c, &error),
 		                 -1);
 }
 
@@ -107,9 +114,10 @@ static void test_bearer(void **state)
 	struct sasl_bearer b;
 	const char *error;
 	/* RFC 7628 4.1 */
-	static const char oauth[] = "n,a=user@example.com,\x01host=server.example.com\x01"
-	                            "port=143\x01"
-	                            "auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01";
+	static const char oauth[] =
+	    "n,a=user@example.com,\x01host=server.example.com\x01"
+	    "port=143\x01"
+	    "auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01";
 	assert_int_equal(sasl_oauthbearer_parse(oauth, sizeof(oauth) - 1, &b, &error), 0);
 	assert_true(TEXT(b.user, "user@example.com"));
 	assert_true(TEXT(b.token, "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=="));
@@ -125,22 +133,24 @@ static void test_bearer(void **state)
 	assert_true(TEXT(b.token, "ya29.vF9dft4qmTc2"));
 	static const char *const bad[] = {
 	    "n,a=u,\x01"
-	    "auth=Bearer tok\x01",            /* one terminator */
+	    "auth=Bearer tok\x01", /* one terminator */
 	    "n,a=u,\x01"
-	    "auth=Basic tok\x01\x01",         /* not Bearer */
+	    "auth=Basic tok\x01\x01", /* not Bearer */
 	    "n,a=u,\x01"
-	    "host=x\x01\x01",                  /* no auth */
-	    "n,a=u,auth=Bearer tok\x01\x01",  /* no separator after the header */
+	    "host=x\x01\x01",                /* no auth */
+	    "n,a=u,auth=Bearer tok\x01\x01", /* no separator after the header */
 	    "n,a=u,\x01"
-	    "auth=Bearer t k\x01\x01",        /* space in the token */
+	    "auth=Bearer t k\x01\x01", /* space in the token */
 	    "p=x,,\x01"
 	    "auth=Bearer tok\x01\x01",
 	    "",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(sasl_oauthbearer_parse(bad[i], strlen(bad[i]), &b, &error), -1);
+		assert_int_equal(
+		    sasl_oauthbearer_parse(bad[i], strlen(bad[i]), &b, &error), -1);
 	static const char no_user[] = "auth=Bearer tok\x01\x01";
-	assert_int_equal(sasl_xoauth2_parse(no_user, sizeof(no_user) - 1, &b, &error), -1);
+	assert_int_equal(sasl_xoauth2_parse(no_user, sizeof(no_user) - 1, &b, &error),
+	                 -1);
 }
 
 static void test_cram_md5(void **state)
@@ -152,11 +162,16 @@ static void test_cram_md5(void **state)
 	assert_int_equal(sasl_cram_md5_parse(good, strlen(good), &c, &error), 0);
 	assert_true(TEXT(c.user, "tim"));
 	static const char *const bad[] = {
-	    "tim", " b913a602c7eda7a495b4e6e7334d3890", "tim b913a602c7eda7a495b4e6e7334d389",
-	    "tim b913a602c7eda7a495b4e6e7334d38900", "tim b913a602c7eda7a495b4e6e7334d389g", "",
+	    "tim",
+	    " b913a602c7eda7a495b4e6e7334d3890",
+	    "tim b913a602c7eda7a495b4e6e7334d389",
+	    "tim b913a602c7eda7a495b4e6e7334d38900",
+	    "tim b913a602c7eda7a495b4e6e7334d389g",
+	    "",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(sasl_cram_md5_parse(bad[i], strlen(bad[i]), &c, &error), -1);
+		assert_int_equal(sasl_cram_md5_parse(bad[i], strlen(bad[i]), &c, &error),
+		                 -1);
 }
 
 int main(void)
