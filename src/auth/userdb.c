@@ -216,18 +216,6 @@ int userdb_migrate(struct userdb *u, const char **error_r)
 	return 0;
 }
 
-int userdb_normalize(const char *address, struct buf *out, const char **error_r)
-{
-	struct smtp_addr parsed;
-	if (smtp_addr_mailbox_check(address, strlen(address), &parsed, error_r) < 0)
-		return -1;
-	buf_reset(out);
-	for (const char *p = address; *p; p++)
-		buf_append_char(out,
-		                *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p);
-	return 0;
-}
-
 /* Lower-cases without validating (lookups of what a client sent). */
 static void lower(const char *address, struct buf *out)
 {
@@ -235,6 +223,15 @@ static void lower(const char *address, struct buf *out)
 	for (const char *p = address; *p; p++)
 		buf_append_char(out,
 		                *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p);
+}
+
+int userdb_normalize(const char *address, struct buf *out, const char **error_r)
+{
+	struct smtp_addr parsed;
+	if (smtp_addr_mailbox_check(address, strlen(address), &parsed, error_r) < 0)
+		return -1;
+	lower(address, out);
+	return 0;
 }
 
 static const char *domain_of(const char *address)
@@ -383,16 +380,25 @@ static int list_rows(struct userdb *u, const char *sql, const char *key,
 	return 0;
 }
 
-int userdb_user_list(struct userdb *u, const char *domain, userdb_row_fn *fn, void *ctx,
-                     const char **error_r)
+/* Every row of `all`, or of `one` for domain when it is given. */
+static int list_domain_rows(struct userdb *u, const char *all, const char *one,
+                            const char *domain, userdb_row_fn *fn, void *ctx,
+                            const char **error_r)
 {
 	struct buf key = BUF_INIT;
 	if (domain)
 		lower(domain, &key);
-	int r = list_rows(u, domain ? SQL_USER_LIST_DOMAIN : SQL_USER_LIST,
-	                  domain ? key.data : NULL, fn, ctx, error_r);
+	int r =
+	    list_rows(u, domain ? one : all, domain ? key.data : NULL, fn, ctx, error_r);
 	buf_free(&key);
 	return r;
+}
+
+int userdb_user_list(struct userdb *u, const char *domain, userdb_row_fn *fn, void *ctx,
+                     const char **error_r)
+{
+	return list_domain_rows(u, SQL_USER_LIST, SQL_USER_LIST_DOMAIN, domain, fn, ctx,
+	                        error_r);
 }
 
 /* A domain name as configured: letters, digits, '-', '.', lower-cased. */
@@ -514,13 +520,8 @@ long userdb_alias_delete(struct userdb *u, const char *address, const char *targ
 int userdb_alias_list(struct userdb *u, const char *domain, userdb_row_fn *fn, void *ctx,
                       const char **error_r)
 {
-	struct buf key = BUF_INIT;
-	if (domain)
-		lower(domain, &key);
-	int r = list_rows(u, domain ? SQL_ALIAS_LIST_DOMAIN : SQL_ALIAS_LIST,
-	                  domain ? key.data : NULL, fn, ctx, error_r);
-	buf_free(&key);
-	return r;
+	return list_domain_rows(u, SQL_ALIAS_LIST, SQL_ALIAS_LIST_DOMAIN, domain, fn, ctx,
+	                        error_r);
 }
 
 int userdb_grant(struct userdb *u, const char *user, const char *target,
@@ -644,18 +645,22 @@ static int expand(struct expansion_state *st, const char *address, unsigned dept
 	}
 	if (seen_before(st, address))
 		return 1; /* a loop: that branch is already expanded */
+	/* Aliases exist only for local domains (userdb_alias_add), so a
+	 * remote address needs no other lookup. */
+	int local = userdb_domain_is_local(u, domain_of(address), error_r);
+	if (depth == 0)
+		st->out->local = local > 0;
+	if (local <= 0) {
+		if (local == 0)
+			add_final(st, address); /* remote: forwarded as it is */
+		return local < 0 ? -1 : 1;
+	}
 	struct db_result targets;
 	long n = alias_targets(u, address, &targets, error_r);
 	if (n != 0)
 		return n < 0                                              ? -1
 		       : expand_targets(st, &targets, depth, error_r) < 0 ? -1
 		                                                          : 1;
-	int local = userdb_domain_is_local(u, domain_of(address), error_r);
-	if (local <= 0) {
-		if (local == 0)
-			add_final(st, address); /* remote: forwarded as it is */
-		return local < 0 ? -1 : 1;
-	}
 	int user = row_exists(u, SQL_USER_EXISTS, address, error_r);
 	if (user != 0) {
 		if (user > 0)
@@ -709,7 +714,9 @@ int userdb_expand(struct userdb *u, const char *address, struct userdb_expansion
 	free(st.seen);
 	buf_free(&key);
 	if (r <= 0 || out->count == 0) {
+		bool local = out->local;
 		userdb_expansion_free(out);
+		out->local = local;
 		return r < 0 ? -1 : 0;
 	}
 	return 1;

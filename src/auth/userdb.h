@@ -41,6 +41,7 @@ struct userdb_expansion {
 	char **addresses;
 	size_t count;
 	bool truncated; /* stopped at USERDB_MAX_EXPANSION */
+	bool local;     /* the address itself is at one of our domains */
 };
 
 /* Opens the configured database; does not create tables. */
@@ -117,6 +118,7 @@ long userdb_revoke(struct userdb *db, const char *user, const char *target,
  * Returns 1 with the final recipients in *out (free with
  * userdb_expansion_free), 0 for an unknown address of a local domain,
  * -1 on a database error. A remote address is its own final recipient.
+ * out->local says whether the address is at a local domain (also on 0).
  */
 int userdb_expand(struct userdb *db, const char *address, struct userdb_expansion *out,
                   const char **error_r);

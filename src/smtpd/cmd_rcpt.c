@@ -107,11 +107,12 @@ static void rcpt_lookup_run(struct auth_job *job, struct userdb *db)
 {
 	struct rcpt_lookup *l = (struct rcpt_lookup *)job;
 	const char *error = NULL;
-	l->local = l->literal ? 0
-	           : db       ? userdb_domain_is_local(db, l->domain, &error)
-	                      : -1;
-	l->known =
-	    l->local > 0 ? userdb_expand(db, l->address, &l->expansion, &error) : 0;
+	if (l->literal) {
+		l->local = l->known = 0; /* an address literal is never ours */
+		return;
+	}
+	l->known = db ? userdb_expand(db, l->address, &l->expansion, &error) : -1;
+	l->local = l->known < 0 ? -1 : l->expansion.local;
 	if ((l->local < 0 || l->known < 0) && error)
 		auth_job_fail(job, error);
 }
