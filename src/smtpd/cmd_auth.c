@@ -205,16 +205,9 @@ static void submit_step(struct session *s, char *response, size_t len)
 	auth_service_submit(s->server->auth, &step->job);
 }
 
-/* "=" is an empty response; otherwise strict base64. *out_r is NULL
- * and -1 returned for bad base64. */
+/* Strict base64 into a fresh NUL-terminated buffer; -1 if malformed. */
 static int decode_response(const char *text, size_t len, char **out_r, size_t *len_r)
 {
-	*out_r = NULL;
-	if (len == 1 && text[0] == '=') {
-		*out_r = xstrdup("");
-		*len_r = 0;
-		return 0;
-	}
 	char *out = xmalloc(base64_decoded_max(len) + 1);
 	const char *error;
 	long n = base64_decode(BASE64_STANDARD, text, len, (unsigned char *)out,
@@ -254,8 +247,12 @@ void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
 	if (space) {
 		const char *text = space + 1;
 		size_t text_len = cmd->arg_len - name_len - 1;
-		if (text_len == 0 || memchr(text, ' ', text_len) ||
-		    decode_response(text, text_len, &response, &len) < 0) {
+		/* RFC 4954 4: "=" is an empty initial response. */
+		bool empty = text_len == 1 && text[0] == '=';
+		if (empty)
+			response = xstrdup("");
+		else if (text_len == 0 || memchr(text, ' ', text_len) ||
+		         decode_response(text, text_len, &response, &len) < 0) {
 			reply_error(s,
 			            "501 5.5.2 Invalid base64 data in initial response");
 			return;
@@ -279,14 +276,10 @@ void auth_response(struct session *s, const char *line, size_t len)
 		reply_error(s, "501 5.7.0 Authentication cancelled");
 		return;
 	}
-	char *response;
-	size_t decoded_len = 0;
 	/* An empty line is an empty response (SCRAM's last step). */
-	if (len == 0)
-		response = xstrdup("");
-	else if (decode_response(line, len, &response, &decoded_len) < 0 ||
-	         (len == 1 && line[0] == '=')) {
-		free(response);
+	char *response;
+	size_t decoded_len;
+	if (decode_response(line, len, &response, &decoded_len) < 0) {
 		end_exchange(s);
 		reply_error(s, "501 5.5.2 Invalid base64 data");
 		return;
