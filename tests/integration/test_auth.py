@@ -166,37 +166,33 @@ def test_relay_matrix(server):
 
 # --- real clients ----------------------------------------------------------
 
+def swaks(port, tls, mechanism, user, password, to):
+    return subprocess.run(
+        ["swaks", "--server", "127.0.0.1", "--port", str(port), tls,
+         "--auth", mechanism, "--auth-user", user, "--auth-password", password,
+         "--from", user, "--to", to, "--timeout", "20"],
+        capture_output=True, text=True, timeout=60)
+
+
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN", "CRAM-MD5"])
 def test_swaks_starttls(server, mechanism):
-    out = subprocess.run(
-        ["swaks", "--server", "127.0.0.1", "--port", str(server.submission_port),
-         "--tls", "--auth", mechanism, "--auth-user", "alice@example.test",
-         "--auth-password", "secret", "--from", "alice@example.test",
-         "--to", "bob@example.test", "--timeout", "20"],
-        capture_output=True, text=True, timeout=60)
+    out = swaks(server.submission_port, "--tls", mechanism, "alice@example.test",
+                "secret", "bob@example.test")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "235 2.7.0 Authentication successful" in out.stdout
     assert "AUTH " + mechanism in out.stdout
 
 
 def test_swaks_tls_on_connect(server):
-    out = subprocess.run(
-        ["swaks", "--server", "127.0.0.1", "--port", str(server.smtps_port),
-         "--tls-on-connect", "--auth", "PLAIN", "--auth-user", "bob@example.test",
-         "--auth-password", "secret", "--from", "bob@example.test",
-         "--to", "someone@remote.example", "--timeout", "20"],
-        capture_output=True, text=True, timeout=60)
+    out = swaks(server.smtps_port, "--tls-on-connect", "PLAIN", "bob@example.test",
+                "secret", "someone@remote.example")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "235 2.7.0" in out.stdout and "queued as" in out.stdout
 
 
 def test_swaks_wrong_password(server):
-    out = subprocess.run(
-        ["swaks", "--server", "127.0.0.1", "--port", str(server.submission_port),
-         "--tls", "--auth", "LOGIN", "--auth-user", "alice@example.test",
-         "--auth-password", "wrong", "--from", "alice@example.test",
-         "--to", "bob@example.test", "--timeout", "20"],
-        capture_output=True, text=True, timeout=60)
+    out = swaks(server.submission_port, "--tls", "LOGIN", "alice@example.test",
+                "wrong", "bob@example.test")
     assert out.returncode != 0
     assert "535 5.7.8" in out.stdout
 
