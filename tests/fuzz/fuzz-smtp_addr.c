@@ -17,6 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *in = (const char *)data;
 	const char *error;
 	struct smtp_addr addr;
+	/* A mailbox of ours names a Maildir: never a '/' or a leading '.'. */
+	if (smtp_addr_mailbox_check(in, size, &addr, &error) == 0 &&
+	    (addr.local[0] == '.' || memchr(addr.local, '/', addr.local_len) ||
+	     addr.quoted || addr.domain_literal || addr.domain_len == 0))
+		__builtin_trap();
 	int n = smtp_addr_parse(
 	    in, size, SMTP_ADDR_ALLOW_NULL | SMTP_ADDR_ALLOW_POSTMASTER, &addr, &error);
 	if (n < 0)
