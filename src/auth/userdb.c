@@ -206,10 +206,13 @@ int userdb_migrate(struct userdb *u, const char **error_r)
 		if (r == 0)
 			r = exec(u, "COMMIT", NULL, 0, NULL, error_r) < 0 ? -1 : 0;
 		if (r < 0) {
+			/* Kept before the rollback, whose own failure would
+			 * format over it. */
+			char why[512];
+			snprintf(why, sizeof(why), "%s", *error_r);
 			const char *ignored;
-			const char *why = error_fmt("migration %d: %s", v, *error_r);
 			exec(u, "ROLLBACK", NULL, 0, NULL, &ignored);
-			*error_r = why;
+			*error_r = error_fmt("migration %d: %s", v, why);
 			return -1;
 		}
 	}

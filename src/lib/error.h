@@ -3,8 +3,9 @@
  *
  * Functions that can fail return 0 on success and -1 on failure, and give
  * the reason through a `const char **error_r` out-parameter. The string is
- * either static or made with error_fmt(), which formats into a
- * thread-local buffer valid until the next error_fmt() in that thread:
+ * either static or made with error_fmt(), which formats into one of a
+ * few thread-local buffers used in turn: a result stays valid across the
+ * next error_fmt() (which may take it as an argument), but not for long;
  * callers log it or copy it before doing anything else that could fail.
  */
 #ifndef PETREL_ERROR_H

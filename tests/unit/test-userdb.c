@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,34 @@ static void test_migrations(void **state)
 	assert_int_equal(userdb_schema_version(db, &error), 1);
 	assert_int_equal(userdb_migrate(db, &error), 0); /* again: nothing to do */
 	assert_int_equal(userdb_schema_version(db, &error), 1);
+}
+
+/* A migration that fails names itself and the database's reason, whole
+ * (the message once was formatted over itself), and leaves nothing. */
+static void test_failed_migration(void **state)
+{
+	(void)state;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/broken.sqlite", dir);
+	sqlite3 *raw;
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "CREATE TABLE domains (x)", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(raw);
+	struct buf yaml = BUF_INIT;
+	buf_appendf(&yaml, "home: %s\nauth: {dsn: \"%s\"}\n", dir, path);
+	const char *error = NULL;
+	struct config *c = config_load_string("test", yaml.data, yaml.len, NULL, &error);
+	buf_free(&yaml);
+	assert_non_null(c);
+	struct userdb *broken;
+	assert_int_equal(userdb_open(c, &broken, &error), 0);
+	assert_int_equal(userdb_migrate(broken, &error), -1);
+	assert_string_equal(error,
+	                    "migration 1: sqlite: prepare: table domains already exists");
+	assert_int_equal(userdb_schema_version(broken, &error), 0);
+	userdb_close(&broken);
+	config_free(&c);
 }
 
 static void test_seed(void **state)
@@ -336,11 +365,9 @@ static void test_lists(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_migrations),
-	    cmocka_unit_test(test_seed),
-	    cmocka_unit_test(test_users),
-	    cmocka_unit_test(test_aliases),
-	    cmocka_unit_test(test_sending_and_acting),
+	    cmocka_unit_test(test_migrations), cmocka_unit_test(test_failed_migration),
+	    cmocka_unit_test(test_seed),       cmocka_unit_test(test_users),
+	    cmocka_unit_test(test_aliases),    cmocka_unit_test(test_sending_and_acting),
 	    cmocka_unit_test(test_lists),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
