@@ -70,6 +70,16 @@ int esmtp_params_parse(const char *in, size_t len, struct esmtp_params *params,
 			*error_r = "bad parameter syntax";
 			return -1;
 		}
+		/* Each keyword once: a second BODY= or SIZE= has no meaning
+		 * RFC 5321 could give it, only a way to confuse the handler. */
+		for (size_t i = 0; i < params->count; i++) {
+			const struct esmtp_param *q = &params->param[i];
+			if (q->keyword_len == p->keyword_len &&
+			    strncasecmp(q->keyword, p->keyword, p->keyword_len) == 0) {
+				*error_r = "duplicate parameter";
+				return -1;
+			}
+		}
 		params->count++;
 	}
 }

@@ -26,7 +26,8 @@ struct esmtp_params {
 
 /*
  * Parses space-separated parameters from in[0..len). Returns 0, or -1
- * with *error_r (bad syntax, a control byte, too many parameters).
+ * with *error_r (bad syntax, a control byte, too many parameters, a
+ * keyword given twice, in any case).
  */
 int esmtp_params_parse(const char *in, size_t len, struct esmtp_params *params,
                        const char **error_r);

@@ -259,7 +259,7 @@ static int queue_dsn(const struct config *config, const struct spool *spool,
                      struct attempt_state *a, enum dsn_kind kind, const char *dsn_id,
                      const size_t *rcpts, size_t count)
 {
-	unsigned char relayed[count ? count : 1];
+	unsigned char *relayed = xcalloc(count ? count : 1, 1);
 	for (size_t k = 0; k < count; k++)
 		relayed[k] = a->results[rcpts[k]].relayed;
 	struct dsn_input in = {
@@ -306,6 +306,7 @@ static int queue_dsn(const struct config *config, const struct spool *spool,
 	buf_free(&job.head);
 	buf_free(&job.body);
 	envelope_clear(&env);
+	free(relayed);
 	return r;
 }
 

@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,7 @@ void session_destroy(struct session *s, const char *reason)
 	buf_free(&s->tx.message);
 	free(s->helo);
 	free(s->auth_user);
+	buf_free(&s->line);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -429,7 +431,10 @@ static bool read_command(struct session *s, struct evbuffer *input)
 			            limit);
 		return true;
 	}
-	char line[total + 1];
+	/* The session's line buffer: sized by the limit, never on the stack. */
+	buf_reset(&s->line);
+	buf_reserve(&s->line, total + 1);
+	char *line = s->line.data;
 	evbuffer_remove(input, line, total);
 	size_t line_len = total - eol_len;
 	if (line_len > 0 && line[line_len - 1] == '\r')
@@ -439,6 +444,8 @@ static bool read_command(struct session *s, struct evbuffer *input)
 		auth_response(s, line, line_len);
 	else
 		commands_dispatch(s, line, line_len);
+	if (auth_line)
+		OPENSSL_cleanse(line, total); /* credentials do not linger */
 	return true;
 }
 

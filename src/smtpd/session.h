@@ -68,6 +68,7 @@ struct session {
 	char *helo;
 	char *auth_user; /* the authorization identity after AUTH, or NULL */
 	unsigned errors;
+	struct buf line;      /* the command line being dispatched */
 	bool discarding_line; /* inside an overlong command line */
 	bool discarding_auth; /* ... which is an AUTH line (500 5.5.6) */
 	enum session_state bdat_return_state;

@@ -240,6 +240,23 @@ def test_crlf_in_esmtp_parameters(petrel):
     assert c.cmd(b"RCPT TO:<test@example.test>\rX-Injected: yes\r\n")[0].startswith("500 5.5.2")
 
 
+@pytest.mark.parametrize("params", ["BODY=7BIT BODY=8BITMIME", "SIZE=10 size=20",
+                                    "RET=HDRS RET=FULL", "SMTPUTF8 SMTPUTF8"])
+def test_repeated_mail_parameter(petrel, params):
+    # A second BODY= once replaced the first without freeing it: MAIL/RSET
+    # loops grew the worker. A keyword given twice is refused instead.
+    c = Raw(petrel.plain_port)
+    greet(c)
+    for _ in range(3):
+        reply = c.cmd("MAIL FROM:<s@client.test> " + params)
+        assert reply == ["501 5.5.4 Bad MAIL parameters: duplicate parameter"], reply
+        assert c.cmd("RSET") == ["250 2.0.0 Ok"]
+    assert c.cmd("MAIL FROM:<s@client.test> BODY=8BITMIME") == ["250 2.1.0 Ok"]
+    reply = c.cmd("RCPT TO:<test@example.test> NOTIFY=NEVER NOTIFY=NEVER")
+    assert reply[0].startswith("501 5.5.4"), reply
+    assert c.cmd("RCPT TO:<test@example.test>") == ["250 2.1.5 Ok"]
+
+
 def test_helo_with_forged_header(petrel):
     c = Raw(petrel.plain_port)
     reply = c.cmd(b"EHLO client.test\r\nX-Forged: yes\r\n")

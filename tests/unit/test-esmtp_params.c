@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "proto/esmtp_params.h"
@@ -27,15 +28,22 @@ static void test_params(void **state)
 	assert_int_equal(esmtp_params_parse("", 0, &p, &error), 0);
 	assert_int_equal(p.count, 0);
 
-	static const char *const bad[] = {"SIZE=",  "=5",     "SI_ZE=1", "A=b=c",
-	                                  "A=\x01", "A=\xff", "-X=1"};
+	static const char *const bad[] = {"SIZE=",         "=5",
+	                                  "SI_ZE=1",       "A=b=c",
+	                                  "A=\x01",        "A=\xff",
+	                                  "-X=1",          "BODY=7BIT BODY=8BITMIME",
+	                                  "SIZE=1 size=2", "SMTPUTF8 SMTPUTF8"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(esmtp_params_parse(bad[i], strlen(bad[i]), &p, &error),
 		                 -1);
 	char many[200] = "";
 	for (int i = 0; i < ESMTP_PARAMS_MAX + 1; i++)
-		memcpy(many + 4 * i, " A=1", 5);
+		snprintf(many + 5 * i, 6, " A%c=1", 'a' + i);
 	assert_int_equal(esmtp_params_parse(many, strlen(many), &p, &error), -1);
+	assert_string_equal(error, "too many parameters");
+	many[5 * ESMTP_PARAMS_MAX] = '\0';
+	assert_int_equal(esmtp_params_parse(many, strlen(many), &p, &error), 0);
+	assert_int_equal(p.count, ESMTP_PARAMS_MAX);
 }
 
 static void test_xtext(void **state)
