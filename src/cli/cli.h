@@ -25,13 +25,26 @@ int cmd_alias(const struct cli_options *options, int argc, char **argv);
 int cmd_domain(const struct cli_options *options, int argc, char **argv);
 
 /* cmd_user_import.c: `petrel user import FILE [--domain D]` */
-int cmd_user_import(struct config *config, struct userdb *db, int argc, char **argv);
+int cmd_user_import(struct config *config, struct userdb *db, const char *file,
+                    const char *domain);
+
+/* main.c: "petrel COMMAND: MESSAGE" and the command's usage on stderr;
+ * returns 2, the exit status of a usage error. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* For commands that take no options: 0, or a usage error (2) naming the
+ * first argument that looks like one. */
+int cli_no_options(const char *command, int argc, char **argv);
 
 /* cli_userdb.c: loads the configuration and opens the user database as
  * the daemon's account; prints the error and returns -1 on failure. */
 int cli_userdb_open(const struct cli_options *options, struct config **config_r,
                     struct userdb **db_r);
 void cli_userdb_close(struct config **config, struct userdb **db);
+/* Prints what a command changed, naming the home it worked on:
+ * "added carol@example.net (home /srv/petrel)". */
+void cli_report(const struct config *config, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* A password from standard input, or prompted twice on a terminal. */
 int cli_read_password(struct buf *out);
 /* "1048576", "512K", "10M", "1G": octets. */

@@ -4,6 +4,7 @@
  * and sizes such as "10M".
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,19 @@ int cli_userdb_open(const struct cli_options *options, struct config **config_r,
 {
 	const char *error;
 	struct config *config = config_load(options->config_path, options->home, &error);
+	/* Only `serve` makes a home and a database: a command run from the
+	 * wrong directory, or with the wrong -c, must not quietly start an
+	 * empty one that the server never reads. */
+	if (config && config->auth.backend == AUTH_BACKEND_SQLITE &&
+	    access(config->auth.dsn, F_OK) < 0) {
+		fprintf(stderr,
+		        "petrel: no user database at %s (home %s): `petrel serve` "
+		        "creates it at its first start; name the home with --home DIR "
+		        "or the configuration with -c FILE\n",
+		        config->auth.dsn, config->home);
+		config_free(&config);
+		return -1;
+	}
 	uid_t uid;
 	gid_t gid;
 	/* As root, act as the daemon's account, so that every file SQLite
@@ -37,6 +51,15 @@ int cli_userdb_open(const struct cli_options *options, struct config **config_r,
 	}
 	*config_r = config;
 	return 0;
+}
+
+void cli_report(const struct config *config, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" (home %s)\n", config->home);
 }
 
 void cli_userdb_close(struct config **config, struct userdb **db)
@@ -65,17 +88,20 @@ static int read_line(FILE *f, struct buf *out)
 static int prompt(const char *text, struct buf *out)
 {
 	struct termios saved, quiet;
-	fprintf(stderr, "%s", text);
-	fflush(stderr);
+	/* Echo goes off before the prompt appears, and without a flush:
+	 * whatever was typed once the prompt showed (or ahead of it) is the
+	 * answer, never thrown away. */
 	bool echo_off = tcgetattr(STDIN_FILENO, &saved) == 0;
 	if (echo_off) {
 		quiet = saved;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
 	}
+	fprintf(stderr, "%s", text);
+	fflush(stderr);
 	int r = read_line(stdin, out);
 	if (echo_off)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	fprintf(stderr, "\n");
 	return r;
 }

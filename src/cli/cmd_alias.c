@@ -29,15 +29,16 @@ static void print_domain(void *ctx, const char *const *values, size_t count)
 	printf("%-40s %-8s %s\n", values[0], values[1], values[2]);
 }
 
-static int alias_run(struct userdb *db, int argc, char **argv)
+static int alias_run(const struct config *config, struct userdb *db, int argc,
+                     char **argv)
 {
 	const char *error = NULL;
 	if (argc >= 4 && strcmp(argv[1], "add") == 0) {
 		for (int i = 3; i < argc; i++)
 			if (userdb_alias_add(db, argv[2], argv[i], &error) < 0)
 				return refused(error);
-		printf("%s -> %d target%s added\n", argv[2], argc - 3,
-		       argc > 4 ? "s" : "");
+		cli_report(config, "%s -> %d target%s added", argv[2], argc - 3,
+		           argc > 4 ? "s" : "");
 		return 0;
 	}
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "del") == 0) {
@@ -45,7 +46,8 @@ static int alias_run(struct userdb *db, int argc, char **argv)
 		    userdb_alias_delete(db, argv[2], argc == 4 ? argv[3] : NULL, &error);
 		if (n <= 0)
 			return refused(n < 0 ? error : "no such alias");
-		printf("removed %ld target%s of %s\n", n, n == 1 ? "" : "s", argv[2]);
+		cli_report(config, "removed %ld target%s of %s", n, n == 1 ? "" : "s",
+		           argv[2]);
 		return 0;
 	}
 	if (argc <= 3 && strcmp(argv[1], "list") == 0) {
@@ -55,10 +57,7 @@ static int alias_run(struct userdb *db, int argc, char **argv)
 			return refused(error);
 		return 0;
 	}
-	fprintf(stderr, "usage: petrel alias add ADDRESS|@DOMAIN TARGET...\n"
-	                "       petrel alias del ADDRESS [TARGET]\n"
-	                "       petrel alias list [DOMAIN]\n");
-	return 2;
+	return cli_usage_error("alias", "unknown action or wrong arguments");
 }
 
 static int domain_run(const struct config *config, struct userdb *db, int argc,
@@ -68,13 +67,13 @@ static int domain_run(const struct config *config, struct userdb *db, int argc,
 	if (argc == 3 && strcmp(argv[1], "add") == 0) {
 		if (userdb_domain_add(db, argv[2], &error) < 0)
 			return refused(error);
-		printf("added %s\n", argv[2]);
+		cli_report(config, "added %s", argv[2]);
 		return 0;
 	}
 	if (argc == 3 && strcmp(argv[1], "del") == 0) {
 		if (userdb_domain_delete(db, argv[2], &error) < 0)
 			return refused(error);
-		printf("deleted %s\n", argv[2]);
+		cli_report(config, "deleted %s", argv[2]);
 		if (config_is_local_domain(config, argv[2]))
 			fprintf(stderr,
 			        "petrel: note: %s is listed under `domains:` in %s and "
@@ -88,23 +87,51 @@ static int domain_run(const struct config *config, struct userdb *db, int argc,
 			return refused(error);
 		return 0;
 	}
-	fprintf(stderr, "usage: petrel domain add DOMAIN | del DOMAIN | list\n");
-	return 2;
+	return cli_usage_error("domain", "unknown action or wrong arguments");
+}
+
+/* The shape of the command line, checked before the database is opened:
+ * {verb, fewest and most arguments after it}. */
+struct shape {
+	const char *verb;
+	int min, max;
+};
+
+static const struct shape alias_shapes[] = {
+    {"add", 2, 1000}, {"del", 1, 2}, {"list", 0, 1}, {NULL, 0, 0}};
+static const struct shape domain_shapes[] = {
+    {"add", 1, 1}, {"del", 1, 1}, {"list", 0, 0}, {NULL, 0, 0}};
+
+static int check_shape(const struct shape *shapes, int argc, char **argv)
+{
+	int status = cli_no_options(argv[0], argc, argv);
+	if (status != 0)
+		return status;
+	if (argc < 2)
+		return cli_usage_error(argv[0], "which action?");
+	for (const struct shape *s = shapes; s->verb; s++) {
+		if (strcmp(argv[1], s->verb) != 0)
+			continue;
+		if (argc - 2 < s->min || argc - 2 > s->max)
+			return cli_usage_error(
+			    argv[0], "wrong number of arguments to '%s'", s->verb);
+		return 0;
+	}
+	return cli_usage_error(argv[0], "unknown action '%s'", argv[1]);
 }
 
 static int open_and_run(const struct cli_options *options, int argc, char **argv,
                         bool alias)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: petrel %s add|del|list ...\n", argv[0]);
-		return 2;
-	}
+	int status = check_shape(alias ? alias_shapes : domain_shapes, argc, argv);
+	if (status != 0)
+		return status;
 	struct config *config;
 	struct userdb *db;
 	if (cli_userdb_open(options, &config, &db) < 0)
 		return 1;
-	int status =
-	    alias ? alias_run(db, argc, argv) : domain_run(config, db, argc, argv);
+	status = alias ? alias_run(config, db, argc, argv)
+	               : domain_run(config, db, argc, argv);
 	cli_userdb_close(&config, &db);
 	return status;
 }

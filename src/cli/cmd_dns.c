@@ -89,13 +89,6 @@ static void print_result(void *arg, const struct dns_result *result)
 		        result->why_bogus ? result->why_bogus : "");
 }
 
-static int usage(void)
-{
-	fprintf(stderr,
-	        "usage: petrel dns lookup NAME [TYPE] [--server IP[:port]] [--json]\n");
-	return 2;
-}
-
 int cmd_dns(const struct cli_options *options, int argc, char **argv)
 {
 	static const struct option long_options[] = {
@@ -106,18 +99,19 @@ int cmd_dns(const struct cli_options *options, int argc, char **argv)
 	struct lookup_run run = {.type = LDNS_RR_TYPE_A};
 	char *server = NULL;
 	int opt;
-	optind =
-	    0; /* 0, not 1: glibc then forgets main's "+" (stop at first non-option) */
+	optind = 0; /* 0: glibc starts afresh */
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		if (opt == 's')
 			server = optarg;
 		else if (opt == 'j')
 			run.json = true;
 		else
-			return usage();
+			return cli_usage_error("dns", "bad option '%s'",
+			                       argv[optind - 1]);
 	}
 	if (argc - optind < 2 || argc - optind > 3 || strcmp(argv[optind], "lookup") != 0)
-		return usage();
+		return cli_usage_error("dns", "expected: lookup NAME [TYPE]");
 	run.name = argv[optind + 1];
 	if (argc - optind == 3) {
 		run.type = dns_type_parse(argv[optind + 2]);

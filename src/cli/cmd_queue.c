@@ -59,12 +59,12 @@ static int ask(const char *path, const char *request, struct buf *answer)
 
 int cmd_queue(const struct cli_options *options, int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr,
-		        "usage: petrel queue list | show ID | retry [ID] | hold ID | "
-		        "release ID | delete ID | bounce ID\n");
-		return 2;
-	}
+	int usage = cli_no_options(argv[0], argc, argv);
+	if (usage != 0)
+		return usage;
+	if (argc < 2 || argc > 3)
+		return cli_usage_error(argv[0],
+		                       argc < 2 ? "which action?" : "too many arguments");
 	const char *error;
 	struct config *config = config_load(options->config_path, options->home, &error);
 	if (config == NULL) {

@@ -11,8 +11,11 @@
 
 int cmd_serve(const struct cli_options *options, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	int status = cli_no_options(argv[0], argc, argv);
+	if (status != 0)
+		return status;
+	if (argc > 1)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[1]);
 	const char *error;
 	struct config *config = config_load(options->config_path, options->home, &error);
 	if (config == NULL) {

@@ -11,24 +11,6 @@
 #include "auth/password.h"
 #include "cli/cli.h"
 
-static const char usage_text[] =
-    "usage: petrel user add ADDRESS [--quota SIZE] [--disabled]\n"
-    "       petrel user passwd ADDRESS\n"
-    "       petrel user del ADDRESS\n"
-    "       petrel user list [DOMAIN]\n"
-    "       petrel user enable|disable ADDRESS\n"
-    "       petrel user quota ADDRESS SIZE     (0: none)\n"
-    "       petrel user grant USER TARGET|'*'  (USER may act for TARGET)\n"
-    "       petrel user revoke USER TARGET\n"
-    "       petrel user import FILE [--domain DOMAIN]  (Dovecot passwd-file)\n"
-    "The password comes from standard input, or is asked twice on a terminal.\n";
-
-static int usage(void)
-{
-	fputs(usage_text, stderr);
-	return 2;
-}
-
 static int refused(const char *error)
 {
 	fprintf(stderr, "petrel: %s\n", error);
@@ -55,34 +37,9 @@ static int set_password(struct config *config, struct userdb *db, const char *ad
 	struct buf stored = BUF_INIT;
 	if (userdb_normalize(address, &stored, &error) == 0)
 		address = stored.data;
-	printf("%s %s\n", add ? "added" : "password changed for", address);
+	cli_report(config, "%s %s", add ? "added" : "password changed for", address);
 	buf_free(&stored);
 	return 0;
-}
-
-static int user_add(struct config *config, struct userdb *db, int argc, char **argv)
-{
-	static const struct option options[] = {
-	    {"quota", required_argument, NULL, 'q'},
-	    {"disabled", no_argument, NULL, 'd'},
-	    {NULL, 0, NULL, 0},
-	};
-	uint64_t quota = 0;
-	bool enabled = true;
-	int opt;
-	optind = 0; /* 0: glibc forgets main's "+" (see cmd_dns.c) */
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (opt == 'q' && cli_parse_size(optarg, &quota) == 0)
-			continue;
-		if (opt == 'd') {
-			enabled = false;
-			continue;
-		}
-		return usage();
-	}
-	if (optind != argc - 1)
-		return usage();
-	return set_password(config, db, argv[optind], true, quota, enabled);
 }
 
 static void print_user(void *ctx, const char *const *values, size_t count)
@@ -111,73 +68,153 @@ static void warn_if_yaml_user(const struct config *config, const char *address)
 		        address, config->source);
 }
 
-static int run(struct config *config, struct userdb *db, int argc, char **argv)
+/* What the command line said, checked before the database is opened. */
+struct user_args {
+	const char *verb;
+	const char *arg[3]; /* positional arguments after the verb */
+	int count;
+	uint64_t quota;
+	bool disabled;
+	const char *domain;
+};
+
+struct user_verb {
+	const char *name;
+	int min, max;        /* positional arguments */
+	const char *options; /* long options it takes, space-separated */
+};
+
+static const struct user_verb verbs[] = {
+    {"add", 1, 1, "quota disabled"},
+    {"passwd", 1, 1, ""},
+    {"del", 1, 1, ""},
+    {"list", 0, 1, ""},
+    {"enable", 1, 1, ""},
+    {"disable", 1, 1, ""},
+    {"quota", 2, 2, ""},
+    {"grant", 2, 2, ""},
+    {"revoke", 2, 2, ""},
+    {"import", 1, 1, "domain"},
+};
+
+static bool takes_option(const struct user_verb *v, const char *name)
 {
-	const char *verb = argv[1];
+	size_t len = strlen(name);
+	for (const char *p = v->options; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == v->options || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+static int parse_args(int argc, char **argv, struct user_args *a)
+{
+	static const struct option options[] = {
+	    {"quota", required_argument, NULL, 'q'},
+	    {"disabled", no_argument, NULL, 'd'},
+	    {"domain", required_argument, NULL, 'D'},
+	    {NULL, 0, NULL, 0},
+	};
+	if (argc < 2)
+		return cli_usage_error("user", "which action?");
+	const struct user_verb *v = NULL;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			v = &verbs[i];
+	if (v == NULL)
+		return cli_usage_error("user", "unknown action '%s'", argv[1]);
+	a->verb = v->name;
+	int opt, index;
+	opterr = 0;
+	optind = 0; /* 0: glibc starts afresh */
+	while ((opt = getopt_long(argc - 1, argv + 1, "", options, &index)) != -1) {
+		if (opt == '?' || opt == ':')
+			return cli_usage_error("user", "bad option '%s'", argv[optind]);
+		if (!takes_option(v, options[index].name))
+			return cli_usage_error("user", "'%s' does not take --%s", v->name,
+			                       options[index].name);
+		if (opt == 'q' && cli_parse_size(optarg, &a->quota) < 0)
+			return cli_usage_error("user", "bad size '%s'", optarg);
+		if (opt == 'd')
+			a->disabled = true;
+		if (opt == 'D')
+			a->domain = optarg;
+	}
+	a->count = argc - 1 - optind;
+	if (a->count < v->min || a->count > v->max)
+		return cli_usage_error("user", "wrong number of arguments to '%s'",
+		                       v->name);
+	for (int i = 0; i < a->count; i++)
+		a->arg[i] = argv[1 + optind + i];
+	if (strcmp(v->name, "quota") == 0 && cli_parse_size(a->arg[1], &a->quota) < 0)
+		return cli_usage_error("user", "bad size '%s'", a->arg[1]);
+	return 0;
+}
+
+static int run(struct config *config, struct userdb *db, const struct user_args *a)
+{
+	const char *verb = a->verb;
+	const char *address = a->arg[0];
 	const char *error = NULL;
-	int r;
 	if (strcmp(verb, "add") == 0)
-		return user_add(config, db, argc - 1, argv + 1);
+		return set_password(config, db, address, true, a->quota, !a->disabled);
 	if (strcmp(verb, "import") == 0)
-		return cmd_user_import(config, db, argc - 1, argv + 1);
-	if (strcmp(verb, "list") == 0 && argc <= 3) {
+		return cmd_user_import(config, db, address, a->domain);
+	if (strcmp(verb, "list") == 0) {
 		printf("%-40s %-12s %-8s %s\n", "ADDRESS", "QUOTA", "STATE", "SCHEME");
-		r = userdb_user_list(db, argc == 3 ? argv[2] : NULL, print_user, NULL,
-		                     &error);
+		int r = userdb_user_list(db, address, print_user, NULL, &error);
 		return r < 0 ? refused(error) : 0;
 	}
-	if (argc == 3 && strcmp(verb, "passwd") == 0)
-		return set_password(config, db, argv[2], false, 0, true);
-	if (argc == 3 && strcmp(verb, "del") == 0) {
-		if (userdb_user_delete(db, argv[2], &error) < 0)
+	if (strcmp(verb, "passwd") == 0)
+		return set_password(config, db, address, false, 0, true);
+	if (strcmp(verb, "del") == 0) {
+		if (userdb_user_delete(db, address, &error) < 0)
 			return refused(error);
-		printf("deleted %s (its mail stays under %s/mail)\n", argv[2],
-		       config->home);
-		warn_if_yaml_user(config, argv[2]);
+		cli_report(config, "deleted %s (its mail stays under %s/mail)", address,
+		           config->home);
+		warn_if_yaml_user(config, address);
 		return 0;
 	}
-	if (argc == 3 && (strcmp(verb, "enable") == 0 || strcmp(verb, "disable") == 0)) {
+	if (strcmp(verb, "enable") == 0 || strcmp(verb, "disable") == 0) {
 		bool enable = verb[0] == 'e';
-		if (userdb_user_set_enabled(db, argv[2], enable, &error) < 0)
+		if (userdb_user_set_enabled(db, address, enable, &error) < 0)
 			return refused(error);
-		printf("%s %s\n", enable ? "enabled" : "disabled", argv[2]);
+		cli_report(config, "%s %s", enable ? "enabled" : "disabled", address);
 		return 0;
 	}
-	if (argc == 4 && strcmp(verb, "quota") == 0) {
-		uint64_t quota;
-		if (cli_parse_size(argv[3], &quota) < 0)
-			return usage();
-		if (userdb_user_set_quota(db, argv[2], quota, &error) < 0)
+	if (strcmp(verb, "quota") == 0) {
+		if (userdb_user_set_quota(db, address, a->quota, &error) < 0)
 			return refused(error);
-		printf("quota of %s: %llu\n", argv[2], (unsigned long long)quota);
+		cli_report(config, "quota of %s: %llu", address,
+		           (unsigned long long)a->quota);
 		return 0;
 	}
-	if (argc == 4 && strcmp(verb, "grant") == 0) {
-		if (userdb_grant(db, argv[2], argv[3], &error) < 0)
+	if (strcmp(verb, "grant") == 0) {
+		if (userdb_grant(db, address, a->arg[1], &error) < 0)
 			return refused(error);
-		printf("%s may act for %s\n", argv[2],
-		       strcmp(argv[3], "*") ? argv[3] : "every user");
+		cli_report(config, "%s may act for %s", address,
+		           strcmp(a->arg[1], "*") ? a->arg[1] : "every user");
 		return 0;
 	}
-	if (argc == 4 && strcmp(verb, "revoke") == 0) {
-		long n = userdb_revoke(db, argv[2], argv[3], &error);
-		if (n <= 0)
-			return refused(n < 0 ? error : "no such grant");
-		printf("revoked: %s for %s\n", argv[2], argv[3]);
-		return 0;
-	}
-	return usage();
+	/* revoke */
+	long n = userdb_revoke(db, address, a->arg[1], &error);
+	if (n <= 0)
+		return refused(n < 0 ? error : "no such grant");
+	cli_report(config, "revoked: %s for %s", address, a->arg[1]);
+	return 0;
 }
 
 int cmd_user(const struct cli_options *options, int argc, char **argv)
 {
-	if (argc < 2)
-		return usage();
+	struct user_args args = {0};
+	int status = parse_args(argc, argv, &args);
+	if (status != 0)
+		return status;
 	struct config *config;
 	struct userdb *db;
 	if (cli_userdb_open(options, &config, &db) < 0)
 		return 1;
-	int status = run(config, db, argc, argv);
+	status = run(config, db, &args);
 	cli_userdb_close(&config, &db);
 	return status;
 }

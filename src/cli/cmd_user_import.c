@@ -7,7 +7,7 @@
  * (userdb_quota_rule=*:storage=1G) is kept. Users that exist already are
  * left alone and reported.
  */
-#include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,30 +99,12 @@ static void import_line(struct config *config, struct userdb *db, const char *do
 	buf_free(&address);
 }
 
-int cmd_user_import(struct config *config, struct userdb *db, int argc, char **argv)
+int cmd_user_import(struct config *config, struct userdb *db, const char *file,
+                    const char *domain)
 {
-	static const struct option options[] = {
-	    {"domain", required_argument, NULL, 'd'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *domain = NULL;
-	int opt;
-	optind = 0; /* 0: glibc forgets main's "+" (see cmd_dns.c) */
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (opt != 'd') {
-			fprintf(stderr,
-			        "usage: petrel user import FILE [--domain DOMAIN]\n");
-			return 2;
-		}
-		domain = optarg;
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "usage: petrel user import FILE [--domain DOMAIN]\n");
-		return 2;
-	}
-	FILE *f = fopen(argv[optind], "r");
+	FILE *f = fopen(file, "r");
 	if (f == NULL) {
-		perror(argv[optind]);
+		fprintf(stderr, "petrel: %s: %s\n", file, strerror(errno));
 		return 1;
 	}
 	struct import_counts counts = {0};
@@ -144,7 +126,7 @@ int cmd_user_import(struct config *config, struct userdb *db, int argc, char **a
 		import_line(config, db, domain, line, number, &counts);
 	}
 	fclose(f);
-	printf("imported %u users, %u existed already, %u failed\n", counts.added,
-	       counts.existing, counts.failed);
+	cli_report(config, "imported %u users, %u existed already, %u failed",
+	           counts.added, counts.existing, counts.failed);
 	return counts.failed ? 1 : 0;
 }

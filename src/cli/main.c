@@ -1,8 +1,11 @@
 /*
- * main.c — `petrel SUBCOMMAND [options]`: parses the common options and
- * dispatches to the subcommand.
+ * main.c — `petrel [options] COMMAND [options] [arguments]`: takes the
+ * global options wherever they stand, then hands the rest to the
+ * subcommand. Every subcommand's usage lives in the table below, so
+ * `petrel COMMAND --help` and every usage error print the same text.
+ * Exit status: 0 done, 1 refused or failed, 2 usage error.
  */
-#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,70 +15,180 @@
 struct subcommand {
 	const char *name;
 	int (*run)(const struct cli_options *options, int argc, char **argv);
-	const char *help;
+	const char *summary;
+	const char *usage; /* synopsis lines, then one line per option */
 };
 
 static const struct subcommand subcommands[] = {
-    {"serve", cmd_serve, "run the mail server in the foreground"},
-    {"check-config", cmd_check_config, "validate the configuration and print it"},
-    {"dns", cmd_dns, "dns lookup NAME [TYPE] [--server IP[:port]] [--json]"},
-    {"queue", cmd_queue,
-     "queue list | show ID | retry [ID] | hold ID | release ID | delete ID | bounce ID"},
-    {"user", cmd_user,
-     "user add|passwd|del|list|enable|disable|quota|grant|revoke|import ..."},
-    {"alias", cmd_alias, "alias add ADDRESS TARGET... | del ADDRESS [TARGET] | list"},
-    {"domain", cmd_domain, "domain add DOMAIN | del DOMAIN | list"},
+    {"serve", cmd_serve, "run the mail server in the foreground",
+     "usage: petrel serve\n"
+     "Runs the master, the queue and the workers in the foreground, logging to\n"
+     "stderr; SIGTERM stops, SIGHUP reloads the configuration.\n"},
+    {"check-config", cmd_check_config, "validate the configuration and print it",
+     "usage: petrel check-config\n"
+     "Loads the configuration as `serve` would, prints the effective values\n"
+     "(defaults filled in) and exits 0, or names the error and exits 1.\n"},
+    {"dns", cmd_dns, "look a name up with petrel's resolver",
+     "usage: petrel dns lookup NAME [TYPE] [options]\n"
+     "  --server IP[:PORT]  ask this server instead of the configured resolver\n"
+     "  --json              print the answer as JSON\n"},
+    {"queue", cmd_queue, "list and manage queued messages",
+     "usage: petrel queue list\n"
+     "       petrel queue show ID\n"
+     "       petrel queue retry [ID]      (no ID: every deferred message)\n"
+     "       petrel queue hold ID | release ID\n"
+     "       petrel queue delete ID       (no bounce)\n"
+     "       petrel queue bounce ID       (return to the sender now)\n"},
+    {"user", cmd_user, "manage users in the user database",
+     "usage: petrel user add ADDRESS [--quota SIZE] [--disabled]\n"
+     "       petrel user passwd ADDRESS\n"
+     "       petrel user del ADDRESS\n"
+     "       petrel user list [DOMAIN]\n"
+     "       petrel user enable|disable ADDRESS\n"
+     "       petrel user quota ADDRESS SIZE     (0: none)\n"
+     "       petrel user grant USER TARGET|'*'  (USER may act for TARGET)\n"
+     "       petrel user revoke USER TARGET\n"
+     "       petrel user import FILE [--domain DOMAIN]  (Dovecot passwd-file)\n"
+     "  --quota SIZE     storage quota: 1048576, 512K, 10M, 1G\n"
+     "  --disabled       create the user unable to log in or receive mail\n"
+     "  --domain DOMAIN  import: the domain of entries without one\n"
+     "The password comes from standard input, or is asked twice on a terminal.\n"},
+    {"alias", cmd_alias, "manage aliases in the user database",
+     "usage: petrel alias add ADDRESS TARGET...  (ADDRESS @domain: a catch-all)\n"
+     "       petrel alias del ADDRESS [TARGET]\n"
+     "       petrel alias list [DOMAIN]\n"},
+    {"domain", cmd_domain, "manage local domains in the user database",
+     "usage: petrel domain add DOMAIN\n"
+     "       petrel domain del DOMAIN\n"
+     "       petrel domain list\n"},
 };
+#define SUBCOMMAND_COUNT (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static const char global_options[] =
+    "options (before or after the command):\n"
+    "  -c, --config FILE  configuration file (default: the embedded one)\n"
+    "      --home DIR     state directory (also $PETREL_HOME)\n"
+    "  -h, --help         this text, or the command's\n"
+    "      --version      print the version\n";
+
+static const struct subcommand *find(const char *name)
+{
+	for (size_t i = 0; i < SUBCOMMAND_COUNT; i++)
+		if (strcmp(name, subcommands[i].name) == 0)
+			return &subcommands[i];
+	return NULL;
+}
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: petrel [-c FILE] [--home DIR] COMMAND\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(out, "  %-14s %s\n", subcommands[i].name, subcommands[i].help);
-	fprintf(out,
-	        "\noptions:\n"
-	        "  -c, --config FILE  configuration file (default: the embedded one)\n"
-	        "      --home DIR     state directory (also $PETREL_HOME)\n");
+	fprintf(out, "usage: petrel [options] COMMAND [arguments]\n\ncommands:\n");
+	for (size_t i = 0; i < SUBCOMMAND_COUNT; i++)
+		fprintf(out, "  %-14s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(out, "\n%s", global_options);
+}
+
+static void command_usage(const struct subcommand *c, FILE *out)
+{
+	fprintf(out, "%s\n%s", c->usage, global_options);
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "petrel %s: ", command);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n", stderr);
+	va_end(ap);
+	const struct subcommand *c = find(command);
+	if (c)
+		command_usage(c, stderr);
+	return 2;
+}
+
+int cli_no_options(const char *command, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return cli_usage_error(command, "unknown option '%s'", argv[i]);
+	return 0;
+}
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value, or NULL if
+ * argv[*i] is not this option; *missing when the value is absent. */
+static const char *option_value(int argc, char **argv, int *i, const char *shortname,
+                                const char *longname, bool *missing)
+{
+	const char *arg = argv[*i];
+	size_t len = strlen(longname);
+	if (strncmp(arg, longname, len) == 0 && arg[len] == '=')
+		return arg + len + 1;
+	if (strcmp(arg, longname) != 0 && (!shortname || strcmp(arg, shortname) != 0))
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
 }
 
 int main(int argc, char **argv)
 {
 	struct cli_options options = {.home = getenv("PETREL_HOME")};
-	static const struct option long_options[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"home", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int opt;
-	/* Common options come before the subcommand ("+": stop at the first
-	 * non-option); the subcommand parses the rest itself. */
-	while ((opt = getopt_long(argc, argv, "+c:h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			options.config_path = optarg;
-			break;
-		case 'H':
-			options.home = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
+	bool help = false, version = false, missing = false;
+	/* The global options are taken out wherever they stand; what is left
+	 * (the command, its arguments and its own options) keeps its order. */
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (rest == NULL)
+		return 1;
+	int count = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *value;
+		if ((value = option_value(argc, argv, &i, "-c", "--config", &missing))) {
+			options.config_path = value;
+		} else if ((value =
+		                option_value(argc, argv, &i, NULL, "--home", &missing))) {
+			options.home = value;
+		} else if (missing) {
+			fprintf(stderr, "petrel: option '%s' needs a value\n", argv[i]);
 			usage(stderr);
+			free(rest);
 			return 2;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			help = true;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			version = true;
+		} else {
+			rest[count++] = argv[i];
 		}
 	}
-	if (optind >= argc) {
+	rest[count] = NULL;
+	int status;
+	const struct subcommand *c = count > 0 ? find(rest[0]) : NULL;
+	if (version) {
+		printf("petrel %s\n", PETREL_VERSION);
+		status = 0;
+	} else if (count > 0 && c == NULL) {
+		fprintf(stderr, "petrel: unknown command '%s'\n", rest[0]);
 		usage(stderr);
-		return 2;
+		status = 2;
+	} else if (help) {
+		if (c)
+			command_usage(c, stdout);
+		else
+			usage(stdout);
+		status = 0;
+	} else if (c == NULL) {
+		usage(stderr);
+		status = 2;
+	} else {
+		if (options.home && options.home[0] == '\0')
+			options.home = NULL;
+		if (options.config_path && options.config_path[0] == '\0')
+			status = cli_usage_error(c->name, "-c needs a file name");
+		else
+			status = c->run(&options, count, rest);
 	}
-	if (options.home && options.home[0] == '\0')
-		options.home = NULL;
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		if (strcmp(argv[optind], subcommands[i].name) == 0)
-			return subcommands[i].run(&options, argc - optind, argv + optind);
-	fprintf(stderr, "petrel: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
-	return 2;
+	free(rest);
+	return status;
 }

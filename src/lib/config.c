@@ -673,6 +673,20 @@ static void finish(struct config *c, const char *home_override)
 	}
 	if (c->home == NULL)
 		c->home = xstrdup("./var");
+	/* A relative home is taken from the current directory once, here, so
+	 * that logs, the CLI's reports and the processes all name one place. */
+	char cwd[4096];
+	if (c->home[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+		const char *rel = c->home;
+		while (rel[0] == '.' && rel[1] == '/')
+			rel += 2;
+		struct buf absolute = BUF_INIT;
+		buf_appendf(&absolute, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "",
+		            strcmp(rel, ".") ? rel : "");
+		free(c->home);
+		c->home = xstrdup(absolute.data);
+		buf_free(&absolute);
+	}
 	if (c->hostname == NULL) {
 		char name[256] = "localhost";
 		if (gethostname(name, sizeof(name) - 1) < 0 || name[0] == '\0')

@@ -20,12 +20,14 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth/password.h"
 #include "auth/penalty.h"
 #include "auth/userdb_setup.h"
 #include "lib/buf.h"
+#include "lib/error.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -48,7 +50,16 @@ struct child {
 	pid_t pid;
 	enum child_kind kind;
 	unsigned generation;
+	time_t started; /* CLOCK_MONOTONIC seconds */
+	unsigned round; /* the (re)start round that spawned it */
 };
+
+/* A child that fails sooner than this after its start failed at start:
+ * restarts back off (1, 2, 4, 8 s), and after START_FAILURES_MAX such
+ * failures in a row the master gives up rather than keep listeners open
+ * with nobody behind them. */
+#define FAST_FAILURE_SECONDS 5
+#define START_FAILURES_MAX   5
 
 struct master {
 	struct config *config;
@@ -63,7 +74,11 @@ struct master {
 	struct child children[MAX_CHILDREN];
 	unsigned generation;
 	bool stopping;
-	bool queue_wanted; /* start a queue when the old one has gone */
+	bool queue_wanted;       /* start a queue when the old one has gone */
+	unsigned start_failures; /* rounds in a row whose children died at start */
+	unsigned round;          /* incremented by every restart round */
+	unsigned failed_round;   /* the last round counted in start_failures */
+	bool respawn_pending;
 	int exit_status;
 	struct penalty_table *penalty; /* login failures, shared with workers */
 };
@@ -105,6 +120,22 @@ static int prepare_home(struct master *m, const char **error_r)
 	if (r == 0)
 		r = privilege_chown(path.data, m->uid, m->gid, error_r);
 	/* Not acknowledged, so not ours to keep: a crash mid-write. */
+	/* Everything the queue and the workers will open, checked now as
+	 * their account: a home they cannot reach would otherwise make them
+	 * die at start, over and over, behind listeners that stay open. */
+	buf_reset(&path);
+	buf_appendf(&path, "%s/mail", c->home);
+	const char *needed[] = {spool.tmp_dir, spool.queue_dir, spool.free_dir, path.data,
+	                        NULL};
+	const char *why;
+	if (r == 0 && privilege_check_access(needed, m->uid, m->gid, &why) < 0) {
+		*error_r =
+		    error_fmt("the state directory %s is not usable by user %s "
+		              "(uid %d): %s",
+		              c->home, geteuid() == 0 ? c->run_as : "running petrel",
+		              (int)m->uid, why);
+		r = -1;
+	}
 	if (r == 0)
 		spool_discard_partial(&spool);
 	spool_close(&spool);
@@ -149,9 +180,6 @@ static void close_listeners(int *fds, size_t count)
 static void child_main(struct master *m, enum child_kind kind)
 {
 	pid_t master_pid = getppid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != master_pid)
-		_exit(1);
 	/* The master's loop and signal handlers are not the child's. The
 	 * epoll instance is shared across fork: reinit first, or freeing
 	 * the base would unregister the master's own events. */
@@ -163,6 +191,12 @@ static void child_main(struct master *m, enum child_kind kind)
 	const char *error;
 	if (privilege_drop(m->uid, m->gid, &error) < 0)
 		log_msg(L_FATAL, "event=privilege-drop-failed error=%s", LOG_Q(error));
+	/* Only now: changing credentials clears the death signal, and a child
+	 * that outlives a killed master would keep the ports (and a queue the
+	 * spool). A master that died before this point is caught by getppid. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != master_pid)
+		_exit(1);
 	int r;
 	if (kind == CHILD_QUEUE) {
 		log_set_process("queue");
@@ -177,6 +211,13 @@ static void child_main(struct master *m, enum child_kind kind)
 	if (r < 0)
 		log_msg(L_ERROR, "event=child-failed error=%s", LOG_Q(error));
 	_exit(r < 0 ? 1 : 0);
+}
+
+static time_t monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 static struct child *free_slot(struct master *m)
@@ -201,7 +242,7 @@ static void spawn(struct master *m, enum child_kind kind)
 	}
 	if (pid == 0)
 		child_main(m, kind);
-	*slot = (struct child){pid, kind, m->generation};
+	*slot = (struct child){pid, kind, m->generation, monotonic_seconds(), m->round};
 	log_msg(L_INFO, "event=spawned kind=%s child=%d",
 	        kind == CHILD_QUEUE ? "queue" : "worker", (int)pid);
 }
@@ -232,8 +273,10 @@ static void respawn_later(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	struct master *m = arg;
 	(void)what;
+	m->respawn_pending = false;
 	if (m->stopping)
 		return;
+	m->round++;
 	/* Top up to the configured numbers. */
 	if (live_children(m, CHILD_QUEUE) == 0)
 		spawn(m, CHILD_QUEUE);
@@ -245,6 +288,8 @@ static void respawn_later(evutil_socket_t fd, short what, void *arg)
 	for (unsigned n = current; n < worker_count(m->config); n++)
 		spawn(m, CHILD_WORKER);
 }
+
+static void begin_stop(struct master *m);
 
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
@@ -261,6 +306,16 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 				continue;
 			bool current = c->generation == m->generation;
 			bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			/* Rounds, not children: a queue and a worker failing for
+			 * the same reason are one failed start. */
+			if (!clean &&
+			    monotonic_seconds() - c->started < FAST_FAILURE_SECONDS) {
+				if (c->round != m->failed_round || m->start_failures == 0)
+					m->start_failures++;
+				m->failed_round = c->round;
+			} else {
+				m->start_failures = 0;
+			}
 			log_msg(clean ? L_INFO : L_ERROR,
 			        "event=child-exit kind=%s child=%d status=%d%s",
 			        c->kind == CHILD_QUEUE ? "queue" : "worker", (int)pid,
@@ -280,9 +335,20 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(m->base);
 		return;
 	}
-	if (restart) {
+	if (restart && m->start_failures >= START_FAILURES_MAX) {
+		log_msg(L_ERROR,
+		        "event=giving-up reason=\"children keep failing at start\" "
+		        "failures=%u",
+		        m->start_failures);
+		m->exit_status = 1;
+		begin_stop(m);
+		return;
+	}
+	if (restart && !m->respawn_pending) {
 		/* A child that dies at once must not make us fork in a loop. */
-		struct timeval delay = {1, 0};
+		m->respawn_pending = true;
+		unsigned shift = m->start_failures > 1 ? m->start_failures - 1 : 0;
+		struct timeval delay = {1 << (shift < 5 ? shift : 5), 0};
 		event_base_once(m->base, -1, EV_TIMEOUT, respawn_later, m, &delay);
 	}
 }
@@ -304,7 +370,15 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 		return;
 	log_msg(L_INFO, "event=stopping signal=%d children=%u", (int)sig,
 	        live_children(m, -1));
+	begin_stop(m);
+}
+
+/* Stops accepting at once, then asks every child to finish. */
+static void begin_stop(struct master *m)
+{
 	m->stopping = true;
+	close_listeners(m->listen_fds, m->config->listen_count);
+	m->listen_fds = NULL;
 	signal_children(m, SIGTERM, -1, false);
 	struct timeval deadline = {STOP_DEADLINE_SECONDS, 0};
 	event_base_once(m->base, -1, EV_TIMEOUT, stop_deadline, m, &deadline);
@@ -317,6 +391,8 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	struct master *m = arg;
+	if (m->stopping)
+		return;
 	const char *error;
 	struct config *fresh = config_load(m->config_path, m->home_override, &error);
 	if (fresh == NULL) {
@@ -395,7 +471,8 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	for (size_t i = 0; i < 4; i++)
 		event_free(signals[i]);
 	event_base_free(m.base);
-	close_listeners(m.listen_fds, m.config->listen_count);
+	if (m.listen_fds)
+		close_listeners(m.listen_fds, m.config->listen_count);
 	close(m.notify_fds[0]);
 	close(m.notify_fds[1]);
 	SSL_CTX_free(m.tls);

@@ -12,5 +12,11 @@ int privilege_lookup(const char *user, uid_t *uid_r, gid_t *gid_r, const char **
 int privilege_chown(const char *path, uid_t uid, gid_t gid, const char **error_r);
 /* setgroups/setgid/setuid, and verifies root cannot be regained. */
 int privilege_drop(uid_t uid, gid_t gid, const char **error_r);
+/* Checks, as the account uid/gid (in a child process when we are root),
+ * that every path of the NULL-terminated list can be read, written and
+ * entered: the whole path, so a parent directory the account cannot
+ * traverse is caught too. 0, or -1 with the first path that fails. */
+int privilege_check_access(const char *const *paths, uid_t uid, gid_t gid,
+                           const char **error_r);
 
 #endif

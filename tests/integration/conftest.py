@@ -12,6 +12,7 @@ import time
 import shutil
 
 import pytest
+import pytest_timeout  # noqa: F401 (python3-pytest-timeout): every test has a deadline
 
 PETREL = os.environ.get(
     "PETREL_BIN",
@@ -19,6 +20,18 @@ PETREL = os.environ.get(
 SANITIZED = os.environ.get("PETREL_SANITIZED") == "1"
 # Sanitized builds are several times slower: widen waits, not limits.
 SLOW = 4 if SANITIZED else 1
+
+
+# No test may hang: one that does fails after this long (scaled by SLOW)
+# instead of eating CI's time. A test that needs longer says so with
+# @pytest.mark.timeout(seconds).
+TEST_TIMEOUT = 120
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT * SLOW))
 
 
 def free_ports(count):

@@ -2,12 +2,17 @@
 message in flight finish; SIGHUP reloads; children are supervised."""
 
 import os
+import shutil
 import signal
 import smtplib
+import socket
 import subprocess
+import tempfile
 import time
 
-from conftest import Petrel, QUEUED, Raw, SLOW
+import pytest
+
+from conftest import PETREL, Petrel, QUEUED, Raw, SLOW
 
 
 def test_sigterm_finishes_message_in_flight(home):
@@ -111,3 +116,92 @@ def test_privileges_dropped(home):
             assert all(u != "0" for u in uids), uids
     finally:
         assert server.stop() == 0
+
+
+def children_of(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def alive(pid):
+    """True while pid runs (a zombie waiting for init counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_master_killed_takes_its_children(home):
+    # PR_SET_PDEATHSIG was set before the privilege drop, which clears it:
+    # a master killed with SIGKILL left its queue and workers running,
+    # holding the ports, and the restart failed with "Address in use".
+    server = Petrel(home).start()
+    children = children_of(server.process.pid)
+    assert len(children) >= 2
+    os.kill(server.process.pid, signal.SIGKILL)
+    server.process.wait()
+    deadline = time.time() + 1.0 * SLOW
+    while time.time() < deadline and any(alive(pid) for pid in children):
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in children), children
+    server.process = None
+    server.log.close()
+    server.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", server.plain_port) as s:
+            s.sendmail("s@client.test", ["test@example.test"], "Subject: again\r\n\r\nx\r\n")
+        assert len(server.wait_messages("test@example.test", 1)) == 1
+    finally:
+        assert server.stop() == 0
+
+
+def refused(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        return False
+    except OSError:
+        return True
+
+
+def test_state_directory_the_account_cannot_enter():
+    # A 0700 directory of root's above the home: the queue and the workers
+    # (running as nobody) once died at start every second, for ever, while
+    # the ports kept accepting connections nobody answered.
+    if os.getuid() != 0:
+        pytest.skip("needs root, to run the daemon as another account")
+    parent = tempfile.mkdtemp(prefix="petrel-locked-")  # 0700, root's
+    try:
+        home = os.path.join(parent, "var")
+        os.mkdir(home)
+        server = Petrel(home)
+        out = subprocess.run([PETREL, "-c", server.config_path, "serve"],
+                             capture_output=True, text=True, timeout=20 * SLOW)
+        assert out.returncode == 1, out.stderr
+        assert ("the state directory %s is not usable by user nobody" % home
+                in out.stderr), out.stderr
+        assert "Permission denied" in out.stderr
+        assert refused(server.plain_port)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.mark.timeout(120 * SLOW)
+def test_children_failing_at_start_back_off_then_give_up(home):
+    # The home becomes unreachable while running (a 0700 directory of
+    # root's): every restart fails at once. Restarts back off (1, 2, 4,
+    # 8 s) and the master then stops with an error, closing the ports.
+    if os.getuid() != 0:
+        pytest.skip("needs root, to run the daemon as another account")
+    server = Petrel(home).start()
+    os.chmod(home, 0o700)
+    for pid in children_of(server.process.pid):
+        os.kill(pid, signal.SIGKILL)
+    server.process.wait(timeout=60 * SLOW)
+    assert server.process.returncode == 1
+    log = server.read_log()
+    assert "event=giving-up" in log
+    assert log.count("event=spawned kind=queue") == 5, log  # the first and 4 restarts
+    assert refused(server.plain_port)
+    server.process = None
+    server.log.close()

@@ -6,10 +6,11 @@ database that stops answering (451, nothing lost)."""
 
 import os
 import subprocess
+import time
 
 import pytest
 
-from conftest import PETREL, Petrel, Raw, make_home, wait_for
+from conftest import PETREL, SLOW, Petrel, Raw, make_home, wait_for
 
 
 @pytest.fixture
@@ -207,33 +208,66 @@ def test_postgres_down_answers_451(postgres):
         p.check_log_clean()
 
 
-def test_password_prompted_twice_on_a_terminal(server):
+def on_a_terminal(server, answers, type_ahead=False):
+    """Runs `petrel user add` on a pty, answering each password prompt
+    (or typing every answer at once, before any prompt). Never waits
+    more than a few seconds for anything: a lost answer is a failure,
+    not a hang."""
     import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(PETREL, [PETREL, "-c", server.config_path, "user", "add",
+                          "tty@example.test"])
+    deadline = time.time() + 10 * SLOW
+    output = b""
 
-    def run(answers):
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execv(PETREL, [PETREL, "-c", server.config_path, "user", "add",
-                              "tty@example.test"])
-        output = b""
-        for answer in answers:
-            while b"assword: " not in output.split(b"\n")[-1]:
-                output += os.read(fd, 1024)
-            os.write(fd, answer)
-            output += b"\n"
+    def read_some():
+        nonlocal output
+        ready, _, _ = select.select([fd], [], [], max(0, deadline - time.time()))
+        if not ready:
+            return False
         try:
-            while True:
-                chunk = os.read(fd, 1024)
-                if not chunk:
-                    break
-                output += chunk
-        except OSError:
-            pass
-        status = os.waitpid(pid, 0)[1]
-        return os.waitstatus_to_exitcode(status), output.decode()
+            chunk = os.read(fd, 1024)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        output += chunk
+        return bool(chunk)
 
-    code, out = run([b"one\n", b"two\n"])
+    try:
+        if type_ahead:
+            os.write(fd, b"".join(answers))
+        else:
+            for answer in answers:
+                while b"assword: " not in output.split(b"\n")[-1]:
+                    assert read_some(), "no prompt: %r" % output
+                os.write(fd, answer)
+                output += b"\n"
+        while read_some():
+            pass
+        for _ in range(int(50 * SLOW)):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status), output.decode()
+            time.sleep(0.1)
+        raise AssertionError("petrel user add still waiting: %r" % output)
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+
+
+def test_password_prompted_twice_on_a_terminal(server):
+    code, out = on_a_terminal(server, [b"one\n", b"two\n"])
     assert code == 1 and "do not match" in out
-    code, out = run([b"same pw\n", b"same pw\n"])
+    code, out = on_a_terminal(server, [b"same pw\n", b"same pw\n"])
     assert code == 0 and "added tty@example.test" in out
     assert "same pw" not in out  # echo was off
+    assert server.cli("user", "del", "tty@example.test").returncode == 0
+    # Typed ahead of the prompts: once thrown away by a TCSAFLUSH made
+    # after the prompt, and then the command (and the test) waited forever.
+    code, out = on_a_terminal(server, [b"ahead pw\n", b"ahead pw\n"], type_ahead=True)
+    assert code == 0 and "added tty@example.test" in out, out
