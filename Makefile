@@ -37,9 +37,11 @@ unit: all
 integration: all
 	PETREL_BIN=$(CURDIR)/$(BUILD)/petrel $(PYTHON) -m pytest -q tests/integration
 
-# The whole suite: unit + integration on the normal build, the same again
-# under AddressSanitizer + UBSan, then every fuzz target briefly.
+# The whole suite: the folder layering, unit + integration on the normal
+# build, the same again under AddressSanitizer + UBSan, then every fuzz
+# target briefly.
 test: deps all asan fuzz
+	./scripts/check-layers
 	meson test -C $(BUILD) --print-errorlogs
 	PETREL_BIN=$(CURDIR)/$(BUILD)/petrel $(PYTHON) -m pytest -q tests/integration
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

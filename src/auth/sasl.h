@@ -20,7 +20,7 @@
 #include "auth/userdb.h"
 #include "lib/buf.h"
 #include "lib/config.h"
-#include "net/tls.h"
+#include "lib/client_cert.h"
 
 enum sasl_result {
 	SASL_CHALLENGE, /* send the challenge, read another response */

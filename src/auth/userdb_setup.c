@@ -12,7 +12,7 @@
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/xalloc.h"
-#include "master/privilege.h"
+#include "lib/privilege.h"
 
 /* The file and its WAL companions, if they exist, go to uid/gid: a
  * root-owned journal would lock the daemon out of its own database. */

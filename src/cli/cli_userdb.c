@@ -13,7 +13,7 @@
 
 #include "auth/userdb_setup.h"
 #include "cli/cli.h"
-#include "master/privilege.h"
+#include "lib/privilege.h"
 
 /* Longer than any real password; bounds what stdin can make us hash. */
 #define PASSWORD_MAX 1024

@@ -9,22 +9,8 @@
 #include <stddef.h>
 
 #include "mta/route.h"
-#include "queue/envelope.h"
-
-enum rcpt_outcome { OUTCOME_NONE, OUTCOME_DELIVERED, OUTCOME_TEMP, OUTCOME_PERM };
-
-struct rcpt_result {
-	enum rcpt_outcome outcome;
-	bool relayed;     /* accepted by a server without DSN (NOTIFY=SUCCESS) */
-	bool dsn_passed;  /* accepted by a server with DSN: it reports, not we */
-	char dsn[16];     /* enhanced status, "5.1.1" */
-	char *remote;     /* "mx.example.net[192.0.2.1]:25", or NULL */
-	char *diagnostic; /* "smtp; 550 5.1.1 No such user" */
-};
-
-void rcpt_result_set(struct rcpt_result *r, enum rcpt_outcome outcome, const char *dsn,
-                     const char *remote, const char *diagnostic);
-void rcpt_result_clear(struct rcpt_result *r);
+#include "message/envelope.h"
+#include "message/rcpt_result.h"
 
 struct mta_job {
 	const struct envelope *env;

@@ -13,26 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/client_cert.h"
 #include "lib/config.h"
 
 SSL_CTX *tls_server_context(const struct config *config, const char **error_r);
 
 /* The SMTP client's context: opportunistic, certificates not required. */
 SSL_CTX *tls_client_context(const char **error_r);
-
-/* What a client certificate says. Only `verified` makes it an identity:
- * it chains to tls.client_ca, is within its validity, and is not on
- * tls.client_crl. */
-struct client_cert {
-	bool present;
-	bool verified;
-	char verify_error[128]; /* why not, for the log */
-	char subject[512];      /* RFC 2253, printable ASCII */
-	char issuer[512];
-	char san_email[256];  /* first subjectAltName e-mail, or "" */
-	char fingerprint[65]; /* SHA-256, lower-case hex */
-	char not_after[32];   /* 2027-01-31T12:00:00Z */
-};
 
 /* tls_client_cert.c: loads tls.client_ca (and client_crl) into the
  * server context; an error if a listener wants certificates without it. */

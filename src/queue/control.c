@@ -24,7 +24,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "queue/envelope.h"
+#include "message/envelope.h"
 #include "queue/msg_status.h"
 
 #define REQUEST_MAX     512

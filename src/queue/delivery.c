@@ -21,34 +21,16 @@
 #include "auth/userdb.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "mta/dsn.h"
+#include "queue/dsn.h"
 #include "mta/route.h"
 #include "proto/smtp_addr.h"
 #include "proto/utf8.h"
-#include "queue/maildir.h"
+#include "mailbox/maildir.h"
 #include "queue/retry.h"
 #include "queue/spool_writer.h"
 
 /* After a local failure to even read the spool: try again in a while. */
 #define ERROR_RETRY_SECONDS 300
-
-static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct queue_id_gen id_gen;
-static bool id_gen_ready;
-
-static void new_queue_id(char *out)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	pthread_mutex_lock(&id_lock);
-	if (!id_gen_ready) {
-		queue_id_gen_init(&id_gen, (uint32_t)getpid());
-		id_gen_ready = true;
-	}
-	queue_id_next(&id_gen,
-	              (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000, out);
-	pthread_mutex_unlock(&id_lock);
-}
 
 void attempt_state_clear(struct attempt_state *a)
 {
@@ -325,7 +307,7 @@ static int notify(const struct config *config, const struct spool *spool,
                   size_t count)
 {
 	char dsn_id[QUEUE_ID_LEN + 1];
-	new_queue_id(dsn_id);
+	queue_id_new(dsn_id);
 	struct buf records = BUF_INIT;
 	status_record_intent(&records, kind, dsn_id, rcpts, count);
 	int r = journal(a, spool, &records);

@@ -18,7 +18,7 @@
 
 #include "lib/config.h"
 #include "mta/job.h"
-#include "queue/envelope.h"
+#include "message/envelope.h"
 #include "queue/msg_status.h"
 #include "queue/spool.h"
 

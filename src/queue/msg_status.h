@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
-#include "queue/queue_id.h"
+#include "message/queue_id.h"
 
 enum rcpt_state { RCPT_PENDING, RCPT_DELIVERED, RCPT_FAILED };
 

@@ -20,7 +20,7 @@
 #include "lib/log.h"
 #include "lib/workpool.h"
 #include "lib/xalloc.h"
-#include "master/ipc.h"
+#include "ipc/ipc.h"
 #include "dns/resolver.h"
 #include "mta/route.h"
 #include "mta/transport.h"

@@ -17,7 +17,7 @@
 
 #include "lib/buf.h"
 #include "lib/workpool.h"
-#include "queue/queue_id.h"
+#include "message/queue_id.h"
 #include "queue/spool.h"
 
 struct spool_job;

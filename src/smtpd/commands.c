@@ -12,7 +12,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "master/ipc.h"
+#include "ipc/ipc.h"
 #include "proto/esmtp_params.h"
 #include "proto/smtp_addr.h"
 #include "smtpd/session.h"
@@ -293,7 +293,7 @@ void commands_message_complete(struct session *s)
 		return;
 	}
 	struct spool_job *job = xcalloc(1, sizeof(*job));
-	queue_id_next(&server->ids, now_usec(), job->id);
+	queue_id_new(job->id);
 	memcpy(tx->env.id, job->id, sizeof(job->id));
 	tx->env.arrival = (int64_t)(now_usec() / 1000000);
 	tx->env.helo = s->helo ? xstrdup(s->helo) : NULL;

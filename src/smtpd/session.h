@@ -17,7 +17,7 @@
 #include "net/tls.h"
 #include "proto/smtp_cmd.h"
 #include "proto/smtp_data.h"
-#include "queue/envelope.h"
+#include "message/envelope.h"
 #include "smtpd/smtpd.h"
 
 enum session_state {

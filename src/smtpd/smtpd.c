@@ -181,7 +181,6 @@ int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 		event_base_free(server.base);
 		return -1;
 	}
-	queue_id_gen_init(&server.ids, (uint32_t)getpid());
 	server.writer = spool_writer_create(server.base, &server.spool, SPOOL_THREADS);
 	server.auth = auth_service_create(server.base, config);
 	server.ip_table_size = 4099;

@@ -12,7 +12,7 @@
 
 #include "auth/auth_service.h"
 #include "lib/config.h"
-#include "queue/queue_id.h"
+#include "message/queue_id.h"
 #include "queue/spool.h"
 #include "queue/spool_writer.h"
 
@@ -26,8 +26,7 @@ struct smtpd {
 	struct spool spool;
 	struct spool_writer *writer;
 	struct auth_service *auth; /* user database and password checks */
-	struct queue_id_gen ids;
-	int queue_notify_fd; /* datagrams to the queue process */
+	int queue_notify_fd;       /* datagrams to the queue process */
 	struct evconnlistener **listeners;
 	const struct listen_config **listener_configs;
 	size_t listener_count;

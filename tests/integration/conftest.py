@@ -139,7 +139,8 @@ class Petrel:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-                raise AssertionError("petrel did not stop on %s" % sig)
+                raise AssertionError("petrel did not stop on %s; its log ends:\n%s"
+                                     % (sig, self.read_log()[-6000:]))
         code = self.process.returncode
         if sig == signal.SIGKILL:
             # Children die with the master (PDEATHSIG); make sure.

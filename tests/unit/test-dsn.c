@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "mta/dsn.h"
+#include "queue/dsn.h"
 
 static void check_lines(const struct buf *b)
 {

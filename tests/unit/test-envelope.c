@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "lib/xalloc.h"
-#include "queue/envelope.h"
+#include "message/envelope.h"
 
 static void build(struct buf *out, const char *message, size_t message_len)
 {

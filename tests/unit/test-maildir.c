@@ -16,7 +16,7 @@
 
 #include "lib/buf.h"
 #include "lib/fsutil.h"
-#include "queue/maildir.h"
+#include "mailbox/maildir.h"
 
 #define THREADS    16
 #define PER_THREAD 20

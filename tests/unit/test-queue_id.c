@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "queue/queue_id.h"
+#include "message/queue_id.h"
 
 static void test_order_and_uniqueness(void **state)
 {

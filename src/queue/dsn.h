@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
-#include "queue/envelope.h"
+#include "message/envelope.h"
 #include "queue/msg_status.h"
 
 #define DSN_ORIGINAL_MAX (100 * 1024)

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "queue/queue_id.h"
+#include "message/queue_id.h"
 
 enum ipc_type { IPC_QUEUED = 1 };
 

@@ -1,7 +1,7 @@
 /*
  * envelope.c — spool file format (see envelope.h).
  */
-#include "queue/envelope.h"
+#include "message/envelope.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

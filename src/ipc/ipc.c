@@ -1,7 +1,7 @@
 /*
  * ipc.c — process messages (see ipc.h).
  */
-#include "master/ipc.h"
+#include "ipc/ipc.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,9 +1,12 @@
 /*
  * queue_id.c — queue ID generation (see queue_id.h).
  */
-#include "queue/queue_id.h"
+#include "message/queue_id.h"
 
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -42,4 +45,25 @@ bool queue_id_valid(const char *s, size_t len)
 			return false;
 	}
 	return true;
+}
+
+/* The process's own generator: threads share it, and a forked child,
+ * whose pid differs, starts its own. */
+static pthread_mutex_t process_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct queue_id_gen process_gen;
+static pid_t process_pid;
+
+void queue_id_new(char *out)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&process_lock);
+	pid_t pid = getpid();
+	if (process_pid != pid) {
+		queue_id_gen_init(&process_gen, (uint32_t)pid);
+		process_pid = pid;
+	}
+	queue_id_next(&process_gen,
+	              (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000, out);
+	pthread_mutex_unlock(&process_lock);
 }

@@ -26,6 +26,10 @@ void queue_id_gen_init(struct queue_id_gen *gen, uint32_t generator);
 /* Writes the next ID for time now_usec into out (QUEUE_ID_LEN + 1). */
 void queue_id_next(struct queue_id_gen *gen, uint64_t now_usec, char *out);
 
+/* The next ID of this process, from the clock: what every message and
+ * DSN is named by (the generator above is its pure part, for tests). */
+void queue_id_new(char *out);
+
 /* True when s[0..len) has the shape of a queue ID (safe as a file name). */
 bool queue_id_valid(const char *s, size_t len);
 

@@ -1,7 +1,7 @@
 /*
  * maildir.c — Maildir delivery (see maildir.h).
  */
-#include "queue/maildir.h"
+#include "mailbox/maildir.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*
  * dsn.c — building delivery status notifications (see dsn.h).
  */
-#include "mta/dsn.h"
+#include "queue/dsn.h"
 
 #include <stdbool.h>
 #include <string.h>

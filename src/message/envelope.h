@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
-#include "queue/queue_id.h"
+#include "message/queue_id.h"
 
 /* RCPT NOTIFY= (RFC 3461 4.1); none given: failures and delays. */
 enum dsn_notify {

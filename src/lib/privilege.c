@@ -1,7 +1,7 @@
 /*
  * privilege.c — privilege drop (see privilege.h).
  */
-#include "master/privilege.h"
+#include "lib/privilege.h"
 
 #include <errno.h>
 #include <stdio.h>
