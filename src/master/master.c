@@ -177,7 +177,7 @@ static void close_listeners(int *fds, size_t count)
 	free(fds);
 }
 
-static void child_main(struct master *m, enum child_kind kind)
+static void child_main(struct master *m, enum child_kind kind, const sigset_t *mask)
 {
 	pid_t master_pid = getppid();
 	/* The master's loop and signal handlers are not the child's. The
@@ -185,9 +185,16 @@ static void child_main(struct master *m, enum child_kind kind)
 	 * the base would unregister the master's own events. */
 	event_reinit(m->base);
 	event_base_free(m->base);
+	/* Signals were blocked across the fork: one arriving before this
+	 * point would have run the master's handler, inherited, and been
+	 * lost (a SIGTERM just after a spawn left a worker running). Now
+	 * the defaults apply until the child's own loop takes over; a reload
+	 * must not kill it meanwhile. */
 	signal(SIGCHLD, SIG_DFL);
-	/* Until the child's own loop handles it, a reload must not kill it. */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	const char *error;
 	if (privilege_drop(m->uid, m->gid, &error) < 0)
 		log_msg(L_FATAL, "event=privilege-drop-failed error=%s", LOG_Q(error));
@@ -235,13 +242,21 @@ static void spawn(struct master *m, enum child_kind kind)
 		log_msg(L_ERROR, "event=spawn-failed reason=\"too many children\"");
 		return;
 	}
+	sigset_t block, mask;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &mask);
 	pid_t pid = fork();
+	if (pid == 0)
+		child_main(m, kind, &mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (pid < 0) {
 		log_msg(L_ERROR, "event=fork-failed error=%s", LOG_Q(strerror(errno)));
 		return;
 	}
-	if (pid == 0)
-		child_main(m, kind);
 	*slot = (struct child){pid, kind, m->generation, monotonic_seconds(), m->round};
 	log_msg(L_INFO, "event=spawned kind=%s child=%d",
 	        kind == CHILD_QUEUE ? "queue" : "worker", (int)pid);

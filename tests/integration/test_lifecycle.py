@@ -205,3 +205,21 @@ def test_children_failing_at_start_back_off_then_give_up(home):
     assert refused(server.plain_port)
     server.process = None
     server.log.close()
+
+
+def test_sigterm_just_after_a_spawn_stops_everything(home):
+    # A SIGTERM reaching a child between its fork and its own loop once ran
+    # the master's inherited handler and was lost: the child kept serving
+    # and the master waited for it until its deadline. A reload followed at
+    # once by a stop puts the new workers' start in that window.
+    server = Petrel(home)
+    for _ in range(4):
+        server.start()
+        server.process.send_signal(signal.SIGHUP)
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            code = server.process.wait(timeout=10 * SLOW)
+        except subprocess.TimeoutExpired:
+            code = None
+        assert code == 0, server.read_log()[-3000:]
+        server.stop()
