@@ -18,6 +18,27 @@ void smtp_reply_parser_init(struct smtp_reply_parser *parser)
 	memset(parser, 0, sizeof(*parser));
 }
 
+void smtp_reply_parser_reset(struct smtp_reply_parser *parser)
+{
+	smtp_reply_line_fn *on_line = parser->on_line;
+	void *context = parser->context;
+	parser->state = 0;
+	parser->line_len = 0;
+	parser->line_code = 0;
+	parser->continued = 0;
+	parser->text_len = 0;
+	memset(&parser->reply, 0, sizeof(parser->reply));
+	parser->on_line = on_line;
+	parser->context = context;
+}
+
+void smtp_reply_parser_on_line(struct smtp_reply_parser *parser, smtp_reply_line_fn *fn,
+                               void *context)
+{
+	parser->on_line = fn;
+	parser->context = context;
+}
+
 static void keep_text(struct smtp_reply *reply, char c)
 {
 	if (reply->text_len + 1 < sizeof(reply->text))
@@ -63,8 +84,11 @@ static int end_line(struct smtp_reply_parser *p, const char **error_r)
 		*error_r = "too many lines in one reply";
 		return -1;
 	}
+	if (p->on_line)
+		p->on_line(p->context, r->lines - 1, p->text, p->text_len);
 	p->state = AT_LINE_START;
 	p->line_len = 0;
+	p->text_len = 0;
 	if (p->continued)
 		return 0;
 	find_enhanced(r);
@@ -133,6 +157,8 @@ int smtp_reply_feed(struct smtp_reply_parser *p, const char *in, size_t len,
 			}
 			if (c != '\n') {
 				keep_text(r, c);
+				/* Bounded: line_len is checked above. */
+				p->text[p->text_len++] = c;
 				continue;
 			}
 			ended = end_line(p, error_r);

@@ -31,15 +31,30 @@ struct smtp_reply {
 	unsigned lines;
 };
 
+/* Called with the text of each line of a reply as it completes (after
+ * the code and its separator, without the line end): the whole line,
+ * where reply.text keeps only the first SMTP_REPLY_TEXT_MAX octets of
+ * them all. EHLO capabilities are read this way (proto/smtp_ehlo.h). */
+typedef void smtp_reply_line_fn(void *context, unsigned index, const char *text,
+                                size_t len);
+
 struct smtp_reply_parser {
 	int state;
 	size_t line_len;
 	int line_code;
 	int continued; /* this line ended its code with '-' */
 	struct smtp_reply reply;
+	smtp_reply_line_fn *on_line; /* optional */
+	void *context;
+	size_t text_len; /* of the line being read */
+	char text[SMTP_REPLY_LINE_MAX];
 };
 
 void smtp_reply_parser_init(struct smtp_reply_parser *parser);
+/* Ready for the next reply; the line callback, if any, stays. */
+void smtp_reply_parser_reset(struct smtp_reply_parser *parser);
+void smtp_reply_parser_on_line(struct smtp_reply_parser *parser, smtp_reply_line_fn *fn,
+                               void *context);
 
 /*
  * Feeds in[0..len).

@@ -7,8 +7,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +23,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "message/envelope.h"
+#include "net/conn.h"
 #include "queue/msg_status.h"
 
 #define REQUEST_MAX     512
@@ -44,7 +43,9 @@ enum op { OP_LIST, OP_SHOW, OP_RETRY, OP_HOLD, OP_RELEASE, OP_DELETE, OP_BOUNCE 
 struct request {
 	struct work work;
 	struct control *control;
-	struct bufferevent *bev;
+	struct conn *conn;
+	bool working; /* in the pool: the connection ending must wait */
+	bool gone;    /* ... and it did */
 	enum op op;
 	char id[QUEUE_ID_LEN + 1];
 	int result; /* 0 ok, -1 error (first line of out says why) */
@@ -264,37 +265,26 @@ static void request_run(struct work *work)
 
 static void request_free(struct request *req)
 {
-	if (req->bev)
-		bufferevent_free(req->bev);
+	conn_free(&req->conn);
 	buf_free(&req->out);
 	free(req);
 }
 
-static void on_flushed(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	struct request *req = arg;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		request_free(req);
-}
-
-static void on_error(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what;
-	request_free(arg);
-}
-
 static void respond(struct request *req)
 {
-	bufferevent_setcb(req->bev, NULL, on_flushed, on_error, req);
-	bufferevent_write(req->bev, req->out.data, req->out.len);
+	conn_write(req->conn, req->out.data, req->out.len);
+	conn_close_after_flush(req->conn);
 }
 
 static void request_done(struct work *work)
 {
 	struct request *req = (struct request *)work;
 	const struct control_hooks *h = &req->control->hooks;
+	req->working = false;
+	if (req->gone) {
+		request_free(req);
+		return;
+	}
 	if (req->result == 0) {
 		switch (req->op) {
 		case OP_HOLD:
@@ -352,24 +342,21 @@ static int parse_request(struct request *req, const char *line)
 	return 0;
 }
 
-static void on_request(struct bufferevent *bev, void *arg)
+static void on_input(struct conn *conn, void *arg)
 {
 	struct request *req = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	char *line;
 	size_t len;
-	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
-	if (line == NULL) {
-		if (evbuffer_get_length(in) > REQUEST_MAX) {
-			buf_append_str(&req->out, "error: request too long\n");
-			respond(req);
-		}
+	int r = conn_read_line(conn, REQUEST_MAX + 2, &line, &len);
+	if (r == 0)
+		return;
+	conn_pause(conn); /* one request per connection */
+	if (r < 0) {
+		buf_append_str(&req->out, "error: request too long\n");
+		respond(req);
 		return;
 	}
-	bufferevent_disable(bev, EV_READ);
-	int r = len > REQUEST_MAX ? -1 : parse_request(req, line);
-	if (len > REQUEST_MAX)
-		buf_append_str(&req->out, "error: request too long\n");
-	free(line);
+	r = parse_request(req, line);
 	const struct control_hooks *h = &req->control->hooks;
 	if (r == 0 && req->op == OP_RETRY) {
 		h->attempt_now(h->queue, req->id[0] ? req->id : NULL);
@@ -389,25 +376,41 @@ static void on_request(struct bufferevent *bev, void *arg)
 	}
 	log_msg(L_INFO, "event=control op=%s id=%s", op_names[req->op],
 	        req->id[0] ? req->id : "-");
+	req->working = true;
 	workpool_submit(req->control->pool, &req->work);
 }
+
+static void on_end(struct conn *conn, void *arg, enum conn_end why)
+{
+	(void)conn;
+	(void)why;
+	struct request *req = arg;
+	if (req->working)
+		req->gone = true; /* freed when the work comes back */
+	else
+		request_free(req);
+}
+
+static const struct conn_handlers request_handlers = {
+    .input = on_input,
+    .end = on_end,
+};
 
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
                       struct sockaddr *addr, int len, void *arg)
 {
 	(void)listener;
-	(void)addr;
-	(void)len;
 	struct control *c = arg;
 	struct request *req = xcalloc(1, sizeof(*req));
 	req->control = c;
 	req->work.run = request_run;
 	req->work.done = request_done;
-	req->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(req->bev, on_request, NULL, on_error, req);
-	struct timeval tv = {REQUEST_SECONDS, 0};
-	bufferevent_set_timeouts(req->bev, &tv, &tv);
-	bufferevent_enable(req->bev, EV_READ | EV_WRITE);
+	struct conn_settings settings = {
+	    .idle_seconds = REQUEST_SECONDS,
+	    .input_max = 4 * REQUEST_MAX,
+	};
+	req->conn = conn_accept(c->base, fd, addr, (socklen_t)len, NULL, &settings,
+	                        &request_handlers, req);
 }
 
 struct control *control_start(struct event_base *base, struct workpool *pool,

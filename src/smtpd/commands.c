@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <event2/buffer.h>
 #include <string.h>
 #include <strings.h>
 
@@ -116,7 +115,7 @@ static void cmd_data(struct session *s, const struct smtp_cmd *cmd)
 	}
 	/* RFC 2920 3.1: DATA ends a pipeline group; a client that sends the
 	 * message before our 354 is not speaking SMTP (or is smuggling). */
-	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0) {
+	if (conn_input_length(s->conn) > 0) {
 		log_msg(L_WARN,
 		        "event=pipelining-violation session=%s client=%s command=DATA",
 		        s->log_id, s->peer_ip);
@@ -323,7 +322,7 @@ void commands_message_complete(struct session *s)
 	job->done = commands_spooled;
 	s->job = job;
 	s->state = STATE_SPOOLING;
-	bufferevent_disable(s->bev, EV_READ);
+	conn_pause(s->conn);
 	spool_writer_submit(server->writer, job);
 }
 

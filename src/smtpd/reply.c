@@ -4,7 +4,6 @@
  */
 #include "smtpd/session.h"
 
-#include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/time.h>
@@ -24,9 +23,8 @@ static void vreply(struct session *s, const char *fmt, va_list ap)
 
 static void vreply(struct session *s, const char *fmt, va_list ap)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
-	evbuffer_add_vprintf(out, fmt, ap);
-	evbuffer_add(out, "\r\n", 2);
+	conn_vprintf(s->conn, fmt, ap);
+	conn_write(s->conn, "\r\n", 2);
 }
 
 void reply(struct session *s, const char *fmt, ...)

@@ -3,19 +3,16 @@
  * banner, reading command lines, DATA and BDAT octets, STARTTLS, time-outs
  * and tear-down. What each command means lives in commands.c.
  *
- * Input is processed in a loop that stops whenever the session must wait:
- * for the spool commit, for the STARTTLS reply to be flushed, or for a
- * client that does not read its replies. Pipelined input simply waits in
- * the bufferevent until then.
+ * The connection layer (net/conn.h) does the I/O: TLS, line limits,
+ * deadlines, back-pressure. Input is processed in a loop that stops
+ * whenever the session must wait: for the spool commit, a lookup, the
+ * STARTTLS handshake, or a client that does not read its replies.
+ * Pipelined input simply waits in the connection until then.
  */
 #include "smtpd/session.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
-#include <netinet/tcp.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,28 +27,17 @@
 /* A client that sends but never reads may not grow our output forever. */
 #define OUTPUT_HIGH_WATER (256 * 1024)
 /* Input read ahead of processing is bounded too. */
-#define INPUT_HIGH_WATER (256 * 1024)
+#define INPUT_MAX (64 * 1024)
+/* How long the last reply of a timed-out session may take to leave. */
+#define CLOSING_GRACE_SECONDS 30
 
-static void on_read(struct bufferevent *bev, void *arg);
-static void on_write(struct bufferevent *bev, void *arg);
-static void on_event(struct bufferevent *bev, short what, void *arg);
 static void process_input(struct session *s);
 
 static void set_timeouts(struct session *s)
 {
 	const struct limits_config *l = &s->server->config->limits;
 	bool data = s->state == STATE_DATA || s->state == STATE_BDAT;
-	struct timeval tv = {data ? l->data_timeout : l->idle_timeout, 0};
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
-}
-
-static void attach_bufferevent(struct session *s, struct bufferevent *bev)
-{
-	s->bev = bev;
-	bufferevent_setcb(bev, on_read, on_write, on_event, s);
-	bufferevent_setwatermark(bev, EV_READ, 0, INPUT_HIGH_WATER);
-	set_timeouts(s);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	conn_set_idle_timeout(s->conn, data ? l->data_timeout : l->idle_timeout);
 }
 
 /* A TLS connection for this session, asking for a client certificate
@@ -93,14 +79,91 @@ static void greeting_delay_over(evutil_socket_t fd, short what, void *arg)
 	send_banner(s);
 }
 
-/* True if the client has already sent something: it talked before our
- * banner, which a real SMTP client never does (RFC 5321 4.3.1). */
-static bool client_spoke_early(struct session *s)
+/* --- connection events --------------------------------------------------- */
+
+static void on_input(struct conn *c, void *arg)
 {
-	char probe;
-	ssize_t n = recv(s->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n > 0 || evbuffer_get_length(bufferevent_get_input(s->bev)) > 0;
+	(void)c;
+	process_input(arg);
 }
+
+static void on_tls_up(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+	const struct conn_info *info = conn_info(c);
+	s->tls_active = true;
+	snprintf(s->tls_info, sizeof(s->tls_info), "%s", info->tls_description);
+	log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s", s->log_id,
+	        s->peer_ip, LOG_Q(s->tls_info));
+	s->cert = info->cert;
+	log_client_cert(s);
+	/* RFC 3207 4.2: after the handshake the client starts afresh, a
+	 * login made in the clear included. */
+	free(s->helo);
+	s->helo = NULL;
+	free(s->auth_user);
+	s->auth_user = NULL;
+	s->esmtp = false;
+	if (s->listener->tls == TLS_IMPLICIT)
+		send_banner(s);
+	else
+		s->state = STATE_CONNECTED; /* input follows from the layer */
+}
+
+static void on_timeout(struct conn *c, void *arg, enum conn_end which)
+{
+	(void)which;
+	struct session *s = arg;
+	log_msg(L_INFO, "event=timeout session=%s client=%s state=%d", s->log_id,
+	        s->peer_ip, s->state);
+	session_transaction_reset(s);
+	session_close_after(s, "421 4.4.2 Error: timeout exceeded");
+	/* The 421 gets a while to leave; a client that never reads it is
+	 * then cut off. */
+	conn_set_idle_timeout(c, CLOSING_GRACE_SECONDS);
+}
+
+static void on_end(struct conn *c, void *arg, enum conn_end why)
+{
+	struct session *s = arg;
+	const struct conn_info *info = conn_info(c);
+	const char *reason;
+	switch (why) {
+	case CONN_END_CLOSED:
+		reason = "closed";
+		break;
+	case CONN_END_IDLE:
+	case CONN_END_DEADLINE:
+		reason = s->state == STATE_CLOSING ? "timeout writing" : "timeout";
+		break;
+	case CONN_END_TLS:
+		reason = s->listener->tls == TLS_IMPLICIT && !s->tls_active
+		             ? "TLS handshake failed"
+		             : "STARTTLS handshake failed";
+		if (s->tls_active)
+			reason = "TLS error";
+		break;
+	case CONN_END_EOF:
+		reason = "client closed";
+		break;
+	default:
+		reason = "connection error";
+		break;
+	}
+	if (info->tls_error[0])
+		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s",
+		        s->log_id, s->peer_ip, LOG_Q(info->tls_error));
+	session_destroy(s, reason);
+}
+
+static const struct conn_handlers session_handlers = {
+    .input = on_input,
+    .tls_up = on_tls_up,
+    .timeout = on_timeout,
+    .end = on_end,
+};
+
+/* --- life cycle ---------------------------------------------------------- */
 
 void session_start(struct smtpd *server, const struct listen_config *listener,
                    evutil_socket_t fd, const struct sockaddr *peer, int peer_len)
@@ -133,7 +196,6 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 	struct session *s = xcalloc(1, sizeof(*s));
 	s->server = server;
 	s->listener = listener;
-	s->fd = fd;
 	memcpy(&s->peer, peer, (size_t)peer_len);
 	memcpy(s->peer_ip, ip, sizeof(ip));
 	s->relay_allowed = config_in_relay_networks(server->config, peer);
@@ -145,20 +207,21 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 		server->sessions->prev = s;
 	server->sessions = s;
 	server->session_count++;
-	int on = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	log_msg(L_INFO, "event=connect session=%s client=%s listener=%s tls=%s",
 	        s->log_id, ip, listener->address, tls_mode_name(listener->tls));
 
 	s->state = STATE_GREETING;
-	if (listener->tls == TLS_IMPLICIT) {
-		SSL *ssl = new_ssl(s);
-		attach_bufferevent(
-		    s, bufferevent_openssl_socket_new(server->base, fd, ssl,
-		                                      BUFFEREVENT_SSL_ACCEPTING, 0));
-		return; /* the banner follows the handshake (on_event) */
-	}
-	attach_bufferevent(s, bufferevent_socket_new(server->base, fd, 0));
+	struct conn_settings settings = {
+	    .idle_seconds = l->idle_timeout,
+	    .input_max = INPUT_MAX,
+	    .output_high_water = OUTPUT_HIGH_WATER,
+	};
+	bool implicit = listener->tls == TLS_IMPLICIT;
+	s->conn =
+	    conn_accept(server->base, fd, peer, (socklen_t)peer_len,
+	                implicit ? new_ssl(s) : NULL, &settings, &session_handlers, s);
+	if (implicit)
+		return; /* the banner follows the handshake (on_tls_up) */
 	if (l->greeting_delay_ms > 0) {
 		s->greeting_timer = evtimer_new(server->base, greeting_delay_over, s);
 		struct timeval tv = {l->greeting_delay_ms / 1000,
@@ -166,7 +229,9 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 		evtimer_add(s->greeting_timer, &tv);
 		return;
 	}
-	if (client_spoke_early(s)) {
+	/* A client that talks before our banner is not speaking SMTP
+	 * (RFC 5321 4.3.1). */
+	if (conn_peer_spoke(s->conn)) {
 		session_close_after(
 		    s, "554 5.5.0 SMTP synchronization error: input before greeting");
 		return;
@@ -199,17 +264,12 @@ void session_destroy(struct session *s, const char *reason)
 		event_free(s->delay_timer);
 	if (s->greeting_timer)
 		event_free(s->greeting_timer);
-	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
-	bufferevent_free(s->bev);
-	if (ssl)
-		SSL_free(ssl);
-	close(s->fd);
+	conn_free(&s->conn);
 	smtpd_ip_release(server, (struct sockaddr *)&s->peer);
 	envelope_clear(&s->tx.env);
 	buf_free(&s->tx.message);
 	free(s->helo);
 	free(s->auth_user);
-	buf_free(&s->line);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -227,9 +287,9 @@ void session_close_after(struct session *s, const char *last_reply)
 		evtimer_del(s->greeting_timer);
 	reply(s, "%s", last_reply);
 	s->state = STATE_CLOSING;
-	bufferevent_disable(s->bev, EV_READ);
-	/* on_write closes once the reply is out; a client that never reads
-	 * it is cut off by the write time-out. */
+	/* The layer ends the connection once the reply is out; a client that
+	 * never reads it is cut off by the idle deadline. */
+	conn_close_after_flush(s->conn);
 }
 
 void session_shutdown(struct session *s)
@@ -245,33 +305,19 @@ void session_shutdown(struct session *s)
 
 void session_start_tls(struct session *s)
 {
-	struct evbuffer *input = bufferevent_get_input(s->bev);
-	size_t injected = evbuffer_get_length(input);
+	reply(s, "220 2.0.0 Ready to start TLS");
+	s->state = STATE_TLS_PENDING;
 	/* CVE-2011-0411: anything pipelined after STARTTLS was sent in the
-	 * clear and must never be read as if it came through TLS. */
-	if (injected > 0) {
+	 * clear and must never be read as if it came through TLS; the layer
+	 * discards it. */
+	size_t injected = conn_starttls(s->conn, new_ssl(s));
+	if (injected > 0)
 		log_msg(L_WARN,
 		        "event=starttls-injection session=%s client=%s discarded=%zu",
 		        s->log_id, s->peer_ip, injected);
-		evbuffer_drain(input, injected);
-	}
-	reply(s, "220 2.0.0 Ready to start TLS");
-	s->state = STATE_TLS_PENDING;
-	bufferevent_disable(s->bev, EV_READ);
 }
 
-/* Called once the STARTTLS reply has left: switch the socket to TLS. */
-static void switch_to_tls(struct session *s)
-{
-	struct evbuffer *input = bufferevent_get_input(s->bev);
-	evbuffer_drain(input, evbuffer_get_length(input));
-	bufferevent_free(s->bev);
-	SSL *ssl = new_ssl(s);
-	s->state = STATE_GREETING;
-	attach_bufferevent(s,
-	                   bufferevent_openssl_socket_new(s->server->base, s->fd, ssl,
-	                                                  BUFFEREVENT_SSL_ACCEPTING, 0));
-}
+/* --- DATA and BDAT ------------------------------------------------------- */
 
 void session_begin_data(struct session *s)
 {
@@ -327,16 +373,16 @@ static void finish_bdat_chunk(struct session *s)
 }
 
 /* Consumes BDAT chunk octets; returns false when more input is needed. */
-static bool read_bdat(struct session *s, struct evbuffer *input)
+static bool read_bdat(struct session *s)
 {
 	struct transaction *tx = &s->tx;
-	size_t avail = evbuffer_get_length(input);
+	size_t avail = conn_input_length(s->conn);
 	size_t n = avail < tx->bdat_remaining ? avail : (size_t)tx->bdat_remaining;
 	if (tx->bdat_error || tx->too_big) {
-		evbuffer_drain(input, n);
+		conn_drain(s->conn, n);
 	} else {
 		buf_reserve(&tx->message, n);
-		evbuffer_remove(input, tx->message.data + tx->message.len, n);
+		conn_read(s->conn, tx->message.data + tx->message.len, n);
 		smtp_data_check(&tx->data, tx->message.data + tx->message.len, n);
 		tx->message.len += n;
 		tx->message.data[tx->message.len] = '\0';
@@ -349,15 +395,15 @@ static bool read_bdat(struct session *s, struct evbuffer *input)
 }
 
 /* Feeds DATA octets to the end detector; returns false if more needed. */
-static bool read_data(struct session *s, struct evbuffer *input)
+static bool read_data(struct session *s)
 {
 	struct transaction *tx = &s->tx;
 	uint64_t limit = s->server->config->limits.message_size;
-	struct evbuffer_iovec vec[16];
-	int count = evbuffer_peek(input, -1, NULL, vec, 16);
+	struct iovec vec[16];
+	int count = conn_peek(s->conn, vec, 16);
 	size_t drained = 0;
 	bool ended = false;
-	for (int i = 0; i < count && i < 16 && !ended; i++) {
+	for (int i = 0; i < count && !ended; i++) {
 		if (tx->too_big)
 			buf_reset(&tx->message); /* keep reading, keep nothing */
 		buf_reserve(&tx->message, vec[i].iov_len + 1);
@@ -374,94 +420,65 @@ static bool read_data(struct session *s, struct evbuffer *input)
 		ended = used > 0;
 		drained += ended ? used : vec[i].iov_len;
 	}
-	evbuffer_drain(input, drained);
+	conn_drain(s->conn, drained);
 	if (!ended)
-		return evbuffer_get_length(input) > 0; /* more chunks than peeked */
+		return conn_input_length(s->conn) > 0; /* more spans than peeked */
 	if (tx->too_big)
 		buf_reset(&tx->message);
 	commands_message_complete(s);
 	return true;
 }
 
-/* Reads one command line; returns false when more input is needed. */
+/* --- commands ------------------------------------------------------------ */
+
 /* RFC 4954 4: SASL lines, and an AUTH command with its initial
  * response, may be longer than other commands. */
-static size_t line_limit(struct session *s, struct evbuffer *input)
+static size_t line_limit(struct session *s)
 {
 	const struct limits_config *l = &s->server->config->limits;
 	size_t auth = (size_t)l->auth_line + 2;
 	if (s->state == STATE_AUTH)
 		return auth;
 	char head[5];
-	if (evbuffer_copyout(input, head, 5) == 5 && strncasecmp(head, "AUTH ", 5) == 0)
+	if (conn_input_copy(s->conn, head, 5) == 5 && strncasecmp(head, "AUTH ", 5) == 0)
 		return auth > l->command_line ? auth : l->command_line;
 	return l->command_line;
 }
 
-static bool read_command(struct session *s, struct evbuffer *input)
+/* Reads one command line; returns false when more input is needed. */
+static bool read_command(struct session *s)
 {
-	size_t limit = line_limit(s, input);
-	bool auth_line =
-	    s->state == STATE_AUTH || limit > s->server->config->limits.command_line;
-	size_t eol_len;
-	struct evbuffer_ptr eol =
-	    evbuffer_search_eol(input, NULL, &eol_len, EVBUFFER_EOL_LF);
-	if (eol.pos < 0) {
-		size_t avail = evbuffer_get_length(input);
-		if (avail > limit) {
-			/* Too long already: drop it as it comes, answer at its end. */
-			if (!s->discarding_line)
-				s->discarding_auth = auth_line;
-			s->discarding_line = true;
-			evbuffer_drain(input, avail);
-		}
+	size_t command_limit = s->server->config->limits.command_line;
+	char *line;
+	size_t len;
+	int r = conn_read_line(s->conn, line_limit(s), &line, &len);
+	if (r == 0)
 		return false;
-	}
-	/* The limit counts the line ending: RFC 5321 4.5.3.1.4. */
-	size_t total = (size_t)eol.pos + eol_len;
-	if (s->discarding_line || total > limit) {
-		if (s->discarding_line)
-			auth_line = s->discarding_auth;
-		s->discarding_line = false;
-		evbuffer_drain(input, total);
-		if (auth_line)
+	if (r < 0) {
+		/* len: the limit the line broke, which says what it was. */
+		if (s->state == STATE_AUTH || len > command_limit)
 			auth_response(s, NULL, 0); /* too long: ends the exchange */
 		else
-			reply_error(s, "500 5.5.2 Line too long (limit %zu octets)",
-			            limit);
+			reply_error(s, "500 5.5.2 Line too long (limit %zu octets)", len);
 		return true;
 	}
-	/* The session's line buffer: sized by the limit, never on the stack. */
-	buf_reset(&s->line);
-	buf_reserve(&s->line, total + 1);
-	char *line = s->line.data;
-	evbuffer_remove(input, line, total);
-	size_t line_len = total - eol_len;
-	if (line_len > 0 && line[line_len - 1] == '\r')
-		line_len--;
-	line[line_len] = '\0';
-	if (s->state == STATE_AUTH)
-		auth_response(s, line, line_len);
-	else
-		commands_dispatch(s, line, line_len);
+	bool auth_line = s->state == STATE_AUTH;
 	if (auth_line)
-		OPENSSL_cleanse(line, total); /* credentials do not linger */
+		auth_response(s, line, len);
+	else
+		commands_dispatch(s, line, len);
+	if (auth_line || (len > 5 && strncasecmp(line, "AUTH ", 5) == 0))
+		OPENSSL_cleanse(line, len); /* credentials do not linger */
 	return true;
 }
 
 static void process_input(struct session *s)
 {
 	for (;;) {
-		struct evbuffer *input = bufferevent_get_input(s->bev);
-		if (evbuffer_get_length(input) == 0)
+		if (!conn_readable(s->conn) || session_paused(s))
+			return; /* the layer, the lookup or the delay resumes */
+		if (conn_input_length(s->conn) == 0)
 			return;
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) >
-		    OUTPUT_HIGH_WATER) {
-			bufferevent_disable(s->bev, EV_READ); /* on_write resumes */
-			return;
-		}
-		if (session_paused(s))
-			return; /* the lookup or the delay resumes */
 		bool progressed;
 		switch (s->state) {
 		case STATE_SPOOLING:
@@ -469,20 +486,19 @@ static void process_input(struct session *s)
 		case STATE_CLOSING:
 			return;
 		case STATE_GREETING:
-			if (bufferevent_openssl_get_ssl(s->bev) && !s->tls_active)
-				return; /* handshake in progress: the TLS layer's business
-				         */
+			/* Only during a greeting delay: TLS input comes after
+			 * the banner. */
 			session_close_after(s, "554 5.5.0 SMTP synchronization error: "
 			                       "input before greeting");
 			return;
 		case STATE_DATA:
-			progressed = read_data(s, input);
+			progressed = read_data(s);
 			break;
 		case STATE_BDAT:
-			progressed = read_bdat(s, input);
+			progressed = read_bdat(s);
 			break;
 		default:
-			progressed = read_command(s, input);
+			progressed = read_command(s);
 			break;
 		}
 		if (!progressed)
@@ -496,93 +512,11 @@ bool session_paused(const struct session *s)
 	       (s->delay_timer && evtimer_pending(s->delay_timer, NULL));
 }
 
-/* Resumes reading after a pause (spool commit done, output drained). */
+/* Reading again after a pause (spool commit done, a lookup answered). */
 void session_resume(struct session *s)
 {
 	if (s->state == STATE_CLOSING || s->state == STATE_TLS_PENDING ||
 	    session_paused(s))
 		return;
-	bufferevent_enable(s->bev, EV_READ);
-	process_input(s);
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	process_input(arg);
-}
-
-static void on_write(struct bufferevent *bev, void *arg)
-{
-	struct session *s = arg;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-		return;
-	if (s->state == STATE_CLOSING) {
-		session_destroy(s, "closed");
-		return;
-	}
-	if (s->state == STATE_TLS_PENDING) {
-		switch_to_tls(s);
-		return;
-	}
-	if (!(bufferevent_get_enabled(bev) & EV_READ) && s->state != STATE_SPOOLING &&
-	    !session_paused(s))
-		session_resume(s);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct session *s = arg;
-	if (what & BEV_EVENT_CONNECTED) {
-		SSL *ssl = bufferevent_openssl_get_ssl(bev);
-		s->tls_active = true;
-		tls_describe(ssl, s->tls_info, sizeof(s->tls_info));
-		log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s",
-		        s->log_id, s->peer_ip, LOG_Q(s->tls_info));
-		tls_client_cert_read(ssl, &s->cert);
-		log_client_cert(s);
-		/* RFC 3207 4.2: after the handshake the client starts afresh,
-		 * a login made in the clear included. */
-		free(s->helo);
-		s->helo = NULL;
-		free(s->auth_user);
-		s->auth_user = NULL;
-		s->esmtp = false;
-		if (s->listener->tls == TLS_IMPLICIT) {
-			send_banner(s);
-		} else {
-			s->state = STATE_CONNECTED;
-			process_input(s);
-		}
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (s->state == STATE_CLOSING) {
-			session_destroy(s, "timeout writing");
-			return;
-		}
-		log_msg(L_INFO, "event=timeout session=%s client=%s state=%d", s->log_id,
-		        s->peer_ip, s->state);
-		session_transaction_reset(s);
-		session_close_after(s, "421 4.4.2 Error: timeout exceeded");
-		/* The 421 gets 30 s to leave; a client that never reads is then
-		 * cut off by the write time-out (the STATE_CLOSING case above). */
-		struct timeval grace = {30, 0};
-		bufferevent_set_timeouts(bev, NULL, &grace);
-		return;
-	}
-	const char *reason =
-	    (what & BEV_EVENT_EOF) ? "client closed" : "connection error";
-	if (s->tls_active == false && s->listener->tls == TLS_IMPLICIT)
-		reason = "TLS handshake failed";
-	else if (s->state == STATE_GREETING && s->listener->tls == TLS_STARTTLS)
-		reason = "STARTTLS handshake failed";
-	unsigned long ssl_error = bufferevent_get_openssl_error(bev);
-	if (ssl_error) {
-		char text[256];
-		ERR_error_string_n(ssl_error, text, sizeof(text));
-		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s",
-		        s->log_id, s->peer_ip, LOG_Q(text));
-	}
-	session_destroy(s, reason);
+	conn_resume(s->conn);
 }

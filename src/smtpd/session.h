@@ -6,7 +6,7 @@
 #ifndef PETREL_SESSION_H
 #define PETREL_SESSION_H
 
-#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +14,7 @@
 #include "auth/auth_service.h"
 #include "auth/sasl.h"
 #include "lib/buf.h"
+#include "net/conn.h"
 #include "net/tls.h"
 #include "proto/smtp_cmd.h"
 #include "proto/smtp_data.h"
@@ -54,8 +55,7 @@ struct session {
 	struct smtpd *server;
 	const struct listen_config *listener;
 	struct session *prev, *next;
-	struct bufferevent *bev;
-	evutil_socket_t fd;
+	struct conn *conn;
 	struct sockaddr_storage peer;
 	char peer_ip[INET6_ADDRSTRLEN];
 	char log_id[24];
@@ -68,9 +68,6 @@ struct session {
 	char *helo;
 	char *auth_user; /* the authorization identity after AUTH, or NULL */
 	unsigned errors;
-	struct buf line;      /* the command line being dispatched */
-	bool discarding_line; /* inside an overlong command line */
-	bool discarding_auth; /* ... which is an AUTH line (500 5.5.6) */
 	enum session_state bdat_return_state;
 	struct event *greeting_timer;
 	struct transaction tx;
