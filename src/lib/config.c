@@ -64,6 +64,11 @@ static int handle_limits(struct loader *ld, const char *key, struct fy_node *v, 
 		return loader_known(loader_uint(ld, v, 512, 1000000, &l->auth_line));
 	if (strcmp(key, "greeting_delay_ms") == 0)
 		return loader_known(loader_uint(ld, v, 0, 60000, &l->greeting_delay_ms));
+	if (strcmp(key, "header_size") == 0)
+		return loader_known(
+		    loader_uint(ld, v, 1024, 16 * 1024 * 1024, &l->header_size));
+	if (strcmp(key, "header_fields") == 0)
+		return loader_known(loader_uint(ld, v, 16, 100000, &l->header_fields));
 	return 0;
 }
 
@@ -608,7 +613,7 @@ static int handle_top(struct loader *ld, const char *key, struct fy_node *v, voi
 		    ld, v, "limits",
 		    "message_size, recipients, command_line, text_line, errors, "
 		    "idle_timeout, data_timeout, connections, connections_per_ip, "
-		    "greeting_delay_ms, auth_line",
+		    "greeting_delay_ms, auth_line, header_size, header_fields",
 		    handle_limits, &c->limits));
 	return 0;
 }
@@ -629,6 +634,8 @@ static void set_defaults(struct config *c)
 	    .connections_per_ip = 50,
 	    .greeting_delay_ms = 0,
 	    .auth_line = 12288,
+	    .header_size = 256 * 1024,
+	    .header_fields = 1000,
 	};
 	config_auth_defaults(&c->auth);
 	c->dns_timeout_ms = 10000;

@@ -128,6 +128,10 @@ struct limits_config {
 	unsigned
 	    greeting_delay_ms; /* wait before the banner; early talkers are dropped */
 	unsigned auth_line; /* octets of a SASL line without CRLF (RFC 4954 4: 12288) */
+	/* A message's header section, held in memory for the end-of-data
+	 * stage: its octets and fields (header bombs). */
+	unsigned header_size;
+	unsigned header_fields;
 };
 
 enum tls_policy { TLS_POLICY_NONE, TLS_POLICY_MAY, TLS_POLICY_ENCRYPT };

@@ -153,10 +153,11 @@ void config_print(const struct config *c, FILE *out)
 	        "limits:\n  message_size: %llu\n  recipients: %u\n  command_line: %u\n"
 	        "  text_line: %u\n  errors: %u\n  idle_timeout: %u\n  data_timeout: %u\n"
 	        "  connections: %u\n  connections_per_ip: %u\n  greeting_delay_ms: %u\n"
-	        "  auth_line: %u\n",
+	        "  auth_line: %u\n  header_size: %u\n  header_fields: %u\n",
 	        (unsigned long long)l->message_size, l->recipients, l->command_line,
 	        l->text_line, l->errors, l->idle_timeout, l->data_timeout, l->connections,
-	        l->connections_per_ip, l->greeting_delay_ms, l->auth_line);
+	        l->connections_per_ip, l->greeting_delay_ms, l->auth_line, l->header_size,
+	        l->header_fields);
 	fprintf(out, "dns:\n");
 	if (c->dns_server_count == 0)
 		fprintf(out, "  servers: []  # full recursion from the root hints\n");

@@ -1,13 +1,26 @@
 /*
  * envelope.h — the envelope of a queued message and its spool format.
  *
- * A spool file is the envelope followed by the message:
+ * A spool file is written as the message arrives, its envelope last:
  *
- *   PETREL-SPOOL 1\n
- *   <tag> <length>:<octets>\n       one record per field, repeated
- *   M <length>:\n<message octets>   always last
+ *   PETREL-SPOOL 2\n
+ *   <the message as received>             streamed while DATA/BDAT goes on
+ *   <tag> <length>:<octets>\n             one record per envelope field
+ *   W <length>:<header section>\n         delivered in place of the one
+ *                                         received (ours prepended: Received,
+ *                                         then whatever the stages added)
+ *   G <length>:<offset>\n                 where, in the message as received,
+ *                                         the body (what follows the header
+ *                                         section) starts
+ *   PETREL-END <20-digit offset of the first record>\n
  *
+ * The message delivered is W followed by the received octets from G on.
  * N (NOTIFY) and O (ORCPT) records belong to the R record before them.
+ * A file is complete only with its footer, so one cut short by a crash
+ * is refused (it was never acknowledged).
+ *
+ * Version 1 files (records first, then "M <length>:\n" and the message),
+ * written before streaming, are still read.
  *
  * Every value is length-prefixed, so arbitrary octets (CR, LF, NUL)
  * round-trip and can never forge a record (Exim CVE-2020-28021 class).
@@ -59,16 +72,45 @@ struct envelope {
 struct envelope_rcpt *envelope_add_rcpt(struct envelope *env, const char *address);
 void envelope_clear(struct envelope *env);
 
-/* Appends the spool header and the "M <len>:\n" record for a message of
- * message_len octets; the message itself follows it in the file. */
-void envelope_serialize(const struct envelope *env, size_t message_len, struct buf *out);
+#define SPOOL_MAGIC_LEN  15 /* "PETREL-SPOOL 2\n" */
+#define SPOOL_FOOTER_LEN 32 /* "PETREL-END " 20 digits "\n" */
+
+/* The first line of a spool file; the message as received follows. */
+void envelope_spool_begin(struct buf *out);
 
 /*
- * Parses a whole spool file. On success returns 0, fills *env (owned;
- * free with envelope_clear) and points *message_r into data. Returns -1
- * with *error_r for anything malformed or truncated — a partial file.
+ * What ends a spool file whose message as received took content_len
+ * octets: the records, the header section to deliver (header), where the
+ * body starts in the received message (body_offset), and the footer.
  */
+void envelope_spool_end(const struct envelope *env, const char *header, size_t header_len,
+                        uint64_t body_offset, uint64_t content_len, struct buf *out);
+
+/* Where the message of a spool file is. */
+struct spool_layout {
+	const char *header; /* the header section to deliver (into the data parsed) */
+	size_t header_len;
+	uint64_t body_offset; /* file offset of what follows it */
+	uint64_t body_len;
+};
+
+/* From the last SPOOL_FOOTER_LEN octets of a file of file_size octets:
+ * the offset of its first record. -1 if they are no footer. */
+int envelope_trailer_offset(const char *footer, uint64_t file_size, uint64_t *offset_r);
+
+/*
+ * Parses the records of a version 2 file: data[0..len) is the file from
+ * trailer_offset to its footer. Fills *env (owned; free with
+ * envelope_clear) and *layout (pointing into data). -1 with *error_r for
+ * anything malformed.
+ */
+int envelope_parse_trailer(const char *data, size_t len, uint64_t trailer_offset,
+                           struct envelope *env, struct spool_layout *layout,
+                           const char **error_r);
+
+/* Parses a whole spool file in memory, version 1 or 2. Returns 0, or -1
+ * with *error_r for anything malformed or truncated (a partial file). */
 int envelope_parse(const char *data, size_t len, struct envelope *env,
-                   const char **message_r, size_t *message_len_r, const char **error_r);
+                   struct spool_layout *layout, const char **error_r);
 
 #endif

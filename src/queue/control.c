@@ -25,6 +25,7 @@
 #include "message/envelope.h"
 #include "net/conn.h"
 #include "queue/msg_status.h"
+#include "queue/spool_read.h"
 
 #define REQUEST_MAX     512
 #define REQUEST_SECONDS 10
@@ -65,22 +66,19 @@ static int describe(const struct spool *spool, const char *id, bool detail,
                     struct buf *out)
 {
 	struct buf path = BUF_INIT;
-	char *data = NULL;
-	size_t len;
 	const char *error;
 	spool_path(&path, spool->queue_dir, id, "");
-	int r = fs_read_file(path.data, &data, &len, &error);
+	struct spool_entry entry;
+	int r = spool_entry_read(path.data, &entry, &error);
 	buf_free(&path);
-	if (r < 0)
-		return -1;
-	struct envelope env;
-	const char *message;
-	size_t message_len;
-	if (envelope_parse(data, len, &env, &message, &message_len, &error) < 0) {
+	if (r < 0) {
+		if (errno != EINVAL)
+			return -1;
 		buf_appendf(out, "%s  (unreadable: %s)\n", id, error);
-		free(data);
 		return 0;
 	}
+	const struct envelope env = entry.env;
+	uint64_t message_len = entry.message_size;
 	struct msg_status st;
 	msg_status_init(&st, env.rcpt_count);
 	spool_path(&path, spool->queue_dir, id, ".status");
@@ -88,8 +86,8 @@ static int describe(const struct spool *spool, const char *id, bool detail,
 	buf_free(&path);
 	char when[32], next[32];
 	format_time(env.arrival, when, sizeof(when));
-	buf_appendf(out, "%s  %8zu  %s  <%s>%s\n", id, message_len, when, env.sender,
-	            st.held ? "  (held)" : "");
+	buf_appendf(out, "%s  %8llu  %s  <%s>%s\n", id, (unsigned long long)message_len,
+	            when, env.sender, st.held ? "  (held)" : "");
 	if (detail) {
 		buf_appendf(out, "  attempts: %u\n", st.attempts);
 		if (st.next_attempt) {
@@ -120,8 +118,7 @@ static int describe(const struct spool *spool, const char *id, bool detail,
 		buf_append_char(out, '\n');
 	}
 	msg_status_clear(&st);
-	envelope_clear(&env);
-	free(data);
+	spool_entry_clear(&entry);
 	return 0;
 }
 
@@ -183,18 +180,15 @@ static int append(struct request *req, size_t rcpt_count, const struct buf *reco
 static int mark_returned(struct request *req)
 {
 	struct buf path = BUF_INIT, records = BUF_INIT;
-	char *data = NULL;
-	size_t len, message_len;
-	const char *error, *message;
-	struct envelope env;
+	const char *error;
 	spool_path(&path, req->control->spool->queue_dir, req->id, "");
-	int r = fs_read_file(path.data, &data, &len, &error);
-	if (r == 0)
-		r = envelope_parse(data, len, &env, &message, &message_len, &error);
+	struct spool_entry entry;
+	int r = spool_entry_read(path.data, &entry, &error);
 	if (r < 0) {
 		buf_appendf(&req->out, "error: %s\n", error);
 		goto out;
 	}
+	const struct envelope env = entry.env;
 	struct msg_status st;
 	msg_status_init(&st, env.rcpt_count);
 	spool_path(&path, req->control->spool->queue_dir, req->id, ".status");
@@ -206,9 +200,8 @@ static int mark_returned(struct request *req)
 			                      "postmaster");
 	r = append(req, env.rcpt_count, &records);
 	msg_status_clear(&st);
-	envelope_clear(&env);
+	spool_entry_clear(&entry);
 out:
-	free(data);
 	buf_free(&path);
 	buf_free(&records);
 	return r;

@@ -27,6 +27,7 @@
 #include "proto/utf8.h"
 #include "mailbox/maildir.h"
 #include "queue/retry.h"
+#include "queue/spool_read.h"
 #include "queue/spool_writer.h"
 
 /* After a local failure to even read the spool: try again in a while. */
@@ -41,10 +42,10 @@ void attempt_state_clear(struct attempt_state *a)
 	free(a->remote);
 	msg_status_clear(&a->status);
 	envelope_clear(&a->env);
-	free(a->data);
+	buf_free(&a->data);
 	a->results = NULL;
 	a->remote = NULL;
-	a->data = NULL;
+	a->message = NULL;
 }
 
 static void status_path(struct buf *out, const struct spool *spool, const char *id)
@@ -153,19 +154,34 @@ void delivery_begin(const struct config *config, struct spool *spool,
 	const char *error;
 	a->now = (int64_t)time(NULL);
 	spool_path(&path, spool->queue_dir, a->id, "");
-	size_t len;
-	if (fs_read_file(path.data, &a->data, &len, &error) < 0) {
-		a->outcome = errno == ENOENT ? DELIVERY_DONE : DELIVERY_DEFERRED;
-		a->next_attempt = a->now + ERROR_RETRY_SECONDS;
-		if (errno != ENOENT)
-			log_msg(L_ERROR, "event=spool-read-failed id=%s error=%s", a->id,
+	struct spool_entry entry;
+	if (spool_entry_read(path.data, &entry, &error) < 0) {
+		if (errno == ENOENT) {
+			a->outcome = DELIVERY_DONE;
+			buf_free(&path);
+			return;
+		}
+		if (errno == EINVAL) {
+			log_msg(L_ERROR, "event=spool-corrupt id=%s error=%s", a->id,
 			        LOG_Q(error));
+			a->outcome = DELIVERY_BROKEN;
+			buf_free(&path);
+			return;
+		}
+		a->outcome = DELIVERY_DEFERRED;
+		a->next_attempt = a->now + ERROR_RETRY_SECONDS;
+		log_msg(L_ERROR, "event=spool-read-failed id=%s error=%s", a->id,
+		        LOG_Q(error));
 		buf_free(&path);
 		return;
 	}
+	int parsed = spool_entry_message(path.data, &entry, &a->data, &error);
 	buf_free(&path);
-	int parsed =
-	    envelope_parse(a->data, len, &a->env, &a->message, &a->message_len, &error);
+	a->env = entry.env;
+	entry.env = (struct envelope){0};
+	spool_entry_clear(&entry);
+	a->message = a->data.data ? a->data.data : "";
+	a->message_len = a->data.len;
 	if (parsed == 0 && strcmp(a->env.id, a->id) != 0) {
 		/* Stale content: a recycled file, or blocks of another
 		 * message after a crash. Never deliver it under this name. */
@@ -268,15 +284,14 @@ static int queue_dsn(const struct config *config, const struct spool *spool,
 	env.smtputf8 = a->env.smtputf8 || !utf8_is_ascii(a->env.sender);
 	env.parent = xstrdup(a->id);
 	envelope_add_rcpt(&env, a->env.sender)->notify = NOTIFY_NEVER;
-	struct spool_job job;
-	memset(&job, 0, sizeof(job));
-	memcpy(job.id, dsn_id, QUEUE_ID_LEN + 1);
-	dsn_build(&in, &job.body);
-	envelope_serialize(&env, job.body.len, &job.head);
-	int r = spool_commit_now(spool, &job);
+	struct buf content = BUF_INIT, trailer = BUF_INIT;
+	dsn_build(&in, &content);
+	envelope_spool_end(&env, "", 0, 0, content.len, &trailer);
+	int error_errno;
+	int r = spool_commit_now(spool, dsn_id, &content, &trailer, &error_errno);
 	if (r < 0)
 		log_msg(L_ERROR, "event=dsn-queue-failed id=%s dsn=%s error=%s", a->id,
-		        dsn_id, LOG_Q(strerror(job.error_errno)));
+		        dsn_id, LOG_Q(strerror(error_errno)));
 	else
 		log_msg(L_INFO,
 		        "event=dsn-queued id=%s dsn_id=%s kind=%s to=%s rcpts=%zu", a->id,
@@ -285,8 +300,8 @@ static int queue_dsn(const struct config *config, const struct spool *spool,
 		        : kind == DSN_DELAY ? "delay"
 		                            : "success",
 		        LOG_Q(a->env.sender), count);
-	buf_free(&job.head);
-	buf_free(&job.body);
+	buf_free(&content);
+	buf_free(&trailer);
 	envelope_clear(&env);
 	free(relayed);
 	return r;

@@ -36,9 +36,9 @@ struct attempt_state {
 	char id[QUEUE_ID_LEN + 1];
 	bool forced; /* `queue retry`: ignore the schedule */
 	int64_t now;
-	char *data;
 	struct envelope env;
-	const char *message;
+	struct buf data;     /* the message, read from the spool file */
+	const char *message; /* data's octets */
 	size_t message_len;
 	struct msg_status status;
 	struct rcpt_result *results; /* this attempt, per recipient */

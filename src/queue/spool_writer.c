@@ -20,6 +20,7 @@
 #include "lib/dirsync.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "message/envelope.h"
 
 #define FREE_BATCH 256
 
@@ -33,15 +34,6 @@ struct spool_writer {
 	size_t free_count;
 	struct timespec free_scanned_mtime; /* free/ as of the last scan */
 };
-
-void spool_job_free(struct spool_job **job)
-{
-	if (*job == NULL)
-		return;
-	buf_free(&(*job)->head);
-	buf_free(&(*job)->body);
-	x_free(job);
-}
 
 static void measure_free_space(struct spool_writer *w)
 {
@@ -112,89 +104,300 @@ static int open_spool_file(struct spool_writer *w, const char *tmp_path)
 	return fd;
 }
 
-/*
- * Writes the message to tmp/, renames it into queue/, then syncs the file
- * and the directory. The rename comes first so that one journal commit
- * carries both the data and the new name; a crash before the syncs can
- * leave at most a file cut short, which the spool parser refuses and
- * which was never acknowledged. Lock not held.
- */
-static int commit_to_queue(const struct spool *spool, struct spool_writer *w,
-                           struct spool_job *job)
+struct spool_stream {
+	struct work work; /* first: the pool hands it back */
+	struct spool_writer *writer;
+	char id[QUEUE_ID_LEN + 1];
+	int fd;              /* tmp/ID, once the first write opened it */
+	uint64_t written;    /* message octets in the file (the threads' count) */
+	uint64_t handed;     /* octets handed to the threads (the loop's count) */
+	struct buf pending;  /* the loop appends here */
+	struct buf flushing; /* a thread writes this */
+	struct buf trailer;  /* the envelope, at the commit */
+	bool in_flight;
+	bool committing;
+	bool aborted;
+	int error_errno; /* the first failure; sticky */
+	int result;      /* of the commit */
+	spool_ready_fn *ready;
+	spool_committed_fn *done;
+	void *owner, *context;
+};
+
+static void stream_path(struct buf *out, const struct spool *spool,
+                        const struct spool_stream *s, bool queued)
 {
-	struct buf tmp_path = BUF_INIT, queue_path = BUF_INIT;
-	spool_path(&tmp_path, spool->tmp_dir, job->id, "");
-	spool_path(&queue_path, spool->queue_dir, job->id, "");
-	int result = -1;
-	const char *error;
-	bool renamed = false;
-	int fd = open_spool_file(w, tmp_path.data);
-	if (fd < 0)
-		goto fail;
-	struct iovec iov[2] = {{job->head.data, job->head.len},
-	                       {job->body.data, job->body.len}};
-	size_t total = job->head.len + job->body.len;
-	size_t done = 0;
-	int iov_index = 0;
-	while (done < total) {
-		ssize_t n = writev(fd, iov + iov_index, 2 - iov_index);
+	spool_path(out, queued ? spool->queue_dir : spool->tmp_dir, s->id, "");
+}
+
+/* Writes all of data at the end of the file; -1 with errno. */
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;
-			goto fail;
+			return -1;
 		}
-		done += (size_t)n;
-		/* Advance past what was written, across the two parts. */
-		size_t left = (size_t)n;
-		while (iov_index < 2 && left >= iov[iov_index].iov_len) {
-			left -= iov[iov_index].iov_len;
-			iov_index++;
-		}
-		if (iov_index < 2) {
-			iov[iov_index].iov_base = (char *)iov[iov_index].iov_base + left;
-			iov[iov_index].iov_len -= left;
-		}
+		data += n;
+		len -= (size_t)n;
 	}
-	if (rename(tmp_path.data, queue_path.data) < 0)
+	return 0;
+}
+
+/* On a thread: tmp/ID opened and begun, if it is not yet. */
+static int ensure_open(struct spool_stream *s, const char *tmp_path)
+{
+	if (s->fd >= 0)
+		return 0;
+	s->fd = open_spool_file(s->writer, tmp_path);
+	if (s->fd < 0)
+		return -1;
+	struct buf magic = BUF_INIT;
+	envelope_spool_begin(&magic);
+	int r = write_all(s->fd, magic.data, magic.len);
+	buf_free(&magic);
+	return r;
+}
+
+static void write_run(struct work *work)
+{
+	struct spool_stream *s = (struct spool_stream *)work;
+	if (s->error_errno == 0) {
+		struct buf path = BUF_INIT;
+		stream_path(&path, s->writer->spool, s, false);
+		if (ensure_open(s, path.data) < 0 ||
+		    write_all(s->fd, s->flushing.data, s->flushing.len) < 0)
+			s->error_errno = errno ? errno : EIO;
+		else
+			s->written += s->flushing.len;
+		buf_free(&path);
+	}
+	buf_reset(&s->flushing);
+	measure_free_space(s->writer);
+}
+
+/*
+ * On a thread: the rest of the message and the envelope, then the rename
+ * into queue/ and the syncs. The rename comes before the syncs so that one
+ * journal commit carries both the data and the new name; a crash before
+ * the syncs can leave at most a file cut short, which has no footer, is
+ * refused by the parser, and was never acknowledged.
+ */
+static void commit_run(struct work *work)
+{
+	struct spool_stream *s = (struct spool_stream *)work;
+	const struct spool *spool = s->writer->spool;
+	struct buf tmp = BUF_INIT, queued = BUF_INIT;
+	stream_path(&tmp, spool, s, false);
+	stream_path(&queued, spool, s, true);
+	const char *error;
+	bool renamed = false;
+	s->result = -1;
+	if (s->error_errno) {
+		errno = s->error_errno;
+		goto fail;
+	}
+	if (ensure_open(s, tmp.data) < 0 ||
+	    write_all(s->fd, s->pending.data, s->pending.len) < 0 ||
+	    write_all(s->fd, s->trailer.data, s->trailer.len) < 0)
+		goto fail;
+	if (rename(tmp.data, queued.data) < 0)
 		goto fail;
 	renamed = true;
-	if (fdatasync(fd) < 0 || dirsync_after_change(spool->queue_dir, &error) < 0)
+	if (fdatasync(s->fd) < 0 || dirsync_after_change(spool->queue_dir, &error) < 0)
 		goto fail;
-	result = 0;
+	s->result = 0;
 	goto out;
 fail:
 	/* Never leave a half-written or unacknowledged message behind. */
-	job->error_errno = errno ? errno : EIO;
-	unlink(renamed ? queue_path.data : tmp_path.data);
+	s->error_errno = errno ? errno : EIO;
+	if (s->fd >= 0 || renamed)
+		unlink(renamed ? queued.data : tmp.data);
 out:
-	if (fd >= 0)
-		close(fd);
-	buf_free(&tmp_path);
-	buf_free(&queue_path);
-	return result;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	buf_free(&tmp);
+	buf_free(&queued);
+	measure_free_space(s->writer);
 }
 
-/* On a pool thread: the whole durable commit of one message. */
-static void commit_job(struct work *work)
+/* On a thread: an abandoned message's file goes. */
+static void abort_run(struct work *work)
 {
-	struct spool_job *job = (struct spool_job *)work;
-	struct spool_writer *w = job->writer;
-	job->result = commit_to_queue(w->spool, w, job);
-	measure_free_space(w);
+	struct spool_stream *s = (struct spool_stream *)work;
+	if (s->fd >= 0) {
+		struct buf path = BUF_INIT;
+		stream_path(&path, s->writer->spool, s, false);
+		unlink(path.data);
+		buf_free(&path);
+		close(s->fd);
+		s->fd = -1;
+	}
 }
 
-static void job_committed(struct work *work)
+static void stream_free(struct spool_stream *s)
 {
-	struct spool_job *job = (struct spool_job *)work;
-	job->done(job);
+	buf_free(&s->pending);
+	buf_free(&s->flushing);
+	buf_free(&s->trailer);
+	free(s);
 }
 
-int spool_commit_now(const struct spool *spool, struct spool_job *job)
+static void submit(struct spool_stream *s, void (*run)(struct work *),
+                   void (*done)(struct work *))
 {
-	job->error_errno = 0;
-	return commit_to_queue(spool, NULL, job);
+	s->work.run = run;
+	s->work.done = done;
+	s->in_flight = true;
+	workpool_submit(s->writer->pool, &s->work);
+}
+
+static void write_done(struct work *work);
+static void commit_done(struct work *work);
+static void abort_done(struct work *work);
+
+static void start_write(struct spool_stream *s)
+{
+	struct buf swap = s->flushing;
+	s->flushing = s->pending;
+	s->pending = swap;
+	buf_reset(&s->pending);
+	s->handed += s->flushing.len;
+	submit(s, write_run, write_done);
+}
+
+static void write_done(struct work *work)
+{
+	struct spool_stream *s = (struct spool_stream *)work;
+	s->in_flight = false;
+	if (s->aborted) {
+		submit(s, abort_run, abort_done);
+		return;
+	}
+	if (s->committing) {
+		submit(s, commit_run, commit_done);
+		return;
+	}
+	if (s->pending.len >= SPOOL_CHUNK && s->error_errno == 0)
+		start_write(s);
+	if (s->owner && s->ready)
+		s->ready(s->owner);
+}
+
+static void commit_done(struct work *work)
+{
+	struct spool_stream *s = (struct spool_stream *)work;
+	s->done(s->owner, s->context, s->id, s->result, s->error_errno);
+	stream_free(s);
+}
+
+static void abort_done(struct work *work)
+{
+	stream_free((struct spool_stream *)work);
+}
+
+struct spool_stream *spool_stream_open(struct spool_writer *w, spool_ready_fn *ready,
+                                       void *owner)
+{
+	struct spool_stream *s = xcalloc(1, sizeof(*s));
+	s->writer = w;
+	s->fd = -1;
+	s->ready = ready;
+	s->owner = owner;
+	queue_id_new(s->id);
+	return s;
+}
+
+const char *spool_stream_id(const struct spool_stream *s)
+{
+	return s->id;
+}
+
+struct buf *spool_stream_buffer(struct spool_stream *s)
+{
+	return &s->pending;
+}
+
+bool spool_stream_flush(struct spool_stream *s)
+{
+	if (!s->in_flight && s->error_errno) {
+		/* Nothing more can be kept; the commit will say why. */
+		s->handed += s->pending.len;
+		buf_reset(&s->pending);
+		return true;
+	}
+	if (s->pending.len < SPOOL_CHUNK)
+		return true;
+	if (s->in_flight)
+		return false;
+	start_write(s);
+	return true;
+}
+
+uint64_t spool_stream_length(const struct spool_stream *s)
+{
+	return s->handed + s->pending.len;
+}
+
+int spool_stream_error(const struct spool_stream *s)
+{
+	return s->in_flight ? 0 : s->error_errno;
+}
+
+void spool_stream_commit(struct spool_stream **stream, struct buf *trailer,
+                         spool_committed_fn *done, void *context)
+{
+	struct spool_stream *s = *stream;
+	*stream = NULL;
+	s->trailer = *trailer;
+	*trailer = (struct buf)BUF_INIT;
+	s->done = done;
+	s->context = context;
+	s->committing = true;
+	if (!s->in_flight)
+		submit(s, commit_run, commit_done);
+}
+
+void spool_stream_disown(struct spool_stream *s)
+{
+	s->owner = NULL;
+}
+
+void spool_stream_abort(struct spool_stream **stream)
+{
+	struct spool_stream *s = *stream;
+	*stream = NULL;
+	if (s == NULL)
+		return;
+	s->aborted = true;
+	s->owner = NULL;
+	if (s->in_flight)
+		return; /* write_done finishes the job */
+	if (s->fd < 0) {
+		stream_free(s);
+		return;
+	}
+	submit(s, abort_run, abort_done);
+}
+
+int spool_commit_now(const struct spool *spool, const char *id, const struct buf *content,
+                     const struct buf *trailer, int *error_errno_r)
+{
+	struct spool_writer w = {.spool = spool};
+	pthread_mutex_init(&w.free_lock, NULL);
+	struct spool_stream s = {.writer = &w, .fd = -1};
+	memcpy(s.id, id, QUEUE_ID_LEN + 1);
+	s.pending = *content;
+	s.trailer = *trailer;
+	commit_run(&s.work);
+	pthread_mutex_destroy(&w.free_lock);
+	*error_errno_r = s.error_errno;
+	return s.result;
 }
 
 struct spool_writer *spool_writer_create(struct event_base *base,
@@ -206,16 +409,6 @@ struct spool_writer *spool_writer_create(struct event_base *base,
 	measure_free_space(w);
 	w->pool = workpool_create(base, threads);
 	return w;
-}
-
-void spool_writer_submit(struct spool_writer *w, struct spool_job *job)
-{
-	job->work.run = commit_job;
-	job->work.done = job_committed;
-	job->writer = w;
-	job->result = 0;
-	job->error_errno = 0;
-	workpool_submit(w->pool, &job->work);
 }
 
 void spool_writer_destroy(struct spool_writer **writer)

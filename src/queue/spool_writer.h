@@ -1,18 +1,28 @@
 /*
- * spool_writer.h — durable spool commits off the event loop.
+ * spool_writer.h — messages written to the spool as they arrive, and
+ * committed durably off the event loop.
  *
- * A worker hands a finished message to the writer; I/O threads write it
- * to tmp/, rename it into queue/, fsync the file and the directory, then
- * the job's done callback runs back on the event loop, where the session
- * can finally say "250". Directory fsyncs are shared (lib/dirsync.h): one
- * covers every rename made before it started, which is what lets many
- * concurrent sessions commit at the disk's pace rather than one fsync
- * round-trip each.
+ * A session opens a stream when DATA (or the first BDAT) starts and
+ * appends the message as it arrives; whenever SPOOL_CHUNK octets have
+ * gathered they go to tmp/ID on an I/O thread, so memory per message is
+ * a small constant whatever its size. One write is in flight at a time:
+ * when the next chunk is full before it is done, the session stops
+ * reading its client until the `ready` callback (back-pressure from the
+ * disk to the network). A message that ends within its first chunk
+ * never touches the disk before its commit: one write, as before.
+ *
+ * The commit appends the envelope (message/envelope.h), renames the file
+ * into queue/, and fsyncs the file and the directory; only then does
+ * `done` run on the loop and the session say "250". Directory fsyncs are
+ * shared (lib/dirsync.h): one covers every rename made before it started,
+ * so many concurrent sessions commit at the disk's pace rather than one
+ * fsync round-trip each.
  */
 #ifndef PETREL_SPOOL_WRITER_H
 #define PETREL_SPOOL_WRITER_H
 
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/buf.h"
@@ -20,39 +30,65 @@
 #include "message/queue_id.h"
 #include "queue/spool.h"
 
-struct spool_job;
-typedef void spool_job_done(struct spool_job *job);
-
-struct spool_job {
-	struct work work; /* first: the pool hands it back */
-	struct spool_writer *writer;
-	char id[QUEUE_ID_LEN + 1];
-	struct buf head; /* envelope records and the Received header */
-	struct buf body; /* the message as received */
-	/* Results, valid in done(): 0 or -1, and errno of the failure. */
-	int result;
-	int error_errno;
-	spool_job_done *done;
-	void *owner;   /* cleared by an owner that goes away before done() */
-	void *context; /* outlives the job (the server) */
-};
+/* Octets gathered before they are written out. */
+#define SPOOL_CHUNK (64 * 1024)
 
 struct spool_writer;
+struct spool_stream;
+
+/* The commit's outcome, on the loop: result 0, or -1 with error_errno. */
+typedef void spool_committed_fn(void *owner, void *context, const char *id, int result,
+                                int error_errno);
+/* A write has finished: the session may append again. */
+typedef void spool_ready_fn(void *owner);
 
 struct spool_writer *spool_writer_create(struct event_base *base,
                                          const struct spool *spool, unsigned threads);
-/* Waits for queued jobs, runs their callbacks, stops the threads. */
+/* Waits for queued work, runs its callbacks, stops the threads. */
 void spool_writer_destroy(struct spool_writer **writer);
-
-void spool_writer_submit(struct spool_writer *writer, struct spool_job *job);
 
 /* Free octets on the spool file system, as last measured by a thread. */
 uint64_t spool_writer_free_space(struct spool_writer *writer);
 
-void spool_job_free(struct spool_job **job);
+/* A new message, named by a new queue ID. Nothing is written yet. */
+struct spool_stream *spool_stream_open(struct spool_writer *writer, spool_ready_fn *ready,
+                                       void *owner);
+const char *spool_stream_id(const struct spool_stream *stream);
 
-/* The same durable commit, blocking, on the caller's thread (for
- * messages the queue makes itself: DSNs). 0, or -1 with job->error_errno. */
-int spool_commit_now(const struct spool *spool, struct spool_job *job);
+/* Where the caller appends the message's next octets. */
+struct buf *spool_stream_buffer(struct spool_stream *stream);
+
+/*
+ * After appending: a full buffer goes to an I/O thread. Returns false
+ * when the caller must stop appending (the previous write is still in
+ * flight and the buffer is full): ready() follows.
+ */
+bool spool_stream_flush(struct spool_stream *stream);
+
+/* Octets of message appended so far. */
+uint64_t spool_stream_length(const struct spool_stream *stream);
+
+/* errno of a write that failed (ENOSPC...): appending goes on, octets are
+ * dropped, and the commit fails with it. 0 while all is well. */
+int spool_stream_error(const struct spool_stream *stream);
+
+/*
+ * Ends the message with trailer (envelope_spool_end(), moved from the
+ * caller) and commits it; done(owner, context, ...) runs on the loop when
+ * it is durable or has failed. *stream becomes NULL: it is the writer's.
+ */
+void spool_stream_commit(struct spool_stream **stream, struct buf *trailer,
+                         spool_committed_fn *done, void *context);
+
+/* The owner is going away: callbacks still run, with owner NULL. */
+void spool_stream_disown(struct spool_stream *stream);
+
+/* Abandons the message: what was written is removed. *stream becomes NULL. */
+void spool_stream_abort(struct spool_stream **stream);
+
+/* The same durable commit for a whole message in memory, blocking, on the
+ * caller's thread (messages the queue makes itself: DSNs). */
+int spool_commit_now(const struct spool *spool, const char *id, const struct buf *content,
+                     const struct buf *trailer, int *error_errno_r);
 
 #endif

@@ -276,6 +276,11 @@ static const char *content_refusal(const struct session *s)
 	if (tx->data.flags & SMTP_DATA_LONG_LINE)
 		return "550 5.6.0 Message refused: line longer than 1000 octets "
 		       "(RFC 5321 4.5.3.1.6)";
+	if (tx->header_error)
+		return "552 5.3.4 Message refused: header section exceeds the limits "
+		       "(limits.header_size, limits.header_fields)";
+	if (tx->stream == NULL)
+		return "451 4.3.0 Error: queue file write error";
 	return NULL;
 }
 
@@ -283,6 +288,17 @@ void commands_message_complete(struct session *s)
 {
 	struct transaction *tx = &s->tx;
 	struct smtpd *server = s->server;
+	if (!tx->header_done && !tx->too_big) {
+		/* The message ended inside its header section. */
+		size_t end;
+		const char *error;
+		if (rfc5322_scan_finish(&tx->scan, tx->header.data, tx->header.len, &end,
+		                        &error) < 0)
+			tx->header_error = error;
+		else
+			buf_truncate(&tx->header, end);
+		tx->header_done = true;
+	}
 	const char *refusal = content_refusal(s);
 	if (refusal) {
 		log_msg(L_INFO, "event=message-refused session=%s client=%s reason=%s",
@@ -291,9 +307,7 @@ void commands_message_complete(struct session *s)
 		reply(s, "%s", refusal);
 		return;
 	}
-	struct spool_job *job = xcalloc(1, sizeof(*job));
-	queue_id_new(job->id);
-	memcpy(tx->env.id, job->id, sizeof(job->id));
+	memcpy(tx->env.id, spool_stream_id(tx->stream), QUEUE_ID_LEN + 1);
 	tx->env.arrival = (int64_t)(now_usec() / 1000000);
 	tx->env.helo = s->helo ? xstrdup(s->helo) : NULL;
 	tx->env.client = xstrdup(s->peer_ip);
@@ -310,60 +324,55 @@ void commands_message_complete(struct session *s)
 	if (tx->env.body == NULL)
 		tx->env.body = xstrdup("7BIT");
 
-	struct buf received = BUF_INIT;
-	reply_received_header(s, &received);
-	envelope_serialize(&tx->env, received.len + tx->message.len, &job->head);
-	buf_append(&job->head, received.data, received.len);
-	buf_free(&received);
-	job->body = tx->message; /* moved, not copied */
-	tx->message = (struct buf)BUF_INIT;
-	job->owner = s;
-	job->context = server;
-	job->done = commands_spooled;
-	s->job = job;
+	/* The header section delivered: ours first, then the one received.
+	 * The body is the rest of what is already on disk. */
+	struct buf header = BUF_INIT, trailer = BUF_INIT;
+	reply_received_header(s, &header);
+	buf_append(&header, tx->header.data, tx->header.len);
+	envelope_spool_end(&tx->env, header.data, header.len, tx->header.len, tx->size,
+	                   &trailer);
+	buf_free(&header);
+	s->commit = tx->stream;
 	s->state = STATE_SPOOLING;
 	conn_pause(s->conn);
-	spool_writer_submit(server->writer, job);
+	spool_stream_commit(&tx->stream, &trailer, commands_spooled, server);
 }
 
-void commands_spooled(struct spool_job *job)
+void commands_spooled(void *owner, void *context, const char *id, int result, int e)
 {
-	struct session *s = job->owner;
-	if (job->result == 0) {
+	struct session *s = owner;
+	struct smtpd *server = context;
+	if (result == 0) {
 		/* Committed: the queue must hear of it even if the client left. */
-		struct smtpd *owner_server = job->context;
-		if (ipc_send_queued(owner_server->queue_notify_fd, job->id) < 0)
-			log_msg(L_WARN, "event=queue-notify-failed id=%s", job->id);
+		if (ipc_send_queued(server->queue_notify_fd, id) < 0)
+			log_msg(L_WARN, "event=queue-notify-failed id=%s", id);
 	}
 	if (s == NULL) {
-		log_msg(L_INFO, "event=spooled-without-client id=%s result=%d", job->id,
-		        job->result);
-		spool_job_free(&job);
+		log_msg(L_INFO, "event=spooled-without-client id=%s result=%d", id,
+		        result);
 		return;
 	}
-	s->job = NULL;
+	s->commit = NULL;
 	struct transaction *tx = &s->tx;
-	if (job->result == 0) {
+	if (result == 0) {
 		s->messages++;
 		log_msg(
 		    L_INFO,
-		    "event=queued session=%s id=%s client=%s from=%s nrcpt=%zu size=%zu "
+		    "event=queued session=%s id=%s client=%s from=%s nrcpt=%zu size=%llu "
 		    "tls=%s delay_ms=%llu",
-		    s->log_id, job->id, s->peer_ip, LOG_Q(tx->env.sender),
-		    tx->env.rcpt_count, job->body.len,
+		    s->log_id, id, s->peer_ip, LOG_Q(tx->env.sender), tx->env.rcpt_count,
+		    (unsigned long long)tx->size,
 		    s->tls_active ? LOG_Q(s->tls_info) : "none",
 		    (unsigned long long)((now_usec() - tx->start_usec) / 1000));
-		reply(s, "250 2.0.0 Ok: queued as %s", job->id);
+		reply(s, "250 2.0.0 Ok: queued as %s", id);
 	} else {
-		int e = job->error_errno;
 		log_msg(L_ERROR, "event=spool-failed session=%s id=%s error=%s",
-		        s->log_id, job->id, LOG_Q(strerror(e)));
+		        s->log_id, id, LOG_Q(strerror(e)));
 		if (e == ENOSPC || e == EDQUOT)
 			reply(s, "452 4.3.1 Insufficient system storage");
 		else
 			reply(s, "451 4.3.0 Error: queue file write error");
 	}
-	spool_job_free(&job);
 	session_transaction_reset(s);
 	session_resume(s);
 }

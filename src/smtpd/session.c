@@ -241,9 +241,12 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 
 void session_transaction_reset(struct session *s)
 {
-	envelope_clear(&s->tx.env);
-	buf_free(&s->tx.message);
-	memset(&s->tx, 0, sizeof(s->tx));
+	struct transaction *tx = &s->tx;
+	spool_stream_abort(&tx->stream); /* what was written goes */
+	envelope_clear(&tx->env);
+	buf_free(&tx->header);
+	buf_free(&tx->discard);
+	memset(tx, 0, sizeof(*tx));
 	if (s->state == STATE_MAIL || s->state == STATE_RCPT || s->state == STATE_DATA ||
 	    s->state == STATE_BDAT || s->state == STATE_SPOOLING)
 		s->state = STATE_GREETED;
@@ -255,8 +258,8 @@ void session_destroy(struct session *s, const char *reason)
 	log_msg(L_INFO,
 	        "event=disconnect session=%s client=%s reason=%s messages=%u errors=%u",
 	        s->log_id, s->peer_ip, LOG_Q(reason), s->messages, s->errors);
-	if (s->job)
-		s->job->owner = NULL; /* the commit finishes without us */
+	if (s->commit)
+		spool_stream_disown(s->commit); /* the commit finishes without us */
 	if (s->pending)
 		s->pending->owner = NULL; /* so does a lookup */
 	sasl_server_free(&s->sasl);
@@ -266,8 +269,7 @@ void session_destroy(struct session *s, const char *reason)
 		event_free(s->greeting_timer);
 	conn_free(&s->conn);
 	smtpd_ip_release(server, (struct sockaddr *)&s->peer);
-	envelope_clear(&s->tx.env);
-	buf_free(&s->tx.message);
+	session_transaction_reset(s);
 	free(s->helo);
 	free(s->auth_user);
 	if (s->prev)
@@ -319,10 +321,85 @@ void session_start_tls(struct session *s)
 
 /* --- DATA and BDAT ------------------------------------------------------- */
 
+/* The spool writer has caught up: input may go on. */
+static void stream_ready(void *owner)
+{
+	struct session *s = owner;
+	if (!s->tx.disk_wait)
+		return;
+	s->tx.disk_wait = false;
+	session_resume(s);
+}
+
+static void open_stream(struct session *s)
+{
+	struct transaction *tx = &s->tx;
+	const struct limits_config *l = &s->server->config->limits;
+	tx->stream = spool_stream_open(s->server->writer, stream_ready, s);
+	rfc5322_scan_init(&tx->scan, l->header_size, l->header_fields);
+}
+
+/* Where the next octets of the message go: the spool, or nowhere once
+ * the message is refused (too big) but must still be read to its end. */
+static struct buf *message_buffer(struct session *s)
+{
+	struct transaction *tx = &s->tx;
+	if (tx->stream)
+		return spool_stream_buffer(tx->stream);
+	buf_reset(&tx->discard);
+	return &tx->discard;
+}
+
+/* Octets of the message just appended at data[0..len): kept in memory
+ * as long as they may be header, and counted against the size limit. */
+static void message_octets(struct session *s, const char *data, size_t len)
+{
+	struct transaction *tx = &s->tx;
+	const struct limits_config *l = &s->server->config->limits;
+	tx->size += len;
+	if (!tx->header_done && !tx->too_big) {
+		/* One octet past the limit is enough to tell it is over. */
+		size_t room = l->header_size + 1 > tx->header.len
+		                  ? l->header_size + 1 - tx->header.len
+		                  : 0;
+		buf_append(&tx->header, data, len < room ? len : room);
+		size_t end;
+		const char *error;
+		int r = rfc5322_scan(&tx->scan, tx->header.data, tx->header.len, &end,
+		                     &error);
+		if (r != 0) {
+			tx->header_done = true;
+			if (r > 0) {
+				buf_truncate(&tx->header, end);
+			} else {
+				tx->header_error = error;
+				buf_free(&tx->header);
+			}
+		}
+	}
+	if (tx->size > l->message_size && !tx->too_big) {
+		tx->too_big = true;
+		spool_stream_abort(&tx->stream);
+		buf_free(&tx->header);
+	}
+}
+
+/* A full buffer goes to disk; false when the disk is behind and input
+ * must wait (stream_ready resumes it). */
+static bool flush_stream(struct session *s)
+{
+	struct transaction *tx = &s->tx;
+	if (tx->stream == NULL || spool_stream_flush(tx->stream))
+		return true;
+	tx->disk_wait = true;
+	return false;
+}
+
 void session_begin_data(struct session *s)
 {
 	s->state = STATE_DATA;
 	smtp_data_init(&s->tx.data, s->server->config->limits.text_line);
+	open_stream(s);
 	set_timeouts(s);
 }
 
@@ -334,10 +411,14 @@ void session_begin_bdat(struct session *s, uint64_t size, bool last, const char 
 	tx->bdat_remaining = size;
 	tx->bdat_last = last;
 	tx->bdat_error = error;
-	if (!error && !tx->bdat_started)
+	if (!error && !tx->bdat_started) {
 		smtp_data_init(&tx->data, s->server->config->limits.text_line);
-	if (!error && tx->message.len + size > s->server->config->limits.message_size)
+		open_stream(s);
+	}
+	if (!error && tx->size + size > s->server->config->limits.message_size) {
 		tx->too_big = true;
+		spool_stream_abort(&tx->stream);
+	}
 	s->bdat_return_state = s->state;
 	s->state = STATE_BDAT;
 	set_timeouts(s);
@@ -365,14 +446,16 @@ static void finish_bdat_chunk(struct session *s)
 	}
 	tx->bdat_started = true;
 	if (!tx->bdat_last) {
-		reply(s, "250 2.0.0 Ok: %zu octets received", tx->message.len);
+		reply(s, "250 2.0.0 Ok: %llu octets received",
+		      (unsigned long long)tx->size);
 		return;
 	}
 	smtp_data_check_end(&tx->data);
 	commands_message_complete(s);
 }
 
-/* Consumes BDAT chunk octets; returns false when more input is needed. */
+/* Consumes BDAT chunk octets; returns false when more input is needed
+ * (or the disk is behind). */
 static bool read_bdat(struct session *s)
 {
 	struct transaction *tx = &s->tx;
@@ -381,52 +464,57 @@ static bool read_bdat(struct session *s)
 	if (tx->bdat_error || tx->too_big) {
 		conn_drain(s->conn, n);
 	} else {
-		buf_reserve(&tx->message, n);
-		conn_read(s->conn, tx->message.data + tx->message.len, n);
-		smtp_data_check(&tx->data, tx->message.data + tx->message.len, n);
-		tx->message.len += n;
-		tx->message.data[tx->message.len] = '\0';
+		struct buf *out = message_buffer(s);
+		buf_reserve(out, n + 1);
+		char *start = out->data + out->len;
+		conn_read(s->conn, start, n);
+		smtp_data_check(&tx->data, start, n);
+		out->len += n;
+		message_octets(s, start, n);
 	}
 	tx->bdat_remaining -= n;
-	if (tx->bdat_remaining > 0)
+	if (tx->bdat_remaining > 0) {
+		flush_stream(s);
 		return false;
+	}
+	if (tx->bdat_last) {
+		finish_bdat_chunk(s);
+		return true;
+	}
+	bool go_on = flush_stream(s);
 	finish_bdat_chunk(s);
-	return true;
+	return go_on;
 }
 
-/* Feeds DATA octets to the end detector; returns false if more needed. */
+/* Feeds DATA octets to the end detector; returns false if more needed
+ * (or the disk is behind). */
 static bool read_data(struct session *s)
 {
 	struct transaction *tx = &s->tx;
-	uint64_t limit = s->server->config->limits.message_size;
 	struct iovec vec[16];
 	int count = conn_peek(s->conn, vec, 16);
 	size_t drained = 0;
 	bool ended = false;
 	for (int i = 0; i < count && !ended; i++) {
-		if (tx->too_big)
-			buf_reset(&tx->message); /* keep reading, keep nothing */
-		buf_reserve(&tx->message, vec[i].iov_len + 1);
+		struct buf *out = message_buffer(s);
+		buf_reserve(out, vec[i].iov_len + 1);
+		char *start = out->data + out->len;
 		size_t out_len;
-		size_t used =
-		    smtp_data_feed(&tx->data, vec[i].iov_base, vec[i].iov_len,
-		                   tx->message.data + tx->message.len, &out_len);
-		tx->message.len += out_len;
-		tx->message.data[tx->message.len] = '\0';
-		if (tx->message.len > limit && !tx->too_big) {
-			tx->too_big = true;
-			buf_free(&tx->message);
-		}
+		size_t used = smtp_data_feed(&tx->data, vec[i].iov_base, vec[i].iov_len,
+		                             start, &out_len);
+		out->len += out_len;
+		message_octets(s, start, out_len);
 		ended = used > 0;
 		drained += ended ? used : vec[i].iov_len;
 	}
 	conn_drain(s->conn, drained);
-	if (!ended)
-		return conn_input_length(s->conn) > 0; /* more spans than peeked */
-	if (tx->too_big)
-		buf_reset(&tx->message);
-	commands_message_complete(s);
-	return true;
+	if (ended) {
+		commands_message_complete(s);
+		return true;
+	}
+	if (!flush_stream(s))
+		return false;
+	return conn_input_length(s->conn) > 0; /* more spans than peeked */
 }
 
 /* --- commands ------------------------------------------------------------ */
@@ -508,7 +596,7 @@ static void process_input(struct session *s)
 
 bool session_paused(const struct session *s)
 {
-	return s->pending != NULL ||
+	return s->pending != NULL || s->tx.disk_wait ||
 	       (s->delay_timer && evtimer_pending(s->delay_timer, NULL));
 }
 

@@ -17,6 +17,7 @@
 #include "net/conn.h"
 #include "net/tls.h"
 #include "proto/smtp_cmd.h"
+#include "proto/rfc5322.h"
 #include "proto/smtp_data.h"
 #include "message/envelope.h"
 #include "smtpd/smtpd.h"
@@ -40,8 +41,18 @@ enum session_state {
 struct transaction {
 	struct envelope env;
 	uint64_t declared_size; /* MAIL SIZE= */
-	struct buf message;     /* as received: unstuffed DATA or BDAT chunks */
-	struct smtp_data data;  /* DATA reader, or line checker for BDAT */
+	/* The message goes to the spool as it arrives (unstuffed DATA or
+	 * BDAT chunks); only its header section stays in memory, for the
+	 * end-of-data stage. */
+	struct spool_stream *stream;
+	uint64_t size;     /* octets of message so far */
+	struct buf header; /* the first octets, until the section ends */
+	struct rfc5322_scan scan;
+	bool header_done; /* header.len is the section's length */
+	const char *header_error;
+	bool disk_wait;        /* the spool is behind: input waits */
+	struct buf discard;    /* where octets go once nothing is kept */
+	struct smtp_data data; /* DATA reader, or line checker for BDAT */
 	bool too_big;
 	bool bdat_started; /* a BDAT chunk was accepted: DATA is now wrong */
 	uint64_t bdat_remaining;
@@ -71,10 +82,10 @@ struct session {
 	enum session_state bdat_return_state;
 	struct event *greeting_timer;
 	struct transaction tx;
-	struct spool_job *job;     /* in flight in the spool writer */
-	struct auth_job *pending;  /* a lookup in flight: input waits for it */
-	struct sasl_server *sasl;  /* the SASL exchange under way */
-	struct event *delay_timer; /* a failed login's reply waits on it */
+	struct spool_stream *commit; /* being committed by the spool writer */
+	struct auth_job *pending;    /* a lookup in flight: input waits for it */
+	struct sasl_server *sasl;    /* the SASL exchange under way */
+	struct event *delay_timer;   /* a failed login's reply waits on it */
 	unsigned messages;
 	uint64_t connect_usec;
 };
@@ -96,7 +107,10 @@ void session_resume(struct session *s);
 void commands_dispatch(struct session *s, const char *line, size_t len);
 /* Called when a message has been read completely (DATA end or BDAT LAST). */
 void commands_message_complete(struct session *s);
-void commands_spooled(struct spool_job *job);
+/* The spool writer's answer to the commit (owner: the session, or NULL
+ * if it has gone). */
+void commands_spooled(void *owner, void *context, const char *id, int result,
+                      int error_errno);
 
 /* One file per command that needs more than a few lines. */
 void cmd_mail(struct session *s, const struct smtp_cmd *cmd);

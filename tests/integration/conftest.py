@@ -113,10 +113,10 @@ class Petrel:
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n" + extra_yaml)
 
-    def start(self):
+    def start(self, env=None):
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [PETREL, "-c", self.config_path, "serve"],
+            [PETREL, "-c", self.config_path, "serve"], env=env,
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 10 * SLOW
         while time.time() < deadline:
@@ -336,3 +336,19 @@ def client_tls_context():
 
 
 QUEUED = re.compile(r"^250 2\.0\.0 Ok: queued as ([0-9A-Z]{16})$")
+
+
+def rss_kib(pid):
+    """Resident memory of a process, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def worker_pids(server):
+    """The SMTP workers the master has running now (from its log)."""
+    pids = [int(m) for m in re.findall(r"event=spawned kind=worker child=(\d+)",
+                                         server.read_log())]
+    return [p for p in pids if os.path.exists("/proc/%d" % p)]
