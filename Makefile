@@ -59,6 +59,7 @@ bench: all
 	./bench/smtp-out
 	./bench/dns
 	./bench/auth
+	./bench/memory
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

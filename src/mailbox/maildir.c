@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -18,6 +19,7 @@
 #include "lib/dirsync.h"
 #include "lib/error.h"
 #include "lib/fsutil.h"
+#include "lib/xalloc.h"
 
 int maildir_create(const char *dir, const char **error_r)
 {
@@ -49,10 +51,34 @@ static void append_host(struct buf *out, const char *hostname)
 	}
 }
 
-int maildir_deliver(const char *dir, const char *hostname, const char *head,
-                    size_t head_len, const char *message, size_t message_len,
-                    char *name_r, const char **error_r)
+/* Copies the message into fd, a piece at a time. */
+static int copy_message(int fd, const struct message_source *message)
 {
+	enum { PIECE = 128 * 1024 };
+	char *piece = xmalloc(PIECE);
+	uint64_t pos = 0;
+	int r = 0;
+	for (;;) {
+		ssize_t n = message_source_read(message, pos, piece, PIECE);
+		if (n <= 0) {
+			r = (int)n;
+			break;
+		}
+		if (fs_write_all(fd, piece, (size_t)n) < 0) {
+			r = -1;
+			break;
+		}
+		pos += (uint64_t)n;
+	}
+	free(piece);
+	return r;
+}
+
+int maildir_deliver(const char *dir, const char *hostname, const char *head,
+                    size_t head_len, const struct message_source *message, char *name_r,
+                    const char **error_r)
+{
+	uint64_t message_len = message_source_size(message);
 	static atomic_uint counter;
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
@@ -60,7 +86,7 @@ int maildir_deliver(const char *dir, const char *hostname, const char *head,
 	buf_appendf(&name, "%lld.M%ldP%dQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
 	            (int)getpid(), atomic_fetch_add(&counter, 1) + 1);
 	append_host(&name, hostname);
-	buf_appendf(&name, ",S=%zu", head_len + message_len);
+	buf_appendf(&name, ",S=%llu", (unsigned long long)(head_len + message_len));
 	buf_appendf(&tmp, "%s/tmp/%s", dir, name.data);
 	buf_appendf(&new, "%s/new/%s", dir, name.data);
 	int result = -1;
@@ -75,8 +101,7 @@ int maildir_deliver(const char *dir, const char *hostname, const char *head,
 	 * commit makes both durable, and concurrent deliveries to this
 	 * Maildir share the directory sync. Done only once both returned. */
 	bool renamed = false;
-	if (fs_write_all(fd, head, head_len) < 0 ||
-	    fs_write_all(fd, message, message_len) < 0) {
+	if (fs_write_all(fd, head, head_len) < 0 || copy_message(fd, message) < 0) {
 		*error_r = error_errno(tmp.data);
 		goto fail;
 	}

@@ -10,16 +10,19 @@
 
 #include <stddef.h>
 
+#include "message/message_source.h"
+
 /* mkdir -p of dir and its tmp/, new/, cur/. */
 int maildir_create(const char *dir, const char **error_r);
 
 /*
- * Delivers head (headers we prepend) followed by message into dir.
- * On success returns 0 and writes the new file's base name to name_r
- * (size at least 256). Returns -1 with *error_r and errno otherwise.
+ * Delivers head (headers we prepend) followed by the message, read in
+ * pieces from its source, into dir. On success returns 0 and writes the
+ * new file's base name to name_r (size at least 256). Returns -1 with
+ * *error_r and errno otherwise.
  */
 int maildir_deliver(const char *dir, const char *hostname, const char *head,
-                    size_t head_len, const char *message, size_t message_len,
-                    char *name_r, const char **error_r);
+                    size_t head_len, const struct message_source *message, char *name_r,
+                    const char **error_r);
 
 #endif

@@ -10,12 +10,14 @@
 
 #include "mta/route.h"
 #include "message/envelope.h"
+#include "message/message_source.h"
 #include "message/rcpt_result.h"
 
 struct mta_job {
 	const struct envelope *env;
-	const char *message;
-	size_t message_len;
+	const struct message_source *message; /* read in pieces on threads */
+	uint64_t message_len;
+	bool has_8bit; /* the message has 8-bit octets (a BODY=8BITMIME one) */
 	size_t *rcpts; /* indices into env->rcpts */
 	size_t rcpt_count;
 	struct rcpt_result *results; /* indexed like env->rcpts */

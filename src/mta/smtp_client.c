@@ -64,6 +64,7 @@ static void drop_io(struct smtp_conn *c)
 {
 	conn_free(&c->io);
 	evtimer_del(c->timer);
+	smtp_client_body_detach(c);
 }
 
 void smtp_client_describe_reply(const struct smtp_reply *r, char *out, size_t size)
@@ -513,7 +514,8 @@ static void start_connecting(evutil_socket_t fd, short what, void *arg)
 }
 
 struct smtp_conn *smtp_conn_open(struct event_base *base, const struct config *config,
-                                 SSL_CTX *ssl_ctx, const struct route_auth *auth,
+                                 SSL_CTX *ssl_ctx, struct workpool *reader,
+                                 const struct route_auth *auth,
                                  const struct mta_address *addrs, size_t addr_count,
                                  struct mta_job *first_job,
                                  const struct smtp_conn_callbacks *callbacks, void *arg)
@@ -522,6 +524,7 @@ struct smtp_conn *smtp_conn_open(struct event_base *base, const struct config *c
 	c->base = base;
 	c->config = config;
 	c->ssl_ctx = ssl_ctx;
+	c->reader = reader;
 	c->auth = auth;
 	c->addrs = xcalloc(addr_count ? addr_count : 1, sizeof(*addrs));
 	memcpy(c->addrs, addrs, addr_count * sizeof(*addrs));

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "lib/config.h"
+#include "lib/workpool.h"
 #include "mta/job.h"
 
 struct mta_address {
@@ -51,9 +52,11 @@ struct smtp_conn_callbacks {
 };
 
 /* Starts connecting; first_job is delivered once a session is up (or
- * fails with the last error if no address gives one). */
+ * fails with the last error if no address gives one). The message is
+ * read from the spool on the reader's threads, a piece at a time. */
 struct smtp_conn *smtp_conn_open(struct event_base *base, const struct config *config,
-                                 SSL_CTX *ssl_ctx, const struct route_auth *auth,
+                                 SSL_CTX *ssl_ctx, struct workpool *reader,
+                                 const struct route_auth *auth,
                                  const struct mta_address *addrs, size_t addr_count,
                                  struct mta_job *first_job,
                                  const struct smtp_conn_callbacks *callbacks, void *arg);

@@ -35,10 +35,14 @@ enum smtp_client_state {
 	CS_QUIT,
 };
 
+struct body_read;
+
 struct smtp_conn {
 	struct event_base *base;
 	const struct config *config;
 	SSL_CTX *ssl_ctx;
+	struct workpool *reader;       /* reads the message from the spool */
+	struct body_read *reading;     /* a piece of it being read */
 	const struct route_auth *auth; /* NULL: no login */
 	struct mta_address *addrs;
 	size_t addr_count, addr_index;
@@ -106,7 +110,10 @@ void smtp_client_auth_reply(struct smtp_conn *c, const struct smtp_reply *r,
 /* smtp_client_tx.c */
 void smtp_client_tx_reply(struct smtp_conn *c, const struct smtp_reply *r);
 void smtp_client_dot_reply(struct smtp_conn *c, const struct smtp_reply *r);
+/* Sends the next piece of the message, once read on a reader thread. */
 void smtp_client_send_body(struct smtp_conn *c);
+/* The connection is going: a piece being read is dropped when it comes. */
+void smtp_client_body_detach(struct smtp_conn *c);
 /* Every recipient of the job in hand without an outcome gets this one;
  * all are logged and the job goes back to the caller. */
 void smtp_client_finish_job(struct smtp_conn *c, enum rcpt_outcome outcome,

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -90,7 +92,7 @@ static void send_mail(struct smtp_conn *c)
 	struct buf line = BUF_INIT;
 	buf_appendf(&line, "MAIL FROM:<%s>", env->sender);
 	if (c->ehlo.size)
-		buf_appendf(&line, " SIZE=%zu", job->message_len);
+		buf_appendf(&line, " SIZE=%llu", (unsigned long long)job->message_len);
 	if (c->send_8bitmime)
 		buf_append_str(&line, " BODY=8BITMIME");
 	if (env->smtputf8 && c->ehlo.smtputf8)
@@ -156,8 +158,7 @@ static bool job_fits(struct smtp_conn *c, struct mta_job *job)
 		                       "SMTPUTF8, which this message requires");
 		return false;
 	}
-	if (body8 && !c->ehlo.eightbitmime &&
-	    wire_data_has_8bit(job->message, job->message_len)) {
+	if (body8 && !c->ehlo.eightbitmime && job->has_8bit) {
 		/* RFC 6152 3: never send 8-bit data to a 7-bit server. */
 		smtp_client_finish_job(c, OUTCOME_PERM, "5.6.3",
 		                       "x-petrel; the remote server does not support "
@@ -169,8 +170,9 @@ static bool job_fits(struct smtp_conn *c, struct mta_job *job)
 		char why[160];
 		snprintf(
 		    why, sizeof(why),
-		    "x-petrel; message of %zu octets exceeds the remote limit of %llu",
-		    job->message_len, (unsigned long long)c->ehlo.size_limit);
+		    "x-petrel; message of %llu octets exceeds the remote limit of %llu",
+		    (unsigned long long)job->message_len,
+		    (unsigned long long)c->ehlo.size_limit);
 		smtp_client_finish_job(c, OUTCOME_PERM, "5.3.4", why);
 		return false;
 	}
@@ -201,15 +203,46 @@ void smtp_conn_send(struct smtp_conn *c, struct mta_job *job)
 	arm_for_reply(c, 0);
 }
 
-void smtp_client_send_body(struct smtp_conn *c)
+/* A piece of the message on its way from the spool: the part of the
+ * header section (in memory) is copied on the loop, the part of the
+ * body read on a reader thread from a duplicate of the spool file's
+ * descriptor, so that the connection may go away meanwhile. */
+struct body_read {
+	struct work work;    /* first: the pool hands it back */
+	struct smtp_conn *c; /* NULL once the connection has gone */
+	int fd;
+	uint64_t offset;
+	size_t want;
+	struct buf data;
+	int error_errno;
+};
+
+static void body_read_run(struct work *work)
+{
+	struct body_read *r = (struct body_read *)work;
+	buf_reserve(&r->data, r->want + 1);
+	size_t done = 0;
+	while (done < r->want) {
+		ssize_t n = pread(r->fd, r->data.data + r->data.len + done,
+		                  r->want - done, (off_t)(r->offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r->error_errno = n < 0 ? errno : EIO;
+			return;
+		}
+		done += (size_t)n;
+	}
+	r->data.len += done;
+}
+
+/* A piece is here: dot-stuffed onto the connection. */
+static void send_piece(struct smtp_conn *c, const struct buf *piece)
 {
 	struct mta_job *job = c->job;
 	struct buf out = BUF_INIT;
-	size_t n = job->message_len - c->body_pos;
-	if (n > BODY_CHUNK)
-		n = BODY_CHUNK;
-	wire_data_encode(&c->wire, job->message + c->body_pos, n, &out);
-	c->body_pos += n;
+	wire_data_encode(&c->wire, piece->data, piece->len, &out);
+	c->body_pos += piece->len;
 	if (c->body_pos == job->message_len) {
 		wire_data_finish(&c->wire, &out);
 		c->state = CS_DOT;
@@ -218,6 +251,79 @@ void smtp_client_send_body(struct smtp_conn *c)
 	buf_free(&out);
 	smtp_client_arm(c, c->state == CS_DOT ? c->config->delivery.dot_timeout
 	                                      : c->config->delivery.block_timeout);
+}
+
+static void body_read_done(struct work *work)
+{
+	struct body_read *r = (struct body_read *)work;
+	struct smtp_conn *c = r->c;
+	close(r->fd);
+	if (c) {
+		c->reading = NULL;
+		if (r->error_errno) {
+			char why[160];
+			snprintf(why, sizeof(why),
+			         "spool read error (%s) while sending to",
+			         strerror(r->error_errno));
+			smtp_client_session_failed(c, why);
+		} else {
+			send_piece(c, &r->data);
+		}
+	}
+	buf_free(&r->data);
+	free(r);
+}
+
+void smtp_client_body_detach(struct smtp_conn *c)
+{
+	if (c->reading) {
+		c->reading->c = NULL;
+		c->reading = NULL;
+	}
+}
+
+void smtp_client_send_body(struct smtp_conn *c)
+{
+	struct mta_job *job = c->job;
+	const struct message_source *m = job->message;
+	if (c->reading || c->state != CS_BODY)
+		return;
+	uint64_t n = job->message_len - c->body_pos;
+	if (n > BODY_CHUNK)
+		n = BODY_CHUNK;
+	struct body_read *r = xcalloc(1, sizeof(*r));
+	r->fd = -1;
+	uint64_t pos = c->body_pos;
+	if (pos < m->header_len) {
+		size_t part = m->header_len - (size_t)pos;
+		if (part > n)
+			part = (size_t)n;
+		buf_append(&r->data, m->header + pos, part);
+		pos += part;
+	}
+	size_t rest = (size_t)(c->body_pos + n - pos);
+	uint64_t body_pos = pos - m->header_len;
+	if (rest > 0 && m->fd < 0) {
+		buf_append(&r->data, m->body + body_pos, rest); /* in memory already */
+	} else if (rest > 0) {
+		r->fd = dup(m->fd);
+		if (r->fd < 0) {
+			free(r);
+			smtp_client_session_failed(c, "cannot read the spool file for");
+			return;
+		}
+		r->offset = m->body_offset + body_pos;
+		r->want = rest;
+		r->c = c;
+		r->work.run = body_read_run;
+		r->work.done = body_read_done;
+		c->reading = r;
+		workpool_submit(c->reader, &r->work);
+		return;
+	}
+	send_piece(c, &r->data);
+	buf_free(&r->data);
+	free(r);
 }
 
 static void start_body(struct smtp_conn *c)

@@ -10,6 +10,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/workpool.h"
 #include "lib/xalloc.h"
 #include "mta/mx_resolve.h"
 #include "mta/smtp_client.h"
@@ -47,6 +48,7 @@ struct transport {
 	const struct config *config;
 	struct dns_resolver *resolver;
 	SSL_CTX *ssl_ctx;
+	struct workpool *reader; /* reads messages from the spool for sending */
 	struct destination *dests;
 	unsigned conn_count;
 	bool stopping;
@@ -298,9 +300,9 @@ static void dispatch(struct destination *d)
 		d->conn_count++;
 		t->conn_count++;
 		struct mta_address *order = connection_order(d->resolution);
-		ref->conn = smtp_conn_open(t->base, t->config, t->ssl_ctx, d->route.auth,
-		                           order, d->resolution->count, pop_job(d),
-		                           &conn_callbacks, ref);
+		ref->conn = smtp_conn_open(t->base, t->config, t->ssl_ctx, t->reader,
+		                           d->route.auth, order, d->resolution->count,
+		                           pop_job(d), &conn_callbacks, ref);
 		free(order);
 	}
 }
@@ -328,6 +330,7 @@ struct transport *transport_create(struct event_base *base, const struct config 
 	t->config = config;
 	t->resolver = resolver;
 	t->ssl_ctx = ctx;
+	t->reader = workpool_create(base, 2);
 	return t;
 }
 
@@ -362,6 +365,7 @@ void transport_destroy(struct transport **transport)
 		d->state = DEST_READY; /* its lookup, if any, was cancelled */
 		maybe_free(d);
 	}
+	workpool_destroy(&t->reader); /* after the connections, which detach */
 	SSL_CTX_free(t->ssl_ctx);
 	x_free(transport);
 }

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,10 @@
 #include "queue/spool_read.h"
 #include "queue/spool_writer.h"
 
+/* What a DSN reads of the original message: more than DSN_ORIGINAL_MAX,
+ * and than any header section petrel accepts with its Received. */
+#define DSN_QUOTE_READ (512 * 1024)
+
 /* After a local failure to even read the spool: try again in a while. */
 #define ERROR_RETRY_SECONDS 300
 
@@ -42,10 +47,9 @@ void attempt_state_clear(struct attempt_state *a)
 	free(a->remote);
 	msg_status_clear(&a->status);
 	envelope_clear(&a->env);
-	buf_free(&a->data);
+	spool_entry_clear(&a->entry);
 	a->results = NULL;
 	a->remote = NULL;
-	a->message = NULL;
 }
 
 static void status_path(struct buf *out, const struct spool *spool, const char *id)
@@ -118,7 +122,7 @@ static void deliver_local(const struct config *config, const struct spool *spool
 		buf_appendf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
 		            a->env.sender, rcpt);
 		if (maildir_deliver(mailbox.data, config->hostname, head.data, head.len,
-		                    a->message, a->message_len, name, &error) < 0) {
+		                    &a->message, name, &error) < 0) {
 			struct buf why = BUF_INIT;
 			buf_appendf(&why, "x-petrel; local delivery failed: %s", error);
 			rcpt_result_set(&a->results[i], OUTCOME_TEMP, "4.3.0", NULL,
@@ -154,8 +158,7 @@ void delivery_begin(const struct config *config, struct spool *spool,
 	const char *error;
 	a->now = (int64_t)time(NULL);
 	spool_path(&path, spool->queue_dir, a->id, "");
-	struct spool_entry entry;
-	if (spool_entry_read(path.data, &entry, &error) < 0) {
+	if (spool_entry_read(path.data, &a->entry, &error) < 0) {
 		if (errno == ENOENT) {
 			a->outcome = DELIVERY_DONE;
 			buf_free(&path);
@@ -175,13 +178,10 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		buf_free(&path);
 		return;
 	}
-	int parsed = spool_entry_message(path.data, &entry, &a->data, &error);
+	int parsed = spool_entry_source(path.data, &a->entry, &a->message, &error);
 	buf_free(&path);
-	a->env = entry.env;
-	entry.env = (struct envelope){0};
-	spool_entry_clear(&entry);
-	a->message = a->data.data ? a->data.data : "";
-	a->message_len = a->data.len;
+	a->env = a->entry.env;
+	a->entry.env = (struct envelope){0};
 	if (parsed == 0 && strcmp(a->env.id, a->id) != 0) {
 		/* Stale content: a recycled file, or blocks of another
 		 * message after a crash. Never deliver it under this name. */
@@ -239,6 +239,12 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		}
 	}
 	if (a->remote_count > 0) {
+		/* RFC 6152 3: 8-bit data goes only to servers that take it;
+		 * whether there is any is found here, on a thread, by reading
+		 * the message through once. */
+		bool body8 = a->env.body && strcasecmp(a->env.body, "8BITMIME") == 0;
+		if (body8 && message_source_has_8bit(&a->message, &a->has_8bit) < 0)
+			a->has_8bit = true; /* unreadable: the send will say so */
 		a->outcome = DELIVERY_REMOTE;
 		return;
 	}
@@ -271,9 +277,16 @@ static int queue_dsn(const struct config *config, const struct spool *spool,
 	    .rcpts = rcpts,
 	    .rcpt_count = count,
 	    .relayed = relayed,
-	    .message = a->message,
-	    .message_len = a->message_len,
 	};
+	/* The beginning of the message: all of it if it is small, else
+	 * enough to hold its header section. */
+	uint64_t size = message_source_size(&a->message);
+	size_t want = size > DSN_QUOTE_READ ? DSN_QUOTE_READ : (size_t)size;
+	char *quote = xmalloc(want + 1);
+	ssize_t got = message_source_read(&a->message, 0, quote, want);
+	in.message = quote;
+	in.message_len = got > 0 ? (size_t)got : 0;
+	in.message_size = got == (ssize_t)want ? size : in.message_len;
 	struct envelope env;
 	memset(&env, 0, sizeof(env));
 	memcpy(env.id, dsn_id, QUEUE_ID_LEN + 1);
@@ -304,6 +317,7 @@ static int queue_dsn(const struct config *config, const struct spool *spool,
 	buf_free(&trailer);
 	envelope_clear(&env);
 	free(relayed);
+	free(quote);
 	return r;
 }
 

@@ -21,6 +21,7 @@
 #include "message/envelope.h"
 #include "queue/msg_status.h"
 #include "queue/spool.h"
+#include "queue/spool_read.h"
 
 enum delivery_outcome {
 	DELIVERY_DONE,     /* every recipient final; spool entry removed */
@@ -37,9 +38,9 @@ struct attempt_state {
 	bool forced; /* `queue retry`: ignore the schedule */
 	int64_t now;
 	struct envelope env;
-	struct buf data;     /* the message, read from the spool file */
-	const char *message; /* data's octets */
-	size_t message_len;
+	struct spool_entry entry;      /* the spool file (env was moved out) */
+	struct message_source message; /* read in pieces, never whole */
+	bool has_8bit;                 /* for BODY=8BITMIME to remote servers */
 	struct msg_status status;
 	struct rcpt_result *results; /* this attempt, per recipient */
 	bool *remote;                /* per recipient: for the SMTP client */

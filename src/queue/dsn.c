@@ -199,9 +199,10 @@ void dsn_build(const struct dsn_input *in, struct buf *out)
 
 	/* RET=HDRS, and delay or success notices, return the header only;
 	 * RET=FULL or none returns a failed message whole when not huge. */
+	uint64_t size = in->message_size ? in->message_size : in->message_len;
 	bool hdrs = in->kind != DSN_FAILURE ||
 	            (env->ret && strcmp(env->ret, "HDRS") == 0) ||
-	            in->message_len > DSN_ORIGINAL_MAX;
+	            size > DSN_ORIGINAL_MAX || in->message_len < size;
 	size_t len = hdrs ? header_length(in->message, in->message_len) : in->message_len;
 	buf_appendf(out, "\r\n--%s\r\n", boundary);
 	buf_appendf(out, "Content-Description: %s\r\n",

@@ -35,8 +35,12 @@ struct dsn_input {
 	/* DSN_SUCCESS: per reported recipient, true when it was relayed to a
 	 * server without DSN (Action: relayed) rather than delivered. */
 	const unsigned char *relayed;
-	const char *message; /* the original message */
+	/* The original message: its first octets (all of it when it is no
+	 * larger than DSN_ORIGINAL_MAX, else at least its header section),
+	 * and its whole size. */
+	const char *message;
 	size_t message_len;
+	uint64_t message_size; /* 0: message_len */
 };
 
 /* Appends the whole notification message (CRLF line ends) to out. */

@@ -163,8 +163,9 @@ static void start_remote(struct attempt *a)
 		} else {
 			job = &a->jobs[a->job_count++];
 			job->env = env;
-			job->message = st->message;
-			job->message_len = st->message_len;
+			job->message = &st->message;
+			job->message_len = message_source_size(&st->message);
+			job->has_8bit = st->has_8bit;
 			job->results = st->results;
 			job->domain = xstrdup(domain);
 			job->route = route;

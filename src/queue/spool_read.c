@@ -52,6 +52,7 @@ static int read_whole(const char *path, struct spool_entry *e, const char **erro
 int spool_entry_read(const char *path, struct spool_entry *e, const char **error_r)
 {
 	memset(e, 0, sizeof(*e));
+	e->fd = -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		*error_r = error_errno(path);
@@ -108,30 +109,27 @@ out:
 	return r;
 }
 
-int spool_entry_message(const char *path, const struct spool_entry *e, struct buf *out,
-                        const char **error_r)
+int spool_entry_source(const char *path, struct spool_entry *e,
+                       struct message_source *source, const char **error_r)
 {
-	buf_append(out, e->layout.header, e->layout.header_len);
+	memset(source, 0, sizeof(*source));
+	source->header = e->layout.header;
+	source->header_len = e->layout.header_len;
+	source->body_offset = e->layout.body_offset;
+	source->body_len = e->layout.body_len;
+	source->fd = -1;
 	if (e->whole) {
-		buf_append(out, e->data + e->layout.body_offset,
-		           (size_t)e->layout.body_len);
+		source->body = e->data + e->layout.body_offset;
+		source->body_offset = 0;
 		return 0;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (e->fd < 0)
+		e->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e->fd < 0) {
 		*error_r = error_errno(path);
 		return -1;
 	}
-	buf_reserve(out, (size_t)e->layout.body_len + 1);
-	int r = read_at(fd, out->data + out->len, (size_t)e->layout.body_len,
-	                e->layout.body_offset);
-	close(fd);
-	if (r < 0) {
-		*error_r = error_errno(path);
-		return -1;
-	}
-	out->len += (size_t)e->layout.body_len;
-	out->data[out->len] = '\0';
+	source->fd = e->fd;
 	return 0;
 }
 
@@ -140,4 +138,7 @@ void spool_entry_clear(struct spool_entry *e)
 	envelope_clear(&e->env);
 	x_free(&e->data);
 	e->message_size = 0;
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
 }

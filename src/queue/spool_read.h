@@ -13,6 +13,7 @@
 
 #include "lib/buf.h"
 #include "message/envelope.h"
+#include "message/message_source.h"
 
 struct spool_entry {
 	struct envelope env;
@@ -20,15 +21,16 @@ struct spool_entry {
 	char *data;                 /* the trailer (version 1: the whole file) */
 	bool whole;                 /* data holds the whole file */
 	uint64_t message_size;      /* header section and body */
+	int fd;                     /* spool_entry_source() opened it, or -1 */
 };
 
 /* 0, or -1 with *error_r (and errno: ENOENT for a message gone). */
 int spool_entry_read(const char *path, struct spool_entry *entry, const char **error_r);
 
-/* Appends the whole message (the header section to deliver, then the
- * body) to out. */
-int spool_entry_message(const char *path, const struct spool_entry *entry,
-                        struct buf *out, const char **error_r);
+/* The message, to read in pieces: its file is opened (closed by
+ * spool_entry_clear); the source is valid as long as the entry. */
+int spool_entry_source(const char *path, struct spool_entry *entry,
+                       struct message_source *source, const char **error_r);
 
 void spool_entry_clear(struct spool_entry *entry);
 

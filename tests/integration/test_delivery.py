@@ -325,3 +325,24 @@ def test_null_sender_never_gets_a_dsn(net):
     assert wait_for(lambda: "event=removed" in mx1.read_log())
     assert wait_for(lambda: mx1.spool_files(journals=True) == [])
     assert "event=dsn-queued" not in mx1.read_log()
+
+
+def test_large_message_relayed_whole(net):
+    """A message of several pieces (the spool is read 256 KB at a time on
+    the queue's reader threads, never whole) arrives byte for byte: its
+    header section, which the spool keeps apart from the body, first."""
+    port, sender, receiver = net
+    up = receiver()
+    mx1 = sender()
+    headers = "".join("X-Field-%03d: %s\r\n" % (i, "v" * 60) for i in range(300))
+    lines = ["%07d %s" % (i, "w" * 70) for i in range(40000)]  # about 3 MB
+    body = "Subject: large\r\n" + headers + "\r\n" + "\r\n".join(lines) + "\r\n"
+    send(mx1, ["u@pref.mail.test"], body=body)
+    [got] = up.wait_messages("u@pref.mail.test", 1, timeout=30)
+    assert got.endswith(body.encode()), (len(got), len(body))
+    # Before it: what the two servers prepend, nothing else.
+    prefix = got[:len(got) - len(body)].decode()
+    assert prefix.startswith("Return-Path: <alice@example.test>\r\n")
+    assert prefix.count("Received: ") == 2
+    sent = delivery_lines(mx1, "u@pref.mail.test")
+    assert sent and "status=sent" in sent[-1]

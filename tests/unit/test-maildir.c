@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,14 +37,22 @@ static int count_entries(const char *path)
 	return n;
 }
 
+/* A message held in memory (as version 1 spool files are read). */
+static struct message_source in_memory(const char *body, size_t len)
+{
+	struct message_source m = {.fd = -1, .body = body, .body_len = len};
+	return m;
+}
+
 static void *deliver_many(void *arg)
 {
 	const char *dir = arg;
 	for (int i = 0; i < PER_THREAD; i++) {
 		char name[256];
 		const char *error;
-		if (maildir_deliver(dir, "host/with:odd", "X: 1\r\n", 6, "body\r\n", 6,
-		                    name, &error) < 0)
+		struct message_source m = in_memory("body\r\n", 6);
+		if (maildir_deliver(dir, "host/with:odd", "X: 1\r\n", 6, &m, name,
+		                    &error) < 0)
 			return (void *)1;
 	}
 	return NULL;
@@ -87,8 +96,8 @@ static void test_partial_maildir(void **state)
 	const char *error;
 	assert_int_equal(fs_mkdir_p(sub.data, 0700, &error), 0);
 	char name[256];
-	assert_int_equal(maildir_deliver(dir.data, "h", "", 0, "x\r\n", 3, name, &error),
-	                 0);
+	struct message_source m = in_memory("x\r\n", 3);
+	assert_int_equal(maildir_deliver(dir.data, "h", "", 0, &m, name, &error), 0);
 	buf_reset(&sub);
 	buf_appendf(&sub, "%s/new", dir.data);
 	assert_int_equal(count_entries(sub.data), 1);
@@ -103,9 +112,9 @@ static void test_content_and_name(void **state)
 	buf_appendf(&dir, "%s/single", base);
 	char name[256];
 	const char *error;
-	assert_int_equal(maildir_deliver(dir.data, "mx/a:b", "H: v\r\n", 6, "text\r\n", 6,
-	                                 name, &error),
-	                 0);
+	struct message_source m = in_memory("text\r\n", 6);
+	assert_int_equal(
+	    maildir_deliver(dir.data, "mx/a:b", "H: v\r\n", 6, &m, name, &error), 0);
 	/* '/' and ':' in the host name are escaped; the size is in the name. */
 	assert_non_null(strstr(name, "mx\\057a\\072b,S=12"));
 	buf_appendf(&path, "%s/new/%s", dir.data, name);
@@ -117,6 +126,51 @@ static void test_content_and_name(void **state)
 	free(data);
 	buf_free(&dir);
 	buf_free(&path);
+}
+
+/* From a spool file: the header section in memory, then a body range of
+ * the file, larger than one piece of the copy. */
+static void test_from_a_file(void **state)
+{
+	(void)state;
+	struct buf dir = BUF_INIT, path = BUF_INIT, file = BUF_INIT;
+	buf_appendf(&dir, "%s/streamed", base);
+	buf_appendf(&file, "%s/spoolfile", base);
+	int fd = open(file.data, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	static char body[300 * 1024 + 7];
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (char)('a' + i % 26);
+	assert_int_equal(write(fd, "JUNK", 4), 4); /* before the body: not delivered */
+	assert_int_equal(write(fd, body, sizeof(body)), (ssize_t)sizeof(body));
+	assert_int_equal(write(fd, "TRAILER", 7), 7); /* after it: neither */
+	struct message_source m = {.header = "Received: x\r\n",
+	                           .header_len = 13,
+	                           .fd = fd,
+	                           .body_offset = 4,
+	                           .body_len = sizeof(body)};
+	char name[256];
+	const char *error;
+	assert_int_equal(maildir_deliver(dir.data, "h", "R: 1\r\n", 6, &m, name, &error),
+	                 0);
+	close(fd);
+	buf_appendf(&path, "%s/new/%s", dir.data, name);
+	char *data;
+	size_t len;
+	assert_int_equal(fs_read_file(path.data, &data, &len, &error), 0);
+	assert_int_equal(len, 6 + 13 + sizeof(body));
+	assert_memory_equal(data, "R: 1\r\nReceived: x\r\n", 19);
+	assert_memory_equal(data + 19, body, sizeof(body));
+	free(data);
+	/* A file shorter than its envelope says: an error, nothing delivered. */
+	fd = open(file.data, O_RDWR);
+	assert_int_equal(ftruncate(fd, 1000), 0);
+	m.fd = fd;
+	assert_int_equal(maildir_deliver(dir.data, "h", "", 0, &m, name, &error), -1);
+	close(fd);
+	buf_free(&dir);
+	buf_free(&path);
+	buf_free(&file);
 }
 
 static int setup(void **state)
@@ -140,6 +194,7 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_first_delivery),
 	    cmocka_unit_test(test_partial_maildir),
 	    cmocka_unit_test(test_content_and_name),
+	    cmocka_unit_test(test_from_a_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
