@@ -17,6 +17,7 @@ $(BUILD)/build.ninja:
 
 $(ASAN)/build.ninja:
 	meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+	  -Dtest_hooks=true \
 	  -Dc_args=-fno-sanitize-recover=undefined
 
 $(FUZZ)/build.ninja:

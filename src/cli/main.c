@@ -166,7 +166,11 @@ int main(int argc, char **argv)
 	int status;
 	const struct subcommand *c = count > 0 ? find(rest[0]) : NULL;
 	if (version) {
+#ifdef PETREL_TEST_HOOKS
+		printf("petrel %s (with test hooks)\n", PETREL_VERSION);
+#else
 		printf("petrel %s\n", PETREL_VERSION);
+#endif
 		status = 0;
 	} else if (count > 0 && c == NULL) {
 		fprintf(stderr, "petrel: unknown command '%s'\n", rest[0]);

@@ -417,8 +417,10 @@ size_t conn_output_length(const struct conn *c)
 
 void conn_pause(struct conn *c)
 {
+	/* Reading goes on, up to input_max (then the bufferevent stops by
+	 * itself): a peer that closes meanwhile is noticed, and the protocol
+	 * hears of it (end) instead of finishing work for no one. */
 	c->paused = true;
-	bufferevent_disable(c->bev, EV_READ);
 }
 
 void conn_resume(struct conn *c)

@@ -151,7 +151,8 @@ void conn_vprintf(struct conn *c, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 size_t conn_output_length(const struct conn *c);
 
-/* Input waits (reading stops once input_max is buffered) until resumed. */
+/* Input is not delivered until resumed. Reading goes on up to input_max,
+ * so a peer closing meanwhile ends the connection. */
 void conn_pause(struct conn *c);
 /* Delivers waiting input again, from a fresh loop callback (also when
  * not paused: the protocol had stopped reading on its own). */

@@ -95,6 +95,13 @@ static void log_auth(struct session *s, struct sasl_server *sasl, const char *re
 	        result[0] == 'o' ? "" : LOG_Q(sasl_server_reason(sasl)), failures);
 }
 
+static void auth_proceed(struct session *s, void *identity)
+{
+	free(s->auth_user);
+	s->auth_user = xstrdup(identity);
+	reply(s, "235 2.7.0 Authentication successful");
+}
+
 static void auth_succeeded(struct session *s, struct sasl_server *sasl)
 {
 	struct penalty_table *table = penalty_table_current();
@@ -102,13 +109,14 @@ static void auth_succeeded(struct session *s, struct sasl_server *sasl)
 		penalty_clear(table, PENALTY_IP, s->peer_ip);
 		penalty_clear(table, PENALTY_USER, sasl_server_login(sasl));
 	}
-	free(s->auth_user);
-	s->auth_user = xstrdup(sasl_server_identity(sasl));
 	log_auth(s, sasl, "ok", 0);
 	if (sasl_server_rehashed(sasl))
 		log_msg(L_INFO, "event=password-rehashed session=%s user=%s", s->log_id,
-		        LOG_Q(s->auth_user));
-	reply(s, "235 2.7.0 Authentication successful");
+		        LOG_Q(sasl_server_identity(sasl)));
+	/* The login is checked; the AUTH stage's hooks may still refuse the
+	 * user on this connection. */
+	char *identity = xstrdup(sasl_server_identity(sasl));
+	session_hook(s, SMTP_STAGE_AUTH, identity, auth_proceed, NULL, identity, free);
 }
 
 /* Counts the failure, logs it, and answers after the penalty delay. */

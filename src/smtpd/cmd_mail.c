@@ -101,6 +101,26 @@ static int mail_params(struct session *s, const struct esmtp_params *params)
 	return 0;
 }
 
+static void mail_proceed(struct session *s, void *data)
+{
+	(void)data;
+	s->state = STATE_MAIL;
+	reply(s, "250 2.1.0 Ok");
+}
+
+static void mail_refused(struct session *s, void *data)
+{
+	(void)data;
+	session_transaction_reset(s);
+}
+
+/* The sender is checked: the MAIL stage's hooks decide. */
+static void mail_hooks(struct session *s)
+{
+	session_hook(s, SMTP_STAGE_MAIL, s->tx.env.sender, mail_proceed, mail_refused,
+	             NULL, NULL);
+}
+
 struct sender_lookup {
 	struct auth_job job; /* first: the job is the check */
 	char *user, *sender;
@@ -125,8 +145,7 @@ static void sender_check_done(struct auth_job *job)
 		if (s->state == STATE_CLOSING) {
 			/* a 421 went out meanwhile */
 		} else if (c->allowed > 0) {
-			s->state = STATE_MAIL;
-			reply(s, "250 2.1.0 Ok");
+			mail_hooks(s);
 		} else if (c->allowed == 0) {
 			log_msg(
 			    L_INFO,
@@ -221,6 +240,5 @@ void cmd_mail(struct session *s, const struct smtp_cmd *cmd)
 		check_sender(s);
 		return;
 	}
-	s->state = STATE_MAIL;
-	reply(s, "250 2.1.0 Ok");
+	mail_hooks(s);
 }

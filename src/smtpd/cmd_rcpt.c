@@ -160,19 +160,34 @@ static void rcpt_accept(struct session *s, struct rcpt_lookup *l)
 	reply(s, "250 2.1.5 Ok");
 }
 
-static void rcpt_decide(struct session *s, struct rcpt_lookup *l)
+static void rcpt_proceed(struct session *s, void *data)
+{
+	rcpt_accept(s, data);
+}
+
+static void rcpt_lookup_free(void *data)
+{
+	struct rcpt_lookup *l = data;
+	userdb_expansion_free(&l->expansion);
+	free(l->orcpt);
+	free(l);
+}
+
+/* The lookup's answer: refused here, or handed to the RCPT stage's hooks
+ * (which then own l: true). */
+static bool rcpt_decide(struct session *s, struct rcpt_lookup *l)
 {
 	const struct config *config = s->server->config;
 	if (l->local < 0 || l->known < 0) {
 		log_msg(L_ERROR, "event=userdb-failed session=%s rcpt=%s error=%s",
 		        s->log_id, LOG_Q(l->address), LOG_Q(l->job.error));
 		reply(s, "451 4.3.0 <%s>: Temporary lookup failure", l->address);
-		return;
+		return false;
 	}
 	if (l->local && l->known == 0) {
 		reply_error(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown",
 		            l->address);
-		return;
+		return false;
 	}
 	/* relay_domains are accepted from anyone, as a backup MX or a gateway
 	 * does; everything else only from relay_networks and logged-in users. */
@@ -181,9 +196,11 @@ static void rcpt_decide(struct session *s, struct rcpt_lookup *l)
 		log_msg(L_INFO, "event=relay-denied session=%s client=%s rcpt=%s",
 		        s->log_id, s->peer_ip, LOG_Q(l->address));
 		reply_error(s, "550 5.7.1 <%s>: Relay access denied", l->address);
-		return;
+		return false;
 	}
-	rcpt_accept(s, l);
+	session_hook(s, SMTP_STAGE_RCPT, l->address, rcpt_proceed, NULL, l,
+	             rcpt_lookup_free);
+	return true;
 }
 
 /* Back on the loop. */
@@ -191,14 +208,14 @@ static void rcpt_lookup_done(struct auth_job *job)
 {
 	struct rcpt_lookup *l = (struct rcpt_lookup *)job;
 	struct session *s = job->owner;
+	bool handed = false;
 	if (s) {
 		s->pending = NULL;
 		if (s->state != STATE_CLOSING) /* a 421 went out meanwhile */
-			rcpt_decide(s, l);
+			handed = rcpt_decide(s, l);
 	}
-	userdb_expansion_free(&l->expansion);
-	free(l->orcpt);
-	free(l);
+	if (!handed)
+		rcpt_lookup_free(l);
 	if (s)
 		session_resume(s);
 }

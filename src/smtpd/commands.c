@@ -69,6 +69,20 @@ static bool helo_name_valid(const char *name, size_t len)
 	return true;
 }
 
+struct helo_call {
+	char *name;
+	bool ehlo;
+};
+
+static void helo_free(void *data)
+{
+	struct helo_call *h = data;
+	free(h->name);
+	free(h);
+}
+
+static void helo_proceed(struct session *s, void *data);
+
 static void cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 {
 	bool ehlo = cmd->verb == SMTP_EHLO;
@@ -76,9 +90,19 @@ static void cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 		reply_error(s, "501 5.5.2 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
 		return;
 	}
+	struct helo_call *h = xcalloc(1, sizeof(*h));
+	h->name = xstrndup(cmd->arg, cmd->arg_len);
+	h->ehlo = ehlo;
+	session_hook(s, SMTP_STAGE_HELO, h->name, helo_proceed, NULL, h, helo_free);
+}
+
+static void helo_proceed(struct session *s, void *data)
+{
+	struct helo_call *h = data;
+	bool ehlo = h->ehlo;
 	session_transaction_reset(s);
 	free(s->helo);
-	s->helo = xstrndup(cmd->arg, cmd->arg_len);
+	s->helo = xstrdup(h->name);
 	s->esmtp = ehlo;
 	s->state = STATE_GREETED;
 	const char *host = s->server->config->hostname;
@@ -284,6 +308,60 @@ static const char *content_refusal(const struct session *s)
 	return NULL;
 }
 
+/* Queues the message: the header section delivered is ours (Received)
+ * first, then the one received, as the hooks left it; the body is the
+ * rest of what is already on disk. */
+static void commit_message(struct session *s, const struct message *message)
+{
+	struct transaction *tx = &s->tx;
+	struct buf header = BUF_INIT, trailer = BUF_INIT;
+	reply_received_header(s, &header);
+	if (message)
+		message_write_header(message, &header);
+	else
+		buf_append(&header, tx->header.data, tx->header.len);
+	envelope_spool_end(&tx->env, header.data, header.len, tx->header.len, tx->size,
+	                   &trailer);
+	buf_free(&header);
+	s->commit = tx->stream;
+	s->state = STATE_SPOOLING;
+	conn_pause(s->conn);
+	spool_stream_commit(&tx->stream, &trailer, commands_spooled, s->server);
+}
+
+static void data_stage_done(const struct stage_decision *d, void *arg)
+{
+	struct session *s = arg;
+	struct transaction *tx = &s->tx;
+	s->stage = NULL;
+	if (d->verdict == STAGE_ACCEPT) {
+		commit_message(s, &s->message);
+		message_clear(&s->message);
+		return;
+	}
+	message_clear(&s->message);
+	char text[320];
+	if (d->verdict == STAGE_DISCARD) {
+		/* The client is told it was queued; nothing is kept. */
+		log_msg(L_INFO,
+		        "event=message-discarded session=%s id=%s client=%s from=%s "
+		        "hook=%s",
+		        s->log_id, tx->env.id, s->peer_ip, LOG_Q(tx->env.sender),
+		        LOG_Q(d->hook));
+		snprintf(text, sizeof(text), "250 2.0.0 Ok: queued as %s", tx->env.id);
+	} else {
+		stage_reply_text(d, text, sizeof(text));
+		log_msg(L_INFO,
+		        "event=message-refused session=%s client=%s from=%s hook=%s "
+		        "reason=%s",
+		        s->log_id, s->peer_ip, LOG_Q(tx->env.sender), LOG_Q(d->hook),
+		        LOG_Q(text));
+	}
+	session_transaction_reset(s); /* what was written goes */
+	reply(s, "%s", text);
+	session_resume(s);
+}
+
 void commands_message_complete(struct session *s)
 {
 	struct transaction *tx = &s->tx;
@@ -324,18 +402,23 @@ void commands_message_complete(struct session *s)
 	if (tx->env.body == NULL)
 		tx->env.body = xstrdup("7BIT");
 
-	/* The header section delivered: ours first, then the one received.
-	 * The body is the rest of what is already on disk. */
-	struct buf header = BUF_INIT, trailer = BUF_INIT;
-	reply_received_header(s, &header);
-	buf_append(&header, tx->header.data, tx->header.len);
-	envelope_spool_end(&tx->env, header.data, header.len, tx->header.len, tx->size,
-	                   &trailer);
-	buf_free(&header);
-	s->commit = tx->stream;
+	if (stage_hooks_empty(server->hooks, SMTP_STAGE_DATA)) {
+		commit_message(s, NULL);
+		return;
+	}
+	/* The end-of-data stage: input waits while the hooks decide. */
+	message_init(&s->message, &tx->env, tx->header.data, tx->header.len, tx->size);
+	s->stage_context = (struct stage_context){
+	    .stage = SMTP_STAGE_DATA,
+	    .base = server->base,
+	    .conn = conn_info(s->conn),
+	    .helo = s->helo,
+	    .auth_user = s->auth_user,
+	    .message = &s->message,
+	};
 	s->state = STATE_SPOOLING;
 	conn_pause(s->conn);
-	spool_stream_commit(&tx->stream, &trailer, commands_spooled, server);
+	s->stage = stage_run(server->hooks, &s->stage_context, data_stage_done, s);
 }
 
 void commands_spooled(void *owner, void *context, const char *id, int result, int e)

@@ -64,11 +64,18 @@ static void log_client_cert(struct session *s)
 	    LOG_Q(c->san_email[0] ? c->san_email : "-"), c->fingerprint, c->not_after);
 }
 
-static void send_banner(struct session *s)
+static void banner_proceed(struct session *s, void *data)
 {
+	(void)data;
 	s->state = STATE_CONNECTED;
 	reply(s, "220 %s ESMTP petrel", s->server->config->hostname);
 	process_input(s);
+}
+
+/* The CONNECT stage's hooks decide whether the client gets a banner. */
+static void send_banner(struct session *s)
+{
+	session_hook(s, SMTP_STAGE_CONNECT, s->peer_ip, banner_proceed, NULL, NULL, NULL);
 }
 
 static void greeting_delay_over(evutil_socket_t fd, short what, void *arg)
@@ -260,6 +267,8 @@ void session_destroy(struct session *s, const char *reason)
 	        s->log_id, s->peer_ip, LOG_Q(reason), s->messages, s->errors);
 	if (s->commit)
 		spool_stream_disown(s->commit); /* the commit finishes without us */
+	session_hook_cancel(s); /* a hook still deciding answers to no one */
+	message_clear(&s->message);
 	if (s->pending)
 		s->pending->owner = NULL; /* so does a lookup */
 	sasl_server_free(&s->sasl);
@@ -596,7 +605,7 @@ static void process_input(struct session *s)
 
 bool session_paused(const struct session *s)
 {
-	return s->pending != NULL || s->tx.disk_wait ||
+	return s->pending != NULL || s->tx.disk_wait || s->hook_call != NULL ||
 	       (s->delay_timer && evtimer_pending(s->delay_timer, NULL));
 }
 

@@ -21,6 +21,7 @@
 #include "proto/smtp_data.h"
 #include "message/envelope.h"
 #include "smtpd/smtpd.h"
+#include "smtpd/stage.h"
 
 enum session_state {
 	STATE_GREETING,    /* banner not sent yet (greeting delay, TLS handshake) */
@@ -62,6 +63,8 @@ struct transaction {
 	unsigned rcpt_accepted; /* RCPT commands; an alias may add more recipients */
 };
 
+struct hook_call;
+
 struct session {
 	struct smtpd *server;
 	const struct listen_config *listener;
@@ -83,9 +86,13 @@ struct session {
 	struct event *greeting_timer;
 	struct transaction tx;
 	struct spool_stream *commit; /* being committed by the spool writer */
-	struct auth_job *pending;    /* a lookup in flight: input waits for it */
-	struct sasl_server *sasl;    /* the SASL exchange under way */
-	struct event *delay_timer;   /* a failed login's reply waits on it */
+	struct stage_call *stage;    /* hooks deciding on the command or message */
+	struct hook_call *hook_call; /* ... for a command (session_hook.c) */
+	struct stage_context stage_context;
+	struct message message;    /* at end of data, while the hooks run */
+	struct auth_job *pending;  /* a lookup in flight: input waits for it */
+	struct sasl_server *sasl;  /* the SASL exchange under way */
+	struct event *delay_timer; /* a failed login's reply waits on it */
 	unsigned messages;
 	uint64_t connect_usec;
 };
@@ -124,6 +131,19 @@ void auth_response(struct session *s, const char *line, size_t len);
 void auth_advertised(const struct session *s, char *out, size_t size);
 /* True when input must wait: a lookup or a failed login's delay. */
 bool session_paused(const struct session *s);
+
+/* session_hook.c: check → hook → proceed. After the command's own
+ * checks, the stage's hooks decide (the session reads nothing meanwhile);
+ * on acceptance proceed(s, data) runs, on a refusal refused(s, data) if
+ * given and the refusal is the reply (CONNECT: then the session closes).
+ * release(data), if given, runs in every case, the session's end
+ * included; argument must stay valid until then. */
+typedef void session_proceed_fn(struct session *s, void *data);
+void session_hook(struct session *s, enum smtp_stage stage, const char *argument,
+                  session_proceed_fn *proceed, session_proceed_fn *refused, void *data,
+                  void (*release)(void *data));
+/* The session is going: hooks still deciding answer to no one. */
+void session_hook_cancel(struct session *s);
 
 /* reply.c */
 void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

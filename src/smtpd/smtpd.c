@@ -17,6 +17,11 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "smtpd/session.h"
+#include "smtpd/stage.h"
+
+#ifdef PETREL_TEST_HOOKS
+void test_hooks_register(struct stage_hooks *hooks); /* smtpd/test_hooks.c */
+#endif
 
 /* How long a shutdown waits for messages in flight before cutting them. */
 #define SHUTDOWN_GRACE_SECONDS 20
@@ -183,6 +188,10 @@ int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 	}
 	server.writer = spool_writer_create(server.base, &server.spool, SPOOL_THREADS);
 	server.auth = auth_service_create(server.base, config);
+	server.hooks = stage_hooks_new();
+#ifdef PETREL_TEST_HOOKS
+	test_hooks_register(server.hooks);
+#endif
 	server.ip_table_size = 4099;
 	server.ip_table = xcalloc(server.ip_table_size, sizeof(*server.ip_table));
 	server.listeners = xcalloc(config->listen_count, sizeof(*server.listeners));
@@ -212,6 +221,7 @@ int smtpd_run(const struct config *config, SSL_CTX *tls, const int *listen_fds,
 	for (size_t i = 0; i < server.listener_count; i++)
 		evconnlistener_free(server.listeners[i]);
 	auth_service_destroy(&server.auth);
+	stage_hooks_free(&server.hooks);
 	spool_writer_destroy(&server.writer);
 	if (server.shutdown_timer)
 		event_free(server.shutdown_timer);

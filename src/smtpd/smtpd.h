@@ -17,6 +17,7 @@
 #include "queue/spool_writer.h"
 
 struct session;
+struct stage_hooks;
 struct ip_count;
 
 struct smtpd {
@@ -26,6 +27,7 @@ struct smtpd {
 	struct spool spool;
 	struct spool_writer *writer;
 	struct auth_service *auth; /* user database and password checks */
+	struct stage_hooks *hooks; /* run at each SMTP stage (smtpd/stage.h) */
 	int queue_notify_fd;       /* datagrams to the queue process */
 	struct evconnlistener **listeners;
 	const struct listen_config **listener_configs;
