@@ -40,6 +40,22 @@ static void answer_later(evutil_socket_t fd, short what, void *arg)
 	free(p);
 }
 
+/* Answers d now, or after delay_ms from the event loop. */
+static void answer(struct stage_call *call, const struct stage_context *ctx,
+                   const struct stage_decision *d, unsigned delay_ms)
+{
+	if (delay_ms == 0) {
+		stage_answer(call, d);
+		return;
+	}
+	struct pending *p = xcalloc(1, sizeof(*p));
+	p->call = call;
+	p->decision = *d;
+	p->timer = evtimer_new(ctx->base, answer_later, p);
+	struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+	evtimer_add(p->timer, &tv);
+}
+
 /* One order; returns 1 when it decided the verdict. */
 static int obey(const char *order, struct message *m, struct stage_decision *d,
                 unsigned *delay_ms)
@@ -84,16 +100,7 @@ static void orders(struct stage_call *call, const struct stage_context *ctx, voi
 			obey(list[i], m, &d, &delay_ms);
 		free(list[i]);
 	}
-	if (delay_ms == 0) {
-		stage_answer(call, &d);
-		return;
-	}
-	struct pending *p = xcalloc(1, sizeof(*p));
-	p->call = call;
-	p->decision = d;
-	p->timer = evtimer_new(ctx->base, answer_later, p);
-	struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
-	evtimer_add(p->timer, &tv);
+	answer(call, ctx, &d, delay_ms);
 }
 
 static void second(struct stage_call *call, const struct stage_context *ctx, void *arg)
@@ -118,16 +125,7 @@ static void by_argument(struct stage_call *call, const struct stage_context *ctx
 		stage_decide(&d, STAGE_REJECT, 554, "5.7.1", "Refused by the test hook");
 	else if (strncasecmp(a, "defer", 5) == 0)
 		stage_decide(&d, STAGE_DEFER, 451, "4.7.1", "Deferred by the test hook");
-	if (strncasecmp(a, "later", 5) != 0) {
-		stage_answer(call, &d);
-		return;
-	}
-	struct pending *p = xcalloc(1, sizeof(*p));
-	p->call = call;
-	p->decision = d;
-	p->timer = evtimer_new(ctx->base, answer_later, p);
-	struct timeval tv = {0, 300000};
-	evtimer_add(p->timer, &tv);
+	answer(call, ctx, &d, strncasecmp(a, "later", 5) == 0 ? 300 : 0);
 }
 
 void test_hooks_register(struct stage_hooks *hooks);

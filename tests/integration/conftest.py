@@ -352,3 +352,23 @@ def worker_pids(server):
     pids = [int(m) for m in re.findall(r"event=spawned kind=worker child=(\d+)",
                                          server.read_log())]
     return [p for p in pids if os.path.exists("/proc/%d" % p)]
+
+
+def connect_from(source_ip, port):
+    """A TCP connection to the server from a given loopback address."""
+    s = socket.socket()
+    s.bind((source_ip, 0))
+    s.settimeout(10 * SLOW)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def read_line(s):
+    """One line (up to CRLF) from a plain socket."""
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = s.recv(1024)
+        if not chunk:
+            break
+        data += chunk
+    return data

@@ -83,9 +83,7 @@ def test_sighup_reloads_config(home):
 def test_worker_crash_is_restarted(home):
     server = Petrel(home).start()
     try:
-        out = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True,
-                             text=True)
-        children = [int(p) for p in out.stdout.split()]
+        children = children_of(server.process.pid)
         assert len(children) == 2  # the queue and one worker
         for pid in children:
             os.kill(pid, signal.SIGKILL)
@@ -108,9 +106,7 @@ def test_privileges_dropped(home):
         return  # nothing to drop
     server = Petrel(home).start()
     try:
-        out = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True,
-                             text=True)
-        for pid in out.stdout.split():
+        for pid in children_of(server.process.pid):
             with open("/proc/%s/status" % pid) as f:
                 uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
             assert all(u != "0" for u in uids), uids

@@ -1,32 +1,13 @@
 """Connection exhaustion: 1,000 idle sessions held open must not stop a
 new client from being served promptly; per-IP limits answer 421."""
 
-import socket
 import smtplib
 import time
 
-from conftest import SLOW
+from conftest import SLOW, connect_from, read_line
 
 IDLE = 1000
 PER_IP = 20
-
-
-def connect_from(source_ip, port):
-    s = socket.socket()
-    s.bind((source_ip, 0))
-    s.settimeout(10 * SLOW)
-    s.connect(("127.0.0.1", port))
-    return s
-
-
-def read_line(s):
-    data = b""
-    while not data.endswith(b"\r\n"):
-        chunk = s.recv(1024)
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def test_thousand_idle_sessions_and_per_ip_limit(make_petrel):

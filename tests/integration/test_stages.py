@@ -6,13 +6,12 @@ Driven by the test hooks (src/smtpd/test_hooks.c), which only a build
 configured with -Dtest_hooks=true has: `make test` runs these on its
 sanitizer build; on another build they are skipped."""
 
-import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import PETREL, QUEUED, SLOW, Raw
+from conftest import PETREL, QUEUED, SLOW, Raw, connect_from, read_line
 
 HAS_HOOKS = "test hooks" in subprocess.run([PETREL, "--version"], capture_output=True,
                                            text=True).stdout
@@ -111,17 +110,8 @@ def test_client_gone_while_a_hook_decides(petrel):
 # --- check -> hook -> proceed for the commands ------------------------------
 
 def test_connect_stage(petrel):
-    s = socket.socket()
-    s.bind(("127.0.0.66", 0))
-    s.settimeout(10 * SLOW)
-    s.connect(("127.0.0.1", petrel.plain_port))
-    data = b""
-    while not data.endswith(b"\r\n"):
-        chunk = s.recv(1024)
-        if not chunk:
-            break
-        data += chunk
-    assert data == b"554 5.7.1 Refused by the test hook\r\n"
+    s = connect_from("127.0.0.66", petrel.plain_port)
+    assert read_line(s) == b"554 5.7.1 Refused by the test hook\r\n"
     assert s.recv(1) == b""  # and closed
     s.close()
     assert Raw(petrel.plain_port).banner[0].startswith("220 ")
