@@ -101,11 +101,14 @@ int spool_entry_read(const char *path, struct spool_entry *e, const char **error
 	}
 	r = 0;
 out:
-	close(fd);
-	if (r < 0)
+	if (r < 0) {
+		close(fd);
 		x_free(&e->data);
-	else
+	} else {
+		/* Kept for spool_entry_source(): one open per delivery. */
+		e->fd = fd;
 		e->message_size = e->layout.header_len + e->layout.body_len;
+	}
 	return r;
 }
 

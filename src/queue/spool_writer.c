@@ -349,13 +349,14 @@ int spool_stream_error(const struct spool_stream *s)
 	return s->in_flight ? 0 : s->error_errno;
 }
 
-void spool_stream_commit(struct spool_stream **stream, struct buf *trailer,
+void spool_stream_commit(struct spool_stream **stream, const struct envelope *env,
+                         const char *header, size_t header_len, uint64_t body_offset,
                          spool_committed_fn *done, void *context)
 {
 	struct spool_stream *s = *stream;
 	*stream = NULL;
-	s->trailer = *trailer;
-	*trailer = (struct buf)BUF_INIT;
+	envelope_spool_end(env, header, header_len, body_offset, spool_stream_length(s),
+	                   &s->trailer);
 	s->done = done;
 	s->context = context;
 	s->committing = true;

@@ -27,6 +27,7 @@
 
 #include "lib/buf.h"
 #include "lib/workpool.h"
+#include "message/envelope.h"
 #include "message/queue_id.h"
 #include "queue/spool.h"
 
@@ -73,11 +74,16 @@ uint64_t spool_stream_length(const struct spool_stream *stream);
 int spool_stream_error(const struct spool_stream *stream);
 
 /*
- * Ends the message with trailer (envelope_spool_end(), moved from the
- * caller) and commits it; done(owner, context, ...) runs on the loop when
- * it is durable or has failed. *stream becomes NULL: it is the writer's.
+ * Ends the message and commits it: env is its envelope, header the header
+ * section to deliver in place of the first body_offset octets received
+ * (ours prepended, as the stages left it). done(owner, context, ...) runs
+ * on the loop when the message is durable or has failed. *stream becomes
+ * NULL: it is the writer's. The session hands over a finished message
+ * with this one call; the writer names it, serializes the envelope and
+ * syncs.
  */
-void spool_stream_commit(struct spool_stream **stream, struct buf *trailer,
+void spool_stream_commit(struct spool_stream **stream, const struct envelope *env,
+                         const char *header, size_t header_len, uint64_t body_offset,
                          spool_committed_fn *done, void *context);
 
 /* The owner is going away: callbacks still run, with owner NULL. */

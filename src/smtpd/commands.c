@@ -314,19 +314,18 @@ static const char *content_refusal(const struct session *s)
 static void commit_message(struct session *s, const struct message *message)
 {
 	struct transaction *tx = &s->tx;
-	struct buf header = BUF_INIT, trailer = BUF_INIT;
+	struct buf header = BUF_INIT;
 	reply_received_header(s, &header);
 	if (message)
 		message_write_header(message, &header);
 	else
 		buf_append(&header, tx->header.data, tx->header.len);
-	envelope_spool_end(&tx->env, header.data, header.len, tx->header.len, tx->size,
-	                   &trailer);
-	buf_free(&header);
 	s->commit = tx->stream;
 	s->state = STATE_SPOOLING;
 	conn_pause(s->conn);
-	spool_stream_commit(&tx->stream, &trailer, commands_spooled, s->server);
+	spool_stream_commit(&tx->stream, &tx->env, header.data, header.len,
+	                    tx->header.len, commands_spooled, s->server);
+	buf_free(&header);
 }
 
 static void data_stage_done(const struct stage_decision *d, void *arg)
