@@ -73,11 +73,3 @@ void wire_data_finish(struct wire_data *w, struct buf *out)
 	w->cr_pending = false;
 	buf_append_str(out, ".\r\n");
 }
-
-bool wire_data_has_8bit(const char *in, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)in[i] & 0x80)
-			return true;
-	return false;
-}

@@ -29,7 +29,4 @@ void wire_data_encode(struct wire_data *w, const char *in, size_t len, struct bu
 /* Ends the message: a final CRLF if needed, then ".\r\n". */
 void wire_data_finish(struct wire_data *w, struct buf *out);
 
-/* True if any octet has the high bit set (needs 8BITMIME). */
-bool wire_data_has_8bit(const char *in, size_t len);
-
 #endif

@@ -433,11 +433,6 @@ void conn_resume(struct conn *c)
 	event_active(c->kick, EV_TIMEOUT, 0);
 }
 
-bool conn_paused(const struct conn *c)
-{
-	return c->paused;
-}
-
 /* Input buffered before the handshake came in the clear: never read. */
 static size_t discard_input(struct conn *c)
 {
@@ -478,12 +473,6 @@ void conn_set_idle_timeout(struct conn *c, unsigned seconds)
 	apply_timeouts(c);
 }
 
-void conn_set_handlers(struct conn *c, const struct conn_handlers *handlers, void *arg)
-{
-	c->handlers = handlers;
-	c->arg = arg;
-}
-
 const struct conn_info *conn_info(const struct conn *c)
 {
 	return &c->info;
@@ -492,11 +481,6 @@ const struct conn_info *conn_info(const struct conn *c)
 SSL *conn_ssl(const struct conn *c)
 {
 	return c->info.tls ? c->ssl : NULL;
-}
-
-struct event_base *conn_base(const struct conn *c)
-{
-	return c->base;
 }
 
 /* --- libevent callbacks -------------------------------------------------- */

@@ -157,7 +157,6 @@ void conn_pause(struct conn *c);
 /* Delivers waiting input again, from a fresh loop callback (also when
  * not paused: the protocol had stopped reading on its own). */
 void conn_resume(struct conn *c);
-bool conn_paused(const struct conn *c);
 /* Whether the protocol may read now. A protocol reading pipelined input
  * in a loop asks before each command: false when paused, closing, TLS is
  * starting, the connection ended, or the output is over the high-water
@@ -177,12 +176,10 @@ size_t conn_starttls(struct conn *c, SSL *ssl);
 void conn_close_after_flush(struct conn *c);
 
 void conn_set_idle_timeout(struct conn *c, unsigned seconds);
-void conn_set_handlers(struct conn *c, const struct conn_handlers *handlers, void *arg);
 
 const struct conn_info *conn_info(const struct conn *c);
 /* The TLS session, for checks the layer does not make itself (the SMTP
  * client's certificate checks); NULL before TLS. */
 SSL *conn_ssl(const struct conn *c);
-struct event_base *conn_base(const struct conn *c);
 
 #endif

@@ -344,11 +344,6 @@ uint64_t spool_stream_length(const struct spool_stream *s)
 	return s->handed + s->pending.len;
 }
 
-int spool_stream_error(const struct spool_stream *s)
-{
-	return s->in_flight ? 0 : s->error_errno;
-}
-
 void spool_stream_commit(struct spool_stream **stream, const struct envelope *env,
                          const char *header, size_t header_len, uint64_t body_offset,
                          spool_committed_fn *done, void *context)

@@ -69,10 +69,6 @@ bool spool_stream_flush(struct spool_stream *stream);
 /* Octets of message appended so far. */
 uint64_t spool_stream_length(const struct spool_stream *stream);
 
-/* errno of a write that failed (ENOSPC...): appending goes on, octets are
- * dropped, and the commit fails with it. 0 while all is well. */
-int spool_stream_error(const struct spool_stream *stream);
-
 /*
  * Ends the message and commits it: env is its envelope, header the header
  * section to deliver in place of the first body_offset octets received

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "message/message.h"
+#include "message/message_source.h"
 
 static const char section[] = "From: a@example.net\r\n"
                               "Subject: one\r\n two\r\n"
@@ -73,11 +74,36 @@ static void test_edit(void **state)
 	message_clear(&m);
 }
 
+/* A message as the queue reads it: the header section in memory, then
+ * the body; pieces across the seam, and the 8-bit scan (RFC 6152) that
+ * decides what a 7-bit server may get. */
+static void test_source(void **state)
+{
+	(void)state;
+	struct message_source m = {.header = "H: 1\r\n",
+	                           .header_len = 6,
+	                           .fd = -1,
+	                           .body = "\r\ncaf\xc3\xa9",
+	                           .body_len = 7};
+	char out[16];
+	assert_int_equal(message_source_size(&m), 13);
+	assert_int_equal(message_source_read(&m, 4, out, 5), 5);
+	assert_memory_equal(out, "\r\n\r\nc", 5);
+	assert_int_equal(message_source_read(&m, 13, out, 5), 0);
+	bool has;
+	assert_int_equal(message_source_has_8bit(&m, &has), 0);
+	assert_true(has);
+	m.body_len = 5; /* "\r\ncaf" */
+	assert_int_equal(message_source_has_8bit(&m, &has), 0);
+	assert_false(has);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_read_and_write),
 	    cmocka_unit_test(test_edit),
+	    cmocka_unit_test(test_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
