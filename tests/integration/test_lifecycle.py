@@ -120,12 +120,21 @@ def children_of(pid):
 
 
 def alive(pid):
-    """True while pid runs (a zombie waiting for init counts as gone)."""
+    """True while any thread of pid runs. A zombie leader counts as gone
+    only once its other threads have exited too: until then they still
+    hold the process's files, the listening sockets among them."""
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1][0] != "Z"
+        tasks = os.listdir("/proc/%d/task" % pid)
     except FileNotFoundError:
         return False
+    for task in tasks:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, task)) as f:
+                if f.read().split(") ")[1][0] != "Z":
+                    return True
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return False
 
 
 def test_master_killed_takes_its_children(home):
