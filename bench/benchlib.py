@@ -114,8 +114,12 @@ class Petrel:
     `yaml` appended to its configuration."""
     name = "petrel"
 
-    def __init__(self, base, yaml):
-        self.home = os.path.join(base, "petrel")
+    def __init__(self, base, yaml, binary=None, name=None):
+        """binary and name: another build of petrel (a baseline to compare
+        with), run from its own home beside this one."""
+        self.binary = binary or PETREL
+        self.name = name or self.name
+        self.home = os.path.join(base, self.name)
         os.makedirs(self.home)
         os.chmod(self.home, 0o755)
         self.port = free_port()
@@ -129,7 +133,7 @@ class Petrel:
 
     def start(self):
         self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([PETREL, "-c", self.config, "serve"],
+        self.process = subprocess.Popen([self.binary, "-c", self.config, "serve"],
                                         stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.port)
 

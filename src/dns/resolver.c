@@ -80,14 +80,14 @@ static void on_deliver(evutil_socket_t fd, short what, void *arg);
 void dns_resolver_config_from(struct dns_resolver_config *dns, const struct config *c)
 {
 	*dns = (struct dns_resolver_config){
-	    .servers = c->dns_servers,
-	    .server_count = c->dns_server_count,
-	    .trust_anchor = c->dns_trust_anchor,
-	    .timeout_ms = c->dns_timeout_ms,
-	    .attempts = c->dns_retries + 1,
-	    .cache_entries = c->dns_cache_size,
-	    .cache_max_ttl = c->dns_cache_max_ttl,
-	    .cache_max_negative_ttl = c->dns_cache_max_negative_ttl,
+	    .servers = c->dns.servers,
+	    .server_count = c->dns.server_count,
+	    .trust_anchor = c->dns.trust_anchor,
+	    .timeout_ms = c->dns.timeout_ms,
+	    .attempts = c->dns.retries + 1,
+	    .cache_entries = c->dns.cache_size,
+	    .cache_max_ttl = c->dns.cache_max_ttl,
+	    .cache_max_negative_ttl = c->dns.cache_max_negative_ttl,
 	};
 }
 

@@ -2,9 +2,11 @@
  * config.h — petrel's configuration: the one loader, the one struct.
  *
  * The YAML file (or the embedded default) is parsed with libfyaml into a
- * struct config. Every error names file:line:column and what was
- * expected. config_print() writes the effective configuration back as
- * YAML for `petrel check-config`.
+ * struct config. Each section is a table of keys in a file of its own
+ * (config_<section>.c, through lib/config_table.h), from which loading,
+ * defaults, printing and the documentation come. Every error names
+ * file:line:column and what was expected. config_print() writes the
+ * effective configuration back as YAML for `petrel check-config`.
  */
 #ifndef PETREL_CONFIG_H
 #define PETREL_CONFIG_H
@@ -23,15 +25,6 @@ enum tls_mode { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
 
 /* Client certificates asked for in the TLS handshake (per listener). */
 enum client_cert_mode { CLIENT_CERT_NONE, CLIENT_CERT_OPTIONAL, CLIENT_CERT_REQUIRED };
-
-struct listen_config {
-	enum listen_protocol protocol;
-	char *address; /* as written: "127.0.0.1:2525" */
-	enum tls_mode tls;
-	enum client_cert_mode client_certificates;
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-};
 
 /* Credentials for a smarthost (RFC 4954 AUTH as a client). */
 struct route_auth {
@@ -114,7 +107,7 @@ struct auth_config {
 	size_t certificate_user_count;
 };
 
-/* Every limit has a default and a key under `limits:`. */
+/* Every limit has a default and a key under `limits:` (config_limits.c). */
 struct limits_config {
 	uint64_t message_size;       /* octets; advertised in SIZE */
 	unsigned recipients;         /* per message */
@@ -132,6 +125,42 @@ struct limits_config {
 	 * stage: its octets and fields (header bombs). */
 	unsigned header_size;
 	unsigned header_fields;
+};
+
+/* listen: one listening socket and the protocol it serves. */
+struct listen_config {
+	enum listen_protocol protocol;
+	char *address; /* as written: "127.0.0.1:2525" */
+	enum tls_mode tls;
+	enum client_cert_mode client_certificates;
+	struct limits_config limits; /* the global ones, with its overrides */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
+
+struct log_config {
+	enum log_level level;
+	bool syslog;
+};
+
+/* tls: the server's certificate, and what client certificates chain to. */
+struct tls_files {
+	char *certificate; /* NULL: self-signed one under home */
+	char *key;
+	char *client_ca;  /* CA bundle for client certificates */
+	char *client_crl; /* CRLs checked for client certificates, or NULL */
+};
+
+/* dns: no servers means full recursion from the root hints. */
+struct dns_config {
+	char **servers;
+	size_t server_count;
+	char *trust_anchor; /* DNSSEC validation when set */
+	unsigned timeout_ms;
+	unsigned retries;                /* after the first try, per server */
+	unsigned cache_size;             /* entries; 0: no answer cache */
+	unsigned cache_max_ttl;          /* seconds */
+	unsigned cache_max_negative_ttl; /* seconds */
 };
 
 enum tls_policy { TLS_POLICY_NONE, TLS_POLICY_MAY, TLS_POLICY_ENCRYPT };
@@ -174,18 +203,14 @@ struct config {
 	char *home;
 	char *run_as;     /* `user:` — account to drop to when started as root */
 	unsigned workers; /* 0: one per core */
-	enum log_level log_level;
-	bool log_syslog;
+	struct log_config log;
 	char **domains;
 	size_t domain_count;
 	struct user_config *users;
 	size_t user_count;
 	struct listen_config *listen;
 	size_t listen_count;
-	char *tls_certificate; /* NULL: self-signed one under home */
-	char *tls_key;
-	char *tls_client_ca;  /* CA bundle for client certificates */
-	char *tls_client_crl; /* CRLs checked for client certificates, or NULL */
+	struct tls_files tls;
 	struct auth_config auth;
 	struct cidr *relay_networks;
 	size_t relay_network_count;
@@ -195,15 +220,7 @@ struct config {
 	struct route_config *routes;
 	size_t route_count;
 	struct limits_config limits;
-	/* dns: — none: full recursion from the root hints */
-	char **dns_servers;
-	size_t dns_server_count;
-	char *dns_trust_anchor; /* DNSSEC validation when set */
-	unsigned dns_timeout_ms;
-	unsigned dns_retries;                /* after the first try, per server */
-	unsigned dns_cache_size;             /* entries; 0: no answer cache */
-	unsigned dns_cache_max_ttl;          /* seconds */
-	unsigned dns_cache_max_negative_ttl; /* seconds */
+	struct dns_config dns;
 	struct delivery_config delivery;
 	struct queue_config queue;
 };

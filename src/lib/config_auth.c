@@ -3,7 +3,7 @@
  * password costs, brute-force defence, OAuth tokens and the mapping of
  * client certificates to users.
  */
-#include "lib/config_auth.h"
+#include "lib/config_sections.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,32 +33,9 @@ unsigned auth_mechanism_by_name(const char *name, size_t len)
 	return 0;
 }
 
-void config_auth_defaults(struct auth_config *a)
+static int read_mechanisms(struct loader *ld, struct fy_node *node, void *base)
 {
-	*a = (struct auth_config){
-	    .backend = AUTH_BACKEND_SQLITE,
-	    /* CRAM-MD5 only when listed: it needs a password-equivalent key
-	     * on the server and proves nothing about the channel. */
-	    .mechanisms = MECH_PLAIN | MECH_LOGIN | MECH_SCRAM_SHA_256 | MECH_EXTERNAL |
-	                  MECH_OAUTHBEARER | MECH_XOAUTH2,
-	    .sender_check = SENDER_CHECK_OWNED,
-	    /* OWASP's argon2id minimum (m=19 MiB, t=2, p=1); see docs/auth.md
-	     * and bench/auth for what it costs per login. */
-	    .password = {.argon2_passes = 2,
-	                 .argon2_memory_kib = 19 * 1024,
-	                 .scram_iterations = 4096},
-	    .threads = 2,
-	    .failure_delay_ms = 500,
-	    .failure_max_delay_ms = 15000,
-	    .lockout_after_ip = 10,
-	    .lockout_after_user = 20,
-	    .lockout_seconds = 900,
-	    .failure_window = 900,
-	};
-}
-
-static int load_mechanisms(struct loader *ld, struct fy_node *node, struct auth_config *a)
-{
+	struct auth_config *a = base;
 	if (loader_sequence(ld, node, "auth.mechanisms") < 0)
 		return -1;
 	a->mechanisms = 0;
@@ -80,90 +57,128 @@ static int load_mechanisms(struct loader *ld, struct fy_node *node, struct auth_
 	return 0;
 }
 
-static int handle_password_hash(struct loader *ld, const char *key, struct fy_node *v,
-                                void *ctx)
+static void print_mechanisms(FILE *out, const void *base, int indent)
 {
-	struct password_config *p = ctx;
-	if (strcmp(key, "passes") == 0)
-		return loader_known(loader_uint(ld, v, 1, 100, &p->argon2_passes));
-	if (strcmp(key, "memory_kib") == 0)
-		return loader_known(
-		    loader_uint(ld, v, 8, 4 * 1024 * 1024, &p->argon2_memory_kib));
-	return 0;
-}
-
-static int handle_failures(struct loader *ld, const char *key, struct fy_node *v,
-                           void *ctx)
-{
-	struct auth_config *a = ctx;
-	if (strcmp(key, "delay_ms") == 0)
-		return loader_known(loader_uint(ld, v, 0, 60000, &a->failure_delay_ms));
-	if (strcmp(key, "max_delay_ms") == 0)
-		return loader_known(
-		    loader_uint(ld, v, 0, 300000, &a->failure_max_delay_ms));
-	if (strcmp(key, "lockout_after_ip") == 0)
-		return loader_known(loader_uint(ld, v, 0, 100000, &a->lockout_after_ip));
-	if (strcmp(key, "lockout_after_user") == 0)
-		return loader_known(
-		    loader_uint(ld, v, 0, 100000, &a->lockout_after_user));
-	if (strcmp(key, "lockout") == 0)
-		return loader_known(
-		    loader_duration(ld, v, 1, 86400, &a->lockout_seconds));
-	if (strcmp(key, "window") == 0)
-		return loader_known(loader_duration(ld, v, 1, 86400, &a->failure_window));
-	return 0;
-}
-
-static int handle_oauth(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
-{
-	struct auth_config *a = ctx;
-	if (strcmp(key, "public_key") == 0)
-		return loader_known(loader_string(ld, v, &a->oauth_public_key));
-	if (strcmp(key, "issuer") == 0)
-		return loader_known(loader_string(ld, v, &a->oauth_issuer));
-	if (strcmp(key, "audience") == 0)
-		return loader_known(loader_string(ld, v, &a->oauth_audience));
-	if (strcmp(key, "user_claim") == 0)
-		return loader_known(loader_string(ld, v, &a->oauth_user_claim));
-	return 0;
-}
-
-static int handle_certificate_user(struct loader *ld, const char *key, struct fy_node *v,
-                                   void *ctx)
-{
-	struct certificate_user *u = ctx;
-	if (strcmp(key, "fingerprint") == 0) {
-		if (loader_string(ld, v, &u->fingerprint) < 0)
-			return -1;
-		/* "AB:CD:..." as openssl prints it, or plain hex. */
-		char *w = u->fingerprint;
-		for (const char *r = u->fingerprint; *r; r++) {
-			char c = *r;
-			if (c == ':')
-				continue;
-			if (c >= 'A' && c <= 'F')
-				c = (char)(c - 'A' + 'a');
-			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-				return loader_fail(ld, v,
-				                   "a fingerprint is SHA-256 in hex");
-			*w++ = c;
+	(void)indent;
+	const struct auth_config *a = base;
+	fprintf(out, " [");
+	const char *sep = "";
+	for (unsigned i = 0; i < MECH_COUNT; i++)
+		if (a->mechanisms & (1u << i)) {
+			fprintf(out, "%s%s", sep, mechanism_names[i]);
+			sep = ", ";
 		}
-		*w = '\0';
-		if (strlen(u->fingerprint) != 64)
-			return loader_fail(ld, v,
-			                   "a SHA-256 fingerprint has 64 hex digits");
-		return 1;
+	fprintf(out, "]\n");
+}
+
+static void default_mechanisms(void *base)
+{
+	/* CRAM-MD5 only when listed: it needs a password-equivalent key on
+	 * the server and proves nothing about the channel. */
+	((struct auth_config *)base)->mechanisms = MECH_PLAIN | MECH_LOGIN |
+	                                           MECH_SCRAM_SHA_256 | MECH_EXTERNAL |
+	                                           MECH_OAUTHBEARER | MECH_XOAUTH2;
+}
+
+static const struct config_custom mechanisms = {read_mechanisms, print_mechanisms, NULL,
+                                                default_mechanisms};
+
+static int read_dsn(struct loader *ld, struct fy_node *node, void *base)
+{
+	return loader_string(ld, node, &((struct auth_config *)base)->dsn);
+}
+
+/* Postgres connection strings may carry a password: never shown. */
+static void print_dsn(FILE *out, const void *base, int indent)
+{
+	(void)indent;
+	const struct auth_config *a = base;
+	fputc(' ', out);
+	if (a->dsn == NULL)
+		fprintf(out, "null");
+	else if (a->backend == AUTH_BACKEND_POSTGRES && strstr(a->dsn, "password"))
+		fprintf(out, "\"(not shown: it holds a password)\"");
+	else
+		config_print_string(out, a->dsn);
+	fputc('\n', out);
+}
+
+static void free_dsn(void *base)
+{
+	x_free(&((struct auth_config *)base)->dsn);
+}
+
+static const struct config_custom dsn = {read_dsn, print_dsn, free_dsn, NULL};
+
+/* "AB:CD:..." as openssl prints it, or plain hex. */
+static int read_fingerprint(struct loader *ld, struct fy_node *node, void *base)
+{
+	struct certificate_user *u = base;
+	if (loader_string(ld, node, &u->fingerprint) < 0)
+		return -1;
+	char *w = u->fingerprint;
+	for (const char *r = u->fingerprint; *r; r++) {
+		char c = *r;
+		if (c == ':')
+			continue;
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return loader_fail(ld, node, "a fingerprint is SHA-256 in hex");
+		*w++ = c;
 	}
-	if (strcmp(key, "subject") == 0)
-		return loader_known(loader_string(ld, v, &u->subject));
-	if (strcmp(key, "user") == 0)
-		return loader_known(loader_string(ld, v, &u->user));
+	*w = '\0';
+	if (strlen(u->fingerprint) != 64)
+		return loader_fail(ld, node, "a SHA-256 fingerprint has 64 hex digits");
 	return 0;
 }
 
-static int load_certificate_users(struct loader *ld, struct fy_node *node,
-                                  struct auth_config *a)
+static void print_fingerprint(FILE *out, const void *base, int indent)
 {
+	(void)indent;
+	const struct certificate_user *u = base;
+	fputc(' ', out);
+	if (u->fingerprint)
+		config_print_string(out, u->fingerprint);
+	else
+		fprintf(out, "null");
+	fputc('\n', out);
+}
+
+static void free_fingerprint(void *base)
+{
+	x_free(&((struct certificate_user *)base)->fingerprint);
+}
+
+static const struct config_custom fingerprint = {read_fingerprint, print_fingerprint,
+                                                 free_fingerprint, NULL};
+
+static int check_certificate_user(struct loader *ld, struct fy_node *node, void *base)
+{
+	struct certificate_user *u = base;
+	if (u->user == NULL || (u->fingerprint == NULL) == (u->subject == NULL))
+		return loader_fail(ld, node,
+		                   "a certificate user needs `user` and one of "
+		                   "`fingerprint` or `subject`");
+	return 0;
+}
+
+static const struct config_key certificate_user_keys[] = {
+    CONFIG_ROW_CUSTOM("fingerprint", &fingerprint, "none",
+                      "SHA-256 of the certificate, hex, colons allowed"),
+    CONFIG_ROW_STRING("subject", struct certificate_user, subject, NULL,
+                      "or its subject, RFC 2253"),
+    CONFIG_ROW_STRING("user", struct certificate_user, user, NULL,
+                      "the user it logs in as"),
+    {0},
+};
+
+static const struct config_section certificate_user_section = {
+    "a certificate user", certificate_user_keys, check_certificate_user};
+
+static int read_certificate_users(struct loader *ld, struct fy_node *node, void *base)
+{
+	struct auth_config *a = base;
 	if (loader_sequence(ld, node, "auth.certificate_users") < 0)
 		return -1;
 	size_t cap = 0;
@@ -175,82 +190,157 @@ static int load_certificate_users(struct loader *ld, struct fy_node *node,
 		struct certificate_user *u =
 		    &a->certificate_users[a->certificate_user_count++];
 		memset(u, 0, sizeof(*u));
-		if (loader_mapping(ld, item, "a certificate user",
-		                   "fingerprint, subject, user", handle_certificate_user,
-		                   u) < 0)
+		if (config_section_load(ld, item, &certificate_user_section, u) < 0)
 			return -1;
-		if (u->user == NULL || (u->fingerprint == NULL) == (u->subject == NULL))
-			return loader_fail(ld, item,
-			                   "a certificate user needs `user` and one of "
-			                   "`fingerprint` or `subject`");
 	}
 	return 0;
 }
 
-static int handle_auth(struct loader *ld, const char *key, struct fy_node *v, void *ctx)
+static void print_certificate_users(FILE *out, const void *base, int indent)
 {
-	struct auth_config *a = ctx;
-	int choice;
-	if (strcmp(key, "backend") == 0) {
-		static const char *const backends[] = {"sqlite", "postgres", NULL};
-		if (loader_enum(ld, v, backends, &choice) < 0)
-			return -1;
-		a->backend = (enum auth_backend)choice;
-		return 1;
+	const struct auth_config *a = base;
+	fprintf(out, "%s\n", a->certificate_user_count ? "" : " []");
+	for (size_t i = 0; i < a->certificate_user_count; i++) {
+		const struct certificate_user *u = &a->certificate_users[i];
+		config_indent(out, indent + 2);
+		fprintf(out, "- {%s: ", u->fingerprint ? "fingerprint" : "subject");
+		config_print_string(out, u->fingerprint ? u->fingerprint : u->subject);
+		fprintf(out, ", user: ");
+		config_print_string(out, u->user);
+		fprintf(out, "}\n");
 	}
-	if (strcmp(key, "dsn") == 0)
-		return loader_known(loader_string(ld, v, &a->dsn));
-	if (strcmp(key, "mechanisms") == 0)
-		return loader_known(load_mechanisms(ld, v, a));
-	if (strcmp(key, "plaintext_on_loopback") == 0)
-		return loader_known(loader_bool(ld, v, &a->plaintext_loopback));
-	if (strcmp(key, "sender_check") == 0) {
-		static const char *const checks[] = {"owned", "none", NULL};
-		if (loader_enum(ld, v, checks, &choice) < 0)
-			return -1;
-		a->sender_check = (enum sender_check)choice;
-		return 1;
-	}
-	if (strcmp(key, "password_hash") == 0)
-		return loader_known(loader_mapping(ld, v, "auth.password_hash",
-		                                   "passes, memory_kib",
-		                                   handle_password_hash, &a->password));
-	if (strcmp(key, "scram_iterations") == 0)
-		return loader_known(
-		    loader_uint(ld, v, 4096, 1000000, &a->password.scram_iterations));
-	if (strcmp(key, "threads") == 0)
-		return loader_known(loader_uint(ld, v, 1, 64, &a->threads));
-	if (strcmp(key, "failures") == 0)
-		return loader_known(loader_mapping(
-		    ld, v, "auth.failures",
-		    "delay_ms, max_delay_ms, lockout_after_ip, lockout_after_user, "
-		    "lockout, window",
-		    handle_failures, a));
-	if (strcmp(key, "oauth") == 0)
-		return loader_known(loader_mapping(
-		    ld, v, "auth.oauth", "public_key, issuer, audience, user_claim",
-		    handle_oauth, a));
-	if (strcmp(key, "certificate_users") == 0)
-		return loader_known(load_certificate_users(ld, v, a));
-	return 0;
 }
 
-int config_auth_load(struct loader *ld, struct fy_node *node, struct auth_config *a)
+static void free_certificate_users(void *base)
 {
-	if (loader_mapping(
-	        ld, node, "auth",
-	        "backend, dsn, mechanisms, plaintext_on_loopback, sender_check, "
-	        "password_hash, scram_iterations, threads, failures, oauth, "
-	        "certificate_users",
-	        handle_auth, a) < 0)
-		return -1;
-	if (a->backend == AUTH_BACKEND_POSTGRES && a->dsn == NULL)
-		return loader_fail(ld, node, "auth: backend postgres needs a dsn");
+	struct auth_config *a = base;
+	for (size_t i = 0; i < a->certificate_user_count; i++)
+		config_section_free(&certificate_user_section, &a->certificate_users[i]);
+	x_free(&a->certificate_users);
+	a->certificate_user_count = 0;
+}
+
+static const struct config_custom certificate_users = {
+    read_certificate_users, print_certificate_users, free_certificate_users, NULL};
+
+/* OWASP's argon2id minimum (m=19 MiB, t=2, p=1); see docs/auth.md and
+ * bench/auth for what it costs per login. */
+static const struct config_key password_hash_keys[] = {
+    CONFIG_ROW_UINT("passes", struct password_config, argon2_passes, 2, 1, 100,
+                    "argon2id passes (t) of new hashes"),
+    CONFIG_ROW_UINT("memory_kib", struct password_config, argon2_memory_kib, 19 * 1024, 8,
+                    4 * 1024 * 1024,
+                    "argon2id memory (m) of new hashes; older hashes are re-hashed at "
+                    "the next login"),
+    {0},
+};
+
+static const struct config_section password_hash_section = {"auth.password_hash",
+                                                            password_hash_keys, NULL};
+
+static const struct config_key failure_keys[] = {
+    CONFIG_ROW_UINT("delay_ms", struct auth_config, failure_delay_ms, 500, 0, 60000,
+                    "a failed login is answered this late, doubling with each "
+                    "failure"),
+    CONFIG_ROW_UINT("max_delay_ms", struct auth_config, failure_max_delay_ms, 15000, 0,
+                    300000, "up to this"),
+    CONFIG_ROW_UINT("lockout_after_ip", struct auth_config, lockout_after_ip, 10, 0,
+                    100000,
+                    "failures within `window` that lock a client IP out; `0`: never"),
+    CONFIG_ROW_UINT("lockout_after_user", struct auth_config, lockout_after_user, 20, 0,
+                    100000,
+                    "failures within `window` that lock a user name out; `0`: never"),
+    CONFIG_ROW_DURATION("lockout", struct auth_config, lockout_seconds, 900, 1, 86400,
+                        "how long a lockout lasts"),
+    CONFIG_ROW_DURATION("window", struct auth_config, failure_window, 900, 1, 86400,
+                        "failures are counted over this"),
+    {0},
+};
+
+static const struct config_section failures_section = {"auth.failures", failure_keys,
+                                                       NULL};
+
+static int check_oauth(struct loader *ld, struct fy_node *node, void *base)
+{
+	struct auth_config *a = base;
 	if (a->oauth_public_key && (a->oauth_issuer == NULL || a->oauth_audience == NULL))
 		return loader_fail(
 		    ld, node, "auth.oauth needs issuer and audience with public_key");
 	return 0;
 }
+
+static const struct config_key oauth_keys[] = {
+    {.name = "public_key",
+     .type = CONFIG_STRING,
+     .offset = offsetof(struct auth_config, oauth_public_key),
+     .unset = "OAUTHBEARER and XOAUTH2 off",
+     .help = "PEM file of the key that signs tokens; without it the token mechanisms "
+             "are off"},
+    CONFIG_ROW_STRING("issuer", struct auth_config, oauth_issuer, NULL,
+                      "the `iss` a token must carry"),
+    CONFIG_ROW_STRING("audience", struct auth_config, oauth_audience, NULL,
+                      "the `aud` a token must carry"),
+    CONFIG_ROW_STRING("user_claim", struct auth_config, oauth_user_claim, "email",
+                      "the claim that names the user"),
+    {0},
+};
+
+static const struct config_section oauth_section = {"auth.oauth", oauth_keys,
+                                                    check_oauth};
+
+static const char *const backends[] = {"sqlite", "postgres", NULL};
+static const char *const sender_checks[] = {"owned", "none", NULL};
+
+static int check_auth(struct loader *ld, struct fy_node *node, void *base)
+{
+	struct auth_config *a = base;
+	if (a->backend == AUTH_BACKEND_POSTGRES && a->dsn == NULL)
+		return loader_fail(ld, node, "auth: backend postgres needs a dsn");
+	return 0;
+}
+
+static const struct config_key auth_keys[] = {
+    CONFIG_ROW_ENUM("backend", struct auth_config, backend, backends, AUTH_BACKEND_SQLITE,
+                    "the user database"),
+    CONFIG_ROW_CUSTOM("dsn", &dsn, "`home/db/users.sqlite`",
+                      "the SQLite file, or a libpq connection string"),
+    CONFIG_ROW_CUSTOM("mechanisms", &mechanisms, "all but CRAM-MD5",
+                      "`[PLAIN, LOGIN, SCRAM-SHA-256, EXTERNAL, OAUTHBEARER, XOAUTH2, "
+                      "CRAM-MD5]`; CRAM-MD5 only when listed (see auth.md for why)"),
+    CONFIG_ROW_BOOL("plaintext_on_loopback", struct auth_config, plaintext_loopback,
+                    false, "AUTH without TLS from 127.0.0.0/8 and ::1"),
+    CONFIG_ROW_ENUM("sender_check", struct auth_config, sender_check, sender_checks,
+                    SENDER_CHECK_OWNED,
+                    "MAIL FROM of an authenticated user: its own addresses, aliases "
+                    "and delegations (`553 5.7.1` otherwise), or `none`"),
+    CONFIG_ROW_SECTION("password_hash", struct auth_config, password,
+                       &password_hash_section, "argon2id cost of new hashes"),
+    CONFIG_ROW_UINT("scram_iterations", struct auth_config, password.scram_iterations,
+                    4096, 4096, 1000000,
+                    "PBKDF2 rounds of SCRAM-SHA-256 keys (RFC 7677 minimum)"),
+    CONFIG_ROW_UINT("threads", struct auth_config, threads, 2, 1, 64,
+                    "threads per worker for lookups and hashing"),
+    {.name = "failures",
+     .type = CONFIG_SECTION,
+     .offset = 0,
+     .section = &failures_section,
+     .help = "answer failed logins late, then lock the IP or the name out"},
+    {.name = "oauth",
+     .type = CONFIG_SECTION,
+     .offset = 0,
+     .section = &oauth_section,
+     .help = "JWT bearer tokens for OAUTHBEARER and XOAUTH2 (RFC 7628)"},
+    {.name = "certificate_users",
+     .type = CONFIG_CUSTOM,
+     .custom = &certificate_users,
+     .items = &certificate_user_section,
+     .shown_default = "`[]`",
+     .help = "client certificates mapped to users for EXTERNAL; without one, the "
+             "certificate's e-mail address"},
+    {0},
+};
+
+const struct config_section config_auth_section = {"auth", auth_keys, check_auth};
 
 void config_auth_finish(struct auth_config *a, const char *home)
 {
@@ -259,77 +349,5 @@ void config_auth_finish(struct auth_config *a, const char *home)
 		buf_appendf(&path, "%s/db/users.sqlite", home);
 		a->dsn = xstrdup(path.data);
 		buf_free(&path);
-	}
-	if (a->oauth_user_claim == NULL)
-		a->oauth_user_claim = xstrdup("email");
-}
-
-void config_auth_free(struct auth_config *a)
-{
-	free(a->dsn);
-	free(a->oauth_public_key);
-	free(a->oauth_issuer);
-	free(a->oauth_audience);
-	free(a->oauth_user_claim);
-	for (size_t i = 0; i < a->certificate_user_count; i++) {
-		free(a->certificate_users[i].fingerprint);
-		free(a->certificate_users[i].subject);
-		free(a->certificate_users[i].user);
-	}
-	free(a->certificate_users);
-}
-
-/* Postgres connection strings may carry a password: never shown. */
-static void print_dsn(FILE *out, const struct auth_config *a)
-{
-	if (a->backend == AUTH_BACKEND_POSTGRES && strstr(a->dsn, "password"))
-		fprintf(out, "\"(not shown: it holds a password)\"");
-	else
-		config_print_string(out, a->dsn);
-}
-
-void config_auth_print(FILE *out, const struct auth_config *a)
-{
-	fprintf(out, "auth:\n  backend: %s\n  dsn: ",
-	        a->backend == AUTH_BACKEND_SQLITE ? "sqlite" : "postgres");
-	print_dsn(out, a);
-	fprintf(out, "\n  mechanisms: [");
-	const char *sep = "";
-	for (unsigned i = 0; i < MECH_COUNT; i++)
-		if (a->mechanisms & (1u << i)) {
-			fprintf(out, "%s%s", sep, mechanism_names[i]);
-			sep = ", ";
-		}
-	fprintf(out,
-	        "]\n  plaintext_on_loopback: %s\n  sender_check: %s\n"
-	        "  password_hash: {passes: %u, memory_kib: %u}\n  scram_iterations: %u\n"
-	        "  threads: %u\n  failures: {delay_ms: %u, max_delay_ms: %u, "
-	        "lockout_after_ip: %u, lockout_after_user: %u, lockout: %us, window: "
-	        "%us}\n",
-	        a->plaintext_loopback ? "true" : "false",
-	        a->sender_check == SENDER_CHECK_OWNED ? "owned" : "none",
-	        a->password.argon2_passes, a->password.argon2_memory_kib,
-	        a->password.scram_iterations, a->threads, a->failure_delay_ms,
-	        a->failure_max_delay_ms, a->lockout_after_ip, a->lockout_after_user,
-	        a->lockout_seconds, a->failure_window);
-	if (a->oauth_public_key) {
-		fprintf(out, "  oauth:\n    public_key: ");
-		config_print_string(out, a->oauth_public_key);
-		fprintf(out, "\n    issuer: ");
-		config_print_string(out, a->oauth_issuer);
-		fprintf(out, "\n    audience: ");
-		config_print_string(out, a->oauth_audience);
-		fprintf(out, "\n    user_claim: ");
-		config_print_string(out, a->oauth_user_claim);
-		fprintf(out, "\n");
-	}
-	fprintf(out, "  certificate_users:%s\n", a->certificate_user_count ? "" : " []");
-	for (size_t i = 0; i < a->certificate_user_count; i++) {
-		const struct certificate_user *u = &a->certificate_users[i];
-		fprintf(out, "    - {%s: ", u->fingerprint ? "fingerprint" : "subject");
-		config_print_string(out, u->fingerprint ? u->fingerprint : u->subject);
-		fprintf(out, ", user: ");
-		config_print_string(out, u->user);
-		fprintf(out, "}\n");
 	}
 }

@@ -52,6 +52,11 @@ const char *log_level_name(enum log_level level)
 	return level_names[level];
 }
 
+bool log_enabled(enum log_level level)
+{
+	return level >= log_min_level;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if (level < log_min_level)

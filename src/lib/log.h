@@ -24,6 +24,9 @@ const char *log_level_name(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Whether a line of that level is written at all (to skip building it). */
+bool log_enabled(enum log_level level);
+
 /*
  * Returns s quoted for a log value. The result lives in one of a few
  * rotating thread-local slots: use it in the log_msg() call at hand only.

@@ -64,11 +64,11 @@ int privilege_drop(uid_t uid, gid_t gid, const char **error_r)
 }
 
 /* In a child that has dropped privileges: the first path the account
- * cannot read, write and enter, with the reason, into fd. */
-static void check_as_account(const char *const *paths, int fd)
+ * cannot use as mode asks, with the reason, into fd. */
+static void check_as_account(const char *const *paths, int mode, int fd)
 {
 	for (size_t i = 0; paths[i]; i++) {
-		if (access(paths[i], R_OK | W_OK | X_OK) == 0)
+		if (access(paths[i], mode) == 0)
 			continue;
 		dprintf(fd, "%s: %s", paths[i], strerror(errno));
 		_exit(1);
@@ -76,7 +76,7 @@ static void check_as_account(const char *const *paths, int fd)
 	_exit(0);
 }
 
-int privilege_check_access(const char *const *paths, uid_t uid, gid_t gid,
+int privilege_check_access(const char *const *paths, int mode, uid_t uid, gid_t gid,
                            const char **error_r)
 {
 	int fds[2];
@@ -98,7 +98,7 @@ int privilege_check_access(const char *const *paths, uid_t uid, gid_t gid,
 			dprintf(fds[1], "%s", error);
 			_exit(1);
 		}
-		check_as_account(paths, fds[1]);
+		check_as_account(paths, mode, fds[1]);
 	}
 	close(fds[1]);
 	char reason[512];

@@ -13,10 +13,11 @@ int privilege_chown(const char *path, uid_t uid, gid_t gid, const char **error_r
 /* setgroups/setgid/setuid, and verifies root cannot be regained. */
 int privilege_drop(uid_t uid, gid_t gid, const char **error_r);
 /* Checks, as the account uid/gid (in a child process when we are root),
- * that every path of the NULL-terminated list can be read, written and
- * entered: the whole path, so a parent directory the account cannot
- * traverse is caught too. 0, or -1 with the first path that fails. */
-int privilege_check_access(const char *const *paths, uid_t uid, gid_t gid,
+ * that every path of the NULL-terminated list allows mode (access(2)'s
+ * R_OK, W_OK, X_OK): the whole path, so a parent directory the account
+ * cannot traverse is caught too. 0, or -1 with the first path that
+ * fails. */
+int privilege_check_access(const char *const *paths, int mode, uid_t uid, gid_t gid,
                            const char **error_r);
 
 #endif

@@ -37,7 +37,9 @@
 #include "net/tls.h"
 #include "queue/queue.h"
 #include "queue/spool.h"
-#include "smtpd/smtpd.h"
+#include "master/services.h"
+#include "service/ip_count.h"
+#include "service/worker.h"
 
 #define MAX_CHILDREN          300
 #define STOP_DEADLINE_SECONDS 30
@@ -52,6 +54,7 @@ struct child {
 	unsigned generation;
 	time_t started; /* CLOCK_MONOTONIC seconds */
 	unsigned round; /* the (re)start round that spawned it */
+	int ip_region;  /* a worker's region of the per-IP counts, or -1 */
 };
 
 /* A child that fails sooner than this after its start failed at start:
@@ -80,7 +83,8 @@ struct master {
 	unsigned failed_round;   /* the last round counted in start_failures */
 	bool respawn_pending;
 	int exit_status;
-	struct penalty_table *penalty; /* login failures, shared with workers */
+	struct penalty_table *penalty;    /* login failures, shared with workers */
+	struct ip_count_table *ip_counts; /* connections per IP, shared too */
 };
 
 static unsigned worker_count(const struct config *config)
@@ -89,6 +93,21 @@ static unsigned worker_count(const struct config *config)
 		return config->workers;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	return cores > 0 ? (unsigned)cores : 1;
+}
+
+/* Sized at start for the workers of this configuration and those of a
+ * reload retiring beside them: each worker's region holds as many
+ * addresses as its busiest listener takes connections. */
+static struct ip_count_table *create_ip_counts(const struct config *c,
+                                               const char **error_r)
+{
+	unsigned per_worker = 16;
+	for (size_t i = 0; i < c->listen_count; i++)
+		if (c->listen[i].limits.connections > per_worker)
+			per_worker = c->listen[i].limits.connections;
+	if (per_worker > 65536)
+		per_worker = 65536;
+	return ip_count_create(2 * worker_count(c) + 2, per_worker, error_r);
 }
 
 static void raise_fd_limit(void)
@@ -128,7 +147,8 @@ static int prepare_home(struct master *m, const char **error_r)
 	const char *needed[] = {spool.tmp_dir, spool.queue_dir, spool.free_dir, path.data,
 	                        NULL};
 	const char *why;
-	if (r == 0 && privilege_check_access(needed, m->uid, m->gid, &why) < 0) {
+	if (r == 0 && privilege_check_access(needed, R_OK | W_OK | X_OK, m->uid, m->gid,
+	                                     &why) < 0) {
 		*error_r =
 		    error_fmt("the state directory %s is not usable by user %s "
 		              "(uid %d): %s",
@@ -177,7 +197,28 @@ static void close_listeners(int *fds, size_t count)
 	free(fds);
 }
 
-static void child_main(struct master *m, enum child_kind kind, const sigset_t *mask)
+static int run_worker(struct master *m, int ip_region, const char **error_r)
+{
+	const struct config *c = m->config;
+	const struct service **services = xcalloc(c->listen_count + 1, sizeof(*services));
+	for (size_t i = 0; i < c->listen_count; i++)
+		services[i] = service_for(c->listen[i].protocol);
+	struct worker_setup setup = {
+	    .config = c,
+	    .tls = m->tls,
+	    .listen_fds = m->listen_fds,
+	    .services = services,
+	    .queue_notify_fd = m->notify_fds[0],
+	    .ip_counts = m->ip_counts,
+	    .ip_region = ip_region,
+	};
+	int r = worker_run(&setup, error_r);
+	free(services);
+	return r;
+}
+
+static void child_main(struct master *m, enum child_kind kind, int ip_region,
+                       const sigset_t *mask)
 {
 	pid_t master_pid = getppid();
 	/* The master's loop and signal handlers are not the child's. The
@@ -213,7 +254,7 @@ static void child_main(struct master *m, enum child_kind kind, const sigset_t *m
 	} else {
 		log_set_process("smtpd");
 		close(m->notify_fds[1]);
-		r = smtpd_run(m->config, m->tls, m->listen_fds, m->notify_fds[0], &error);
+		r = run_worker(m, ip_region, &error);
 	}
 	if (r < 0)
 		log_msg(L_ERROR, "event=child-failed error=%s", LOG_Q(error));
@@ -248,16 +289,23 @@ static void spawn(struct master *m, enum child_kind kind)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
+	int ip_region = kind == CHILD_WORKER ? ip_count_claim_region(m->ip_counts) : -1;
+	if (kind == CHILD_WORKER && ip_region < 0)
+		log_msg(L_WARN,
+		        "event=ip-counts-full reason=\"too many workers at once: this "
+		        "one does not count connections per IP\"");
 	sigprocmask(SIG_BLOCK, &block, &mask);
 	pid_t pid = fork();
 	if (pid == 0)
-		child_main(m, kind, &mask);
+		child_main(m, kind, ip_region, &mask);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (pid < 0) {
 		log_msg(L_ERROR, "event=fork-failed error=%s", LOG_Q(strerror(errno)));
+		ip_count_release_region(m->ip_counts, ip_region);
 		return;
 	}
-	*slot = (struct child){pid, kind, m->generation, monotonic_seconds(), m->round};
+	*slot = (struct child){pid,      kind,     m->generation, monotonic_seconds(),
+	                       m->round, ip_region};
 	log_msg(L_INFO, "event=spawned kind=%s child=%d",
 	        kind == CHILD_QUEUE ? "queue" : "worker", (int)pid);
 }
@@ -337,6 +385,15 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 			        WIFEXITED(status) ? WEXITSTATUS(status)
 			                          : 128 + WTERMSIG(status),
 			        current && !m->stopping && !clean ? " restart=yes" : "");
+			/* Whatever a dead worker still counted is given back:
+			 * a crash must not leave its clients locked out. */
+			unsigned returned =
+			    ip_count_release_region(m->ip_counts, c->ip_region);
+			if (returned)
+				log_msg(
+				    L_INFO,
+				    "event=ip-counts-returned child=%d connections=%u",
+				    (int)pid, returned);
 			if (c->kind == CHILD_QUEUE && m->queue_wanted) {
 				m->queue_wanted = false;
 				restart = true;
@@ -430,7 +487,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	m->config = fresh;
 	m->tls = tls;
 	m->listen_fds = fds;
-	log_init("master", fresh->log_level, fresh->log_syslog);
+	log_init("master", fresh->log.level, fresh->log.syslog);
 	m->generation++;
 	/* Old workers stop accepting and serve their sessions to the end
 	 * (SIGHUP: retire); new ones start now. The queue is replaced once
@@ -449,13 +506,14 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	struct master m = {
 	    .config = config, .config_path = config_path, .home_override = home_override};
 	const char *error;
-	log_init("master", config->log_level, config->log_syslog);
+	log_init("master", config->log.level, config->log.syslog);
 	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
 	if (privilege_lookup(config->run_as, &m.uid, &m.gid, &error) < 0 ||
 	    prepare_home(&m, &error) < 0 || password_init(&error) < 0 ||
 	    userdb_prepare(config, m.uid, m.gid, true, &error) < 0 ||
 	    (m.penalty = penalty_table_create(PENALTY_SLOTS, &error)) == NULL ||
+	    (m.ip_counts = create_ip_counts(config, &error)) == NULL ||
 	    (m.tls = tls_server_context(config, &error)) == NULL ||
 	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
 	    ipc_socketpair(m.notify_fds) < 0) {
@@ -492,6 +550,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	close(m.notify_fds[1]);
 	SSL_CTX_free(m.tls);
 	penalty_table_destroy(&m.penalty);
+	ip_count_destroy(&m.ip_counts);
 	config_free(&m.config);
 	return m.exit_status;
 }

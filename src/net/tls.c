@@ -134,10 +134,10 @@ static int refuse_foreign_alpn(SSL *ssl, const unsigned char **out, unsigned cha
 SSL_CTX *tls_server_context(const struct config *config, const char **error_r)
 {
 	struct buf cert_path = BUF_INIT, key_path = BUF_INIT;
-	if (config->tls_certificate) {
-		buf_append_str(&cert_path, config->tls_certificate);
-		buf_append_str(&key_path, config->tls_key ? config->tls_key
-		                                          : config->tls_certificate);
+	if (config->tls.certificate) {
+		buf_append_str(&cert_path, config->tls.certificate);
+		buf_append_str(&key_path, config->tls.key ? config->tls.key
+		                                          : config->tls.certificate);
 	} else {
 		struct buf dir = BUF_INIT;
 		buf_appendf(&dir, "%s/tls", config->home);
@@ -172,9 +172,21 @@ SSL_CTX *tls_server_context(const struct config *config, const char **error_r)
 		*error_r = openssl_error(cert_path.data);
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_path.data, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
+	/* OpenSSL checks the key against the certificate as it loads it;
+	 * its "key values mismatch" is said here in an administrator's
+	 * words. */
+	bool loaded =
+	    SSL_CTX_use_PrivateKey_file(ctx, key_path.data, SSL_FILETYPE_PEM) == 1;
+	unsigned long why = loaded ? 0 : ERR_peek_last_error();
+	if (!loaded && !(ERR_GET_LIB(why) == ERR_LIB_X509 &&
+	                 ERR_GET_REASON(why) == X509_R_KEY_VALUES_MISMATCH)) {
 		*error_r = openssl_error(key_path.data);
+		goto fail;
+	}
+	if (!loaded || SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_clear_error();
+		*error_r = error_fmt("the key %s does not match the certificate %s",
+		                     key_path.data, cert_path.data);
 		goto fail;
 	}
 	if (tls_client_ca_setup(ctx, config, error_r) < 0)

@@ -22,7 +22,7 @@ int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **
 	bool wanted = false;
 	for (size_t i = 0; i < config->listen_count; i++)
 		wanted |= config->listen[i].client_certificates != CLIENT_CERT_NONE;
-	if (config->tls_client_ca == NULL) {
+	if (config->tls.client_ca == NULL) {
 		if (wanted) {
 			*error_r =
 			    "a listener asks for client_certificates but tls.client_ca "
@@ -31,22 +31,22 @@ int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **
 		}
 		return 0;
 	}
-	if (SSL_CTX_load_verify_locations(ctx, config->tls_client_ca, NULL) != 1) {
-		*error_r = error_fmt("tls.client_ca %s: %s", config->tls_client_ca,
+	if (SSL_CTX_load_verify_locations(ctx, config->tls.client_ca, NULL) != 1) {
+		*error_r = error_fmt("tls.client_ca %s: %s", config->tls.client_ca,
 		                     ERR_reason_error_string(ERR_get_error()));
 		return -1;
 	}
 	/* Tell clients which CAs we accept, so they pick the right cert. */
-	STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(config->tls_client_ca);
+	STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(config->tls.client_ca);
 	if (names)
 		SSL_CTX_set_client_CA_list(ctx, names);
-	if (config->tls_client_crl) {
+	if (config->tls.client_crl) {
 		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 		X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-		if (lookup == NULL || X509_load_crl_file(lookup, config->tls_client_crl,
+		if (lookup == NULL || X509_load_crl_file(lookup, config->tls.client_crl,
 		                                         X509_FILETYPE_PEM) <= 0) {
 			*error_r =
-			    error_fmt("tls.client_crl %s: %s", config->tls_client_crl,
+			    error_fmt("tls.client_crl %s: %s", config->tls.client_crl,
 			              ERR_reason_error_string(ERR_get_error()));
 			return -1;
 		}

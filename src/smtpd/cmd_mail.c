@@ -212,7 +212,7 @@ void cmd_mail(struct session *s, const struct smtp_cmd *cmd)
 		session_transaction_reset(s);
 		return;
 	}
-	uint64_t limit = s->server->config->limits.message_size;
+	uint64_t limit = s->limits->message_size;
 	if (s->tx.declared_size > limit) {
 		reply(s, "552 5.3.4 Message size exceeds fixed limit of %llu octets",
 		      (unsigned long long)limit);

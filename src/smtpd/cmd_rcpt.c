@@ -246,7 +246,7 @@ void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd)
 	char orcpt[512];
 	if (rcpt_params(s, &params, &notify, orcpt, sizeof(orcpt)) < 0)
 		return;
-	if (tx->rcpt_accepted >= config->limits.recipients) {
+	if (tx->rcpt_accepted >= s->limits->recipients) {
 		reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}

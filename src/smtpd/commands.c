@@ -112,8 +112,7 @@ static void helo_proceed(struct session *s, void *data)
 	}
 	reply(s, "250-%s", host);
 	reply(s, "250-PIPELINING");
-	reply(s, "250-SIZE %llu",
-	      (unsigned long long)s->server->config->limits.message_size);
+	reply(s, "250-SIZE %llu", (unsigned long long)s->limits->message_size);
 	if (s->listener->tls == TLS_STARTTLS && !s->tls_active)
 		reply(s, "250-STARTTLS");
 	char mechanisms[128];

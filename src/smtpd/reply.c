@@ -42,7 +42,7 @@ void reply_error(struct session *s, const char *fmt, ...)
 	vreply(s, fmt, ap);
 	va_end(ap);
 	s->errors++;
-	if (s->errors >= s->server->config->limits.errors) {
+	if (s->errors >= s->limits->errors) {
 		log_msg(L_WARN, "event=too-many-errors session=%s client=%s errors=%u",
 		        s->log_id, s->peer_ip, s->errors);
 		session_transaction_reset(s);

@@ -35,7 +35,7 @@ static void process_input(struct session *s);
 
 static void set_timeouts(struct session *s)
 {
-	const struct limits_config *l = &s->server->config->limits;
+	const struct limits_config *l = s->limits;
 	bool data = s->state == STATE_DATA || s->state == STATE_BDAT;
 	conn_set_idle_timeout(s->conn, data ? l->data_timeout : l->idle_timeout);
 }
@@ -172,25 +172,26 @@ static const struct conn_handlers session_handlers = {
 
 /* --- life cycle ---------------------------------------------------------- */
 
-void session_start(struct smtpd *server, const struct listen_config *listener,
+void session_start(struct smtpd *server, struct worker_listener *accepted_on,
                    evutil_socket_t fd, const struct sockaddr *peer, int peer_len)
 {
-	const struct limits_config *l = &server->config->limits;
+	const struct listen_config *listener = accepted_on->config;
+	const struct limits_config *l = &listener->limits;
 	char ip[INET6_ADDRSTRLEN];
 	sockaddr_ip(peer, ip, sizeof(ip));
 	const char *refusal = NULL;
-	if (server->shutting_down || server->retiring)
+	unsigned from_ip;
+	if (worker_closing(server->worker))
 		refusal = "421 4.3.2 Service shutting down\r\n";
-	else if (server->session_count >= l->connections)
+	else if (accepted_on->connections >= l->connections)
 		refusal = "421 4.3.2 Too many connections, try again later\r\n";
-	else if (smtpd_ip_acquire(server, peer) > l->connections_per_ip) {
-		smtpd_ip_release(server, peer);
+	else if (!worker_ip_acquire(accepted_on, peer, &from_ip))
 		refusal = "421 4.7.0 Too many connections from your address\r\n";
-	}
 	/* From here on the session holds its per-IP count until destroyed. */
 	if (refusal) {
-		log_msg(L_WARN, "event=connection-refused client=%s reason=%s", ip,
-		        LOG_Q(refusal + 10));
+		log_msg(L_WARN,
+		        "event=connection-refused client=%s listener=%s reason=%s", ip,
+		        listener->address, LOG_Q(refusal + 10));
 		if (listener->tls != TLS_IMPLICIT) {
 			ssize_t ignored = send(fd, refusal, strlen(refusal),
 			                       MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -202,7 +203,9 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 
 	struct session *s = xcalloc(1, sizeof(*s));
 	s->server = server;
+	s->accepted_on = accepted_on;
 	s->listener = listener;
+	s->limits = &listener->limits;
 	memcpy(&s->peer, peer, (size_t)peer_len);
 	memcpy(s->peer_ip, ip, sizeof(ip));
 	s->relay_allowed = config_in_relay_networks(server->config, peer);
@@ -214,6 +217,7 @@ void session_start(struct smtpd *server, const struct listen_config *listener,
 		server->sessions->prev = s;
 	server->sessions = s;
 	server->session_count++;
+	worker_connection_opened(accepted_on);
 	log_msg(L_INFO, "event=connect session=%s client=%s listener=%s tls=%s",
 	        s->log_id, ip, listener->address, tls_mode_name(listener->tls));
 
@@ -277,7 +281,7 @@ void session_destroy(struct session *s, const char *reason)
 	if (s->greeting_timer)
 		event_free(s->greeting_timer);
 	conn_free(&s->conn);
-	smtpd_ip_release(server, (struct sockaddr *)&s->peer);
+	worker_ip_release(s->accepted_on, (struct sockaddr *)&s->peer);
 	session_transaction_reset(s);
 	free(s->helo);
 	free(s->auth_user);
@@ -288,8 +292,9 @@ void session_destroy(struct session *s, const char *reason)
 	if (s->next)
 		s->next->prev = s->prev;
 	server->session_count--;
+	struct worker_listener *accepted_on = s->accepted_on;
 	free(s);
-	smtpd_session_ended(server);
+	worker_connection_closed(accepted_on); /* last: a stopping worker may exit */
 }
 
 void session_close_after(struct session *s, const char *last_reply)
@@ -343,7 +348,7 @@ static void stream_ready(void *owner)
 static void open_stream(struct session *s)
 {
 	struct transaction *tx = &s->tx;
-	const struct limits_config *l = &s->server->config->limits;
+	const struct limits_config *l = s->limits;
 	tx->stream = spool_stream_open(s->server->writer, stream_ready, s);
 	rfc5322_scan_init(&tx->scan, l->header_size, l->header_fields);
 }
@@ -364,7 +369,7 @@ static struct buf *message_buffer(struct session *s)
 static void message_octets(struct session *s, const char *data, size_t len)
 {
 	struct transaction *tx = &s->tx;
-	const struct limits_config *l = &s->server->config->limits;
+	const struct limits_config *l = s->limits;
 	tx->size += len;
 	if (!tx->header_done && !tx->too_big) {
 		/* One octet past the limit is enough to tell it is over. */
@@ -407,7 +412,7 @@ static bool flush_stream(struct session *s)
 void session_begin_data(struct session *s)
 {
 	s->state = STATE_DATA;
-	smtp_data_init(&s->tx.data, s->server->config->limits.text_line);
+	smtp_data_init(&s->tx.data, s->limits->text_line);
 	open_stream(s);
 	set_timeouts(s);
 }
@@ -421,10 +426,10 @@ void session_begin_bdat(struct session *s, uint64_t size, bool last, const char 
 	tx->bdat_last = last;
 	tx->bdat_error = error;
 	if (!error && !tx->bdat_started) {
-		smtp_data_init(&tx->data, s->server->config->limits.text_line);
+		smtp_data_init(&tx->data, s->limits->text_line);
 		open_stream(s);
 	}
-	if (!error && tx->size + size > s->server->config->limits.message_size) {
+	if (!error && tx->size + size > s->limits->message_size) {
 		tx->too_big = true;
 		spool_stream_abort(&tx->stream);
 	}
@@ -450,7 +455,7 @@ static void finish_bdat_chunk(struct session *s)
 		session_transaction_reset(s);
 		reply_error(s,
 		            "552 5.3.4 Message size exceeds fixed limit of %llu octets",
-		            (unsigned long long)s->server->config->limits.message_size);
+		            (unsigned long long)s->limits->message_size);
 		return;
 	}
 	tx->bdat_started = true;
@@ -532,7 +537,7 @@ static bool read_data(struct session *s)
  * response, may be longer than other commands. */
 static size_t line_limit(struct session *s)
 {
-	const struct limits_config *l = &s->server->config->limits;
+	const struct limits_config *l = s->limits;
 	size_t auth = (size_t)l->auth_line + 2;
 	if (s->state == STATE_AUTH)
 		return auth;
@@ -545,7 +550,7 @@ static size_t line_limit(struct session *s)
 /* Reads one command line; returns false when more input is needed. */
 static bool read_command(struct session *s)
 {
-	size_t command_limit = s->server->config->limits.command_line;
+	size_t command_limit = s->limits->command_line;
 	char *line;
 	size_t len;
 	int r = conn_read_line(s->conn, line_limit(s), &line, &len);

@@ -67,7 +67,9 @@ struct hook_call;
 
 struct session {
 	struct smtpd *server;
+	struct worker_listener *accepted_on;
 	const struct listen_config *listener;
+	const struct limits_config *limits; /* the listener's (config.h) */
 	struct session *prev, *next;
 	struct conn *conn;
 	struct sockaddr_storage peer;
@@ -98,7 +100,7 @@ struct session {
 };
 
 /* session.c */
-void session_start(struct smtpd *server, const struct listen_config *listener,
+void session_start(struct smtpd *server, struct worker_listener *accepted_on,
                    evutil_socket_t fd, const struct sockaddr *peer, int peer_len);
 void session_destroy(struct session *s, const char *reason);
 /* Sends the last reply and closes once it is flushed. */

@@ -71,7 +71,8 @@ def make_home():
 class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
                  relay_networks=None, hostname="mx.example.test", extra_listen=(),
-                 auth=None, client_certificates=None, password="secret"):
+                 auth=None, client_certificates=None, password="secret",
+                 listener_limits=None):
         self.home = home
         (self.smtp_port, self.submission_port, self.smtps_port,
          self.plain_port) = free_ports(4)
@@ -91,14 +92,19 @@ class Petrel:
         # client_certificates applies to submission and the implicit TLS port.
         certs = (", client_certificates: %s" % client_certificates
                  if client_certificates else "")
+        # listener_limits: {"smtp"|"submission"|"smtps"|"plain": {key: value}}
+        own = {name: ", limits: {%s}" % ", ".join("%s: %s" % kv for kv in values.items())
+               for name, values in (listener_limits or {}).items()}
         lines += [
             "listen:",
-            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: starttls}' % self.smtp_port,
-            '  - {protocol: submission, address: "127.0.0.1:%d", tls: starttls%s}'
-            % (self.submission_port, certs),
-            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: implicit%s}'
-            % (self.smtps_port, certs),
-            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: none}' % self.plain_port,
+            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: starttls%s}'
+            % (self.smtp_port, own.get("smtp", "")),
+            '  - {protocol: submission, address: "127.0.0.1:%d", tls: starttls%s%s}'
+            % (self.submission_port, certs, own.get("submission", "")),
+            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: implicit%s%s}'
+            % (self.smtps_port, certs, own.get("smtps", "")),
+            '  - {protocol: smtp, address: "127.0.0.1:%d", tls: none%s}'
+            % (self.plain_port, own.get("plain", "")),
         ]
         lines += ['  - {protocol: smtp, address: "%s", tls: starttls}' % a
                   for a in extra_listen]

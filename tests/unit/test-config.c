@@ -36,8 +36,8 @@ static void test_embedded_default(void **state)
 	assert_int_equal(c->limits.idle_timeout, 300);
 	assert_int_equal(c->limits.data_timeout, 600);
 	assert_int_equal(c->relay_network_count, 0);
-	assert_int_equal(c->dns_server_count, 0);
-	assert_int_equal(c->dns_timeout_ms, 10000);
+	assert_int_equal(c->dns.server_count, 0);
+	assert_int_equal(c->dns.timeout_ms, 10000);
 	config_free(&c);
 	assert_null(c);
 }
@@ -68,12 +68,47 @@ static void test_full(void **state)
 	assert_int_equal(c->limits.message_size, 2048);
 	assert_int_equal(c->limits.recipients, 5);
 	assert_int_equal(c->limits.command_line, 512);
-	assert_int_equal(c->log_level, L_DEBUG);
+	assert_int_equal(c->log.level, L_DEBUG);
 	struct sockaddr_in in = {.sin_family = AF_INET,
 	                         .sin_addr.s_addr = htonl(0x0a010203)};
 	assert_true(config_in_relay_networks(c, (struct sockaddr *)&in));
 	in.sin_addr.s_addr = htonl(0x0b010203);
 	assert_false(config_in_relay_networks(c, (struct sockaddr *)&in));
+	config_free(&c);
+}
+
+/* A listener's limits start from the global ones, wherever `limits:` is
+ * written, and override only what they name. */
+static void test_listener_limits(void **state)
+{
+	(void)state;
+	const char *error = NULL;
+	struct config *c =
+	    load("listen:\n"
+	         "  - {address: \"127.0.0.1:25\", limits: {connections_per_ip: 3}}\n"
+	         "  - {address: \"127.0.0.1:587\"}\n"
+	         "limits: {recipients: 7, connections_per_ip: 9}\n",
+	         &error);
+	if (c == NULL)
+		fail_msg("%s", error);
+	assert_int_equal(c->listen[0].limits.connections_per_ip, 3);
+	assert_int_equal(c->listen[0].limits.recipients, 7);
+	assert_int_equal(c->listen[1].limits.connections_per_ip, 9);
+	assert_int_equal(c->listen[1].limits.command_line, 512);
+	/* check-config shows the override, and what it prints loads back */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	config_print(c, out);
+	fclose(out);
+	assert_non_null(strstr(text, "limits: {connections_per_ip: 3}"));
+	struct config *again = load(text, &error);
+	if (again == NULL)
+		fail_msg("printed configuration does not load: %s\n%s", error, text);
+	assert_int_equal(again->listen[0].limits.connections_per_ip, 3);
+	assert_int_equal(again->limits.recipients, 7);
+	config_free(&again);
+	free(text);
 	config_free(&c);
 }
 
@@ -97,16 +132,38 @@ static void test_errors(void **state)
 	     "test.yaml:2:51: expected none|starttls|implicit"},
 	    {"relay_networks: [10.0.0.0/33]\n", "test.yaml:1:18: bad prefix length"},
 	    {"users: [{address: \"a b@x\"}]\n",
-	     "test.yaml:1:10: 'a b@x': not a plain address"},
-	    {"users: [{address: \"../x@y.z\"}]\n", "test.yaml:1:10: '../x@y.z'"},
+	     "test.yaml:1:20: 'a b@x': not a plain address"},
+	    {"users: [{address: \"../x@y.z\"}]\n", "test.yaml:1:20: '../x@y.z'"},
 	    {"users: [{address: \"a/b@y.z\"}]\n", "may not contain '/'"},
 	    {"users: [{password: x}]\n", "a user needs an address"},
 	    {"domains: a.test\n", "test.yaml:1:10: expected a list for domains"},
 	    {"domains: [\"-bad\"]\n", "is not a domain name"},
 	    {"limits: {command_line: 100}\n", "expected a number from 512 to 65536"},
 	    {"log: {syslog: maybe}\n", "expected true or false"},
-	    {"a: [\n", "test.yaml:"},
+	    /* YAML syntax: the file's name and the position, not libfyaml's
+	     * "<memory-@0x...>" */
+	    {"hostname: x\nlog:\n  level: [\n",
+	     "test.yaml:4:1: invalid YAML: flow sequence"},
+	    {"hostname: \"x\n", "test.yaml:1:12: invalid YAML: double-quoted scalar"},
+	    {"hostname: x\n  home: y\n", "test.yaml:1:11: invalid YAML"},
+	    {"", "test.yaml:1:1: the file holds no settings"},
+	    {"# only a comment\n\n---\n", "test.yaml:1:1: the file holds no settings"},
 	    {"- just\n- a list\n", "expected a mapping for the configuration"},
+	    {"log: debug\n", "test.yaml:1:6: expected a mapping for log"},
+	    /* near misses */
+	    {"domain: [a.test]\n",
+	     "test.yaml:1:1: unknown key 'domain' in the configuration; did you mean "
+	     "'domains'? expected one of: hostname, home,"},
+	    {"limits: {recipent: 5}\n", "did you mean 'recipients'?"},
+	    {"listen: [{protocl: smtp, address: \"127.0.0.1:1\"}]\n",
+	     "unknown key 'protocl' in a listener; did you mean 'protocol'?"},
+	    {"zebra: 1\n", "unknown key 'zebra' in the configuration; expected one of"},
+	    /* listeners */
+	    {"listen:\n  - {address: \"127.0.0.1:25\"}\n  - {address: "
+	     "\"127.0.0.1:25\"}\n",
+	     "test.yaml:3:6: two listeners on 127.0.0.1:25"},
+	    {"listen: [{address: \"127.0.0.1:25\", limits: {connections_per_ip: 0}}]\n",
+	     "expected a number from 1 to 1000000, not '0'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *error = NULL;
@@ -124,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_embedded_default),
 	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_listener_limits),
 	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
