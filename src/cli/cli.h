@@ -23,6 +23,13 @@ int cmd_queue(const struct cli_options *options, int argc, char **argv);
 int cmd_user(const struct cli_options *options, int argc, char **argv);
 int cmd_alias(const struct cli_options *options, int argc, char **argv);
 int cmd_domain(const struct cli_options *options, int argc, char **argv);
+int cmd_stats(const struct cli_options *options, int argc, char **argv);
+
+/* cmd_queue.c: sends request (one line) to the running daemon's control
+ * socket; print gets the answer after "ok". 0, 1 (refused, reason on
+ * stderr) or 2 (not reached). */
+int cli_control(const struct cli_options *options, const char *request,
+                void (*print)(const char *answer));
 
 /* cmd_user_import.c: `petrel user import FILE [--domain D]` */
 int cmd_user_import(struct config *config, struct userdb *db, const char *file,

@@ -1,10 +1,11 @@
 /*
  * cmd_queue.c — `petrel queue list | show ID | retry [ID] | hold ID |
- * release ID | delete ID | bounce ID`: asks the running daemon's queue
- * through its control socket and prints the answer. Exit 0 when it said
- * "ok", 1 when it refused, 2 when it could not be reached.
+ * release ID | delete ID | bounce ID` and `petrel stats`: ask the running
+ * daemon's queue through its control socket and print the answer. Exit 0
+ * when it said "ok", 1 when it refused, 2 when it could not be reached.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,31 +58,22 @@ static int ask(const char *path, const char *request, struct buf *answer)
 	return 0;
 }
 
-int cmd_queue(const struct cli_options *options, int argc, char **argv)
+int cli_control(const struct cli_options *options, const char *request,
+                void (*print)(const char *answer))
 {
-	int usage = cli_no_options(argv[0], argc, argv);
-	if (usage != 0)
-		return usage;
-	if (argc < 2 || argc > 3)
-		return cli_usage_error(argv[0],
-		                       argc < 2 ? "which action?" : "too many arguments");
 	const char *error;
 	struct config *config = config_load(options->config_path, options->home, &error);
 	if (config == NULL) {
 		fprintf(stderr, "petrel: %s\n", error);
 		return 2;
 	}
-	struct buf path = BUF_INIT, request = BUF_INIT, answer = BUF_INIT;
+	struct buf path = BUF_INIT, answer = BUF_INIT;
 	buf_appendf(&path, "%s/spool/%s", config->home, CONTROL_SOCKET);
-	buf_appendf(&request, "%s%s%s\n", argv[1], argc == 3 ? " " : "",
-	            argc == 3 ? argv[2] : "");
 	int status = 2;
-	if (strchr(argv[1], '\n') == NULL &&
-	    (argc < 3 || strchr(argv[2], '\n') == NULL) &&
-	    ask(path.data, request.data, &answer) == 0) {
+	if (ask(path.data, request, &answer) == 0) {
 		const char *text = buf_cstr(&answer);
 		if (strncmp(text, "ok\n", 3) == 0) {
-			fputs(text + 3, stdout);
+			print(text + 3);
 			status = 0;
 		} else {
 			fputs("petrel: ", stderr);
@@ -90,8 +82,56 @@ int cmd_queue(const struct cli_options *options, int argc, char **argv)
 		}
 	}
 	buf_free(&path);
-	buf_free(&request);
 	buf_free(&answer);
 	config_free(&config);
 	return status;
+}
+
+static void print_as_is(const char *answer)
+{
+	fputs(answer, stdout);
+}
+
+int cmd_queue(const struct cli_options *options, int argc, char **argv)
+{
+	int usage = cli_no_options(argv[0], argc, argv);
+	if (usage != 0)
+		return usage;
+	if (argc < 2 || argc > 3)
+		return cli_usage_error(argv[0],
+		                       argc < 2 ? "which action?" : "too many arguments");
+	if (strcmp(argv[1], "stats") == 0)
+		return cli_usage_error(argv[0],
+		                       "unknown action 'stats' (see `petrel stats`)");
+	if (strchr(argv[1], '\n') || (argc == 3 && strchr(argv[2], '\n')))
+		return cli_usage_error(argv[0], "a line break in an argument");
+	struct buf request = BUF_INIT;
+	buf_appendf(&request, "%s%s%s\n", argv[1], argc == 3 ? " " : "",
+	            argc == 3 ? argv[2] : "");
+	int status = cli_control(options, request.data, print_as_is);
+	buf_free(&request);
+	return status;
+}
+
+/* Counters and gauges, one a line; histograms as their count and sum
+ * (their buckets are for Prometheus). */
+static void print_stats(const char *answer)
+{
+	for (const char *line = answer; *line;) {
+		size_t len = strcspn(line, "\n");
+		bool skip = line[0] == '#' || memmem(line, len, "_bucket{", 8) != NULL;
+		if (!skip)
+			printf("%.*s\n", (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+}
+
+int cmd_stats(const struct cli_options *options, int argc, char **argv)
+{
+	int usage = cli_no_options(argv[0], argc, argv);
+	if (usage != 0)
+		return usage;
+	if (argc > 1)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[1]);
+	return cli_control(options, "stats\n", print_stats);
 }

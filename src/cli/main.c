@@ -39,6 +39,10 @@ static const struct subcommand subcommands[] = {
      "       petrel queue hold ID | release ID\n"
      "       petrel queue delete ID       (no bounce)\n"
      "       petrel queue bounce ID       (return to the sender now)\n"},
+    {"stats", cmd_stats, "print the running daemon's counters",
+     "usage: petrel stats\n"
+     "Prints the counters and gauges that the http listener's /metrics serves\n"
+     "(histograms as their _count and _sum), one a line.\n"},
     {"user", cmd_user, "manage users in the user database",
      "usage: petrel user add ADDRESS [--quota SIZE] [--disabled]\n"
      "       petrel user passwd ADDRESS\n"

@@ -14,6 +14,7 @@
 #include "lib/buf.h"
 #include "lib/config.h"
 #include "lib/error.h"
+#include "lib/event.h"
 #include "lib/netaddr.h"
 #include "lib/xalloc.h"
 
@@ -187,9 +188,22 @@ struct event_base *dns_resolver_base(const struct dns_resolver *r)
 	return r->base;
 }
 
+/* One lookup answered: an event (logged at debug), counted by result;
+ * from the cache or not. */
+static void count_lookup(const struct dns_cache_key *key, const struct dns_result *result)
+{
+	if (result->cached)
+		metrics_add(METRIC_DNS_CACHE_HITS, "", 1);
+	EVENT(L_DEBUG, &event_dns_lookup, EV_TEXT("name", key->name),
+	      EV_UINT("type", key->type),
+	      EV_WORD("result", dns_status_name(result->status)),
+	      EV_WORD("cached", result->cached ? "yes" : "no"));
+}
+
 static void finish(struct lookup *l, const struct dns_result *result)
 {
 	struct dns_resolver *r = l->resolver;
+	count_lookup(&l->key, result);
 	if (l->prev)
 		l->prev->next = l->next;
 	else
@@ -260,6 +274,7 @@ static void on_deliver(evutil_socket_t fd, short what, void *arg)
 		                            .secure = answer.secure,
 		                            .packet = answer.packet,
 		                            .cached = true};
+		count_lookup(&l->key, &result);
 		l->callback(l->arg, &result);
 		dns_cache_release(l->hit);
 		free(l);
@@ -279,6 +294,7 @@ bool dns_lookup_cached(struct dns_resolver *r, const char *name, uint16_t type,
 	                              .secure = answer.secure,
 	                              .packet = answer.packet,
 	                              .cached = true};
+	count_lookup(&key, result);
 	return true;
 }
 

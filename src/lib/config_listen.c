@@ -9,7 +9,7 @@
 
 #include "lib/xalloc.h"
 
-const char *const listen_protocol_names[] = {"smtp", "submission", NULL};
+const char *const listen_protocol_names[] = {"smtp", "submission", "http", NULL};
 const char *const tls_mode_names[] = {"none", "starttls", "implicit", NULL};
 const char *const client_cert_mode_names[] = {"none", "optional", "required", NULL};
 
@@ -45,6 +45,9 @@ static int check_listener(struct loader *ld, struct fy_node *node, void *base)
 	struct listen_config *l = base;
 	if (l->address == NULL)
 		return loader_fail(ld, node, "a listener needs an address \"IP:port\"");
+	if (l->protocol == PROTO_HTTP && l->tls == TLS_STARTTLS)
+		return loader_fail(ld, node,
+		                   "an http listener takes tls: none or implicit");
 	if (l->client_certificates != CLIENT_CERT_NONE && l->tls == TLS_NONE)
 		return loader_fail(ld, node,
 		                   "client_certificates needs tls: starttls or implicit");

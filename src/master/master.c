@@ -30,6 +30,7 @@
 #include "lib/error.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/xalloc.h"
 #include "ipc/ipc.h"
 #include "lib/privilege.h"
@@ -85,6 +86,7 @@ struct master {
 	int exit_status;
 	struct penalty_table *penalty;    /* login failures, shared with workers */
 	struct ip_count_table *ip_counts; /* connections per IP, shared too */
+	struct metrics_store *metrics;    /* counters of every process */
 };
 
 static unsigned worker_count(const struct config *config)
@@ -514,6 +516,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	    userdb_prepare(config, m.uid, m.gid, true, &error) < 0 ||
 	    (m.penalty = penalty_table_create(PENALTY_SLOTS, &error)) == NULL ||
 	    (m.ip_counts = create_ip_counts(config, &error)) == NULL ||
+	    (m.metrics = metrics_create(&error)) == NULL ||
 	    (m.tls = tls_server_context(config, &error)) == NULL ||
 	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
 	    ipc_socketpair(m.notify_fds) < 0) {
@@ -522,6 +525,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 		return 1;
 	}
 	penalty_table_set_current(m.penalty); /* workers inherit it */
+	metrics_set(METRIC_START_TIME, "", (int64_t)time(NULL));
 	log_msg(L_INFO, "event=start config=%s home=%s hostname=%s workers=%u",
 	        LOG_Q(config->source), LOG_Q(config->home), LOG_Q(config->hostname),
 	        worker_count(config));
@@ -551,6 +555,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	SSL_CTX_free(m.tls);
 	penalty_table_destroy(&m.penalty);
 	ip_count_destroy(&m.ip_counts);
+	metrics_destroy(&m.metrics);
 	config_free(&m.config);
 	return m.exit_status;
 }

@@ -5,6 +5,7 @@
  */
 #include "master/services.h"
 
+#include "httpd/httpd.h"
 #include "smtpd/smtpd.h"
 
 static const struct {
@@ -13,6 +14,7 @@ static const struct {
 } services[] = {
     {PROTO_SMTP, &smtpd_service},
     {PROTO_SUBMISSION, &smtpd_service},
+    {PROTO_HTTP, &httpd_service},
 };
 
 const struct service *service_for(enum listen_protocol protocol)

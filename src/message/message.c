@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "lib/xalloc.h"
@@ -16,6 +17,8 @@ void message_init(struct message *m, const struct envelope *env, const char *sec
 	memset(m, 0, sizeof(*m));
 	m->env = env;
 	m->size = size;
+	m->received =
+	    (struct message_source){.header = section, .header_len = len, .fd = -1};
 	size_t pos = 0, cap = 0;
 	struct rfc5322_field f;
 	while (rfc5322_next_field(section, len, &pos, &f) == 1) {
@@ -45,7 +48,19 @@ void message_clear(struct message *m)
 		field_clear(&m->added[i]);
 	free(m->fields);
 	free(m->added);
+	if (m->owns_fd)
+		close(m->received.fd);
 	memset(m, 0, sizeof(*m));
+}
+
+void message_set_body(struct message *m, int fd, uint64_t body_offset, uint64_t body_len)
+{
+	if (m->owns_fd)
+		close(m->received.fd);
+	m->owns_fd = fd >= 0;
+	m->received.fd = fd;
+	m->received.body_offset = body_offset;
+	m->received.body_len = body_len;
 }
 
 const char *message_header(const struct message *m, const char *name)

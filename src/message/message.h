@@ -19,6 +19,7 @@
 
 #include "lib/buf.h"
 #include "message/envelope.h"
+#include "message/message_source.h"
 
 struct message_field {
 	char *name;
@@ -36,12 +37,21 @@ struct message {
 	size_t field_count;
 	struct message_field *added; /* by hooks; the last added goes first */
 	size_t added_count;
+	/* The octets received, read-only; its fd is the message's own (closed
+	 * by message_clear) or -1 with the body in memory (tests). */
+	struct message_source received;
+	bool owns_fd; /* received.fd is the message's (zeroed: it has none) */
 };
 
 /* Reads the received header section (found by proto/rfc5322.c). */
 void message_init(struct message *m, const struct envelope *env, const char *section,
                   size_t len, uint64_t size);
 void message_clear(struct message *m);
+
+/* Where the received octets are: the header section given to
+ * message_init, then body_len octets of fd from body_offset. The message
+ * takes fd (closed by message_clear). */
+void message_set_body(struct message *m, int fd, uint64_t body_offset, uint64_t body_len);
 
 /* The value of the first field named name (any case), or NULL. */
 const char *message_header(const struct message *m, const char *name);

@@ -36,6 +36,16 @@ void queue_id_next(struct queue_id_gen *gen, uint64_t now_usec, char *out)
 	out[QUEUE_ID_LEN] = '\0';
 }
 
+uint64_t queue_id_usec(const char *id)
+{
+	uint64_t value = 0;
+	for (int i = 0; i < 11; i++) {
+		const char *digit = strchr(alphabet, id[i]);
+		value = value << 5 | (uint64_t)(digit && *digit ? digit - alphabet : 0);
+	}
+	return value;
+}
+
 bool queue_id_valid(const char *s, size_t len)
 {
 	if (len != QUEUE_ID_LEN)

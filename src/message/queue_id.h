@@ -30,6 +30,9 @@ void queue_id_next(struct queue_id_gen *gen, uint64_t now_usec, char *out);
  * DSN is named by (the generator above is its pure part, for tests). */
 void queue_id_new(char *out);
 
+/* When a valid ID was made, in microseconds since the epoch. */
+uint64_t queue_id_usec(const char *id);
+
 /* True when s[0..len) has the shape of a queue ID (safe as a file name). */
 bool queue_id_valid(const char *s, size_t len);
 

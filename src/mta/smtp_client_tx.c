@@ -15,6 +15,7 @@
 #include <errno.h>
 
 #include "lib/buf.h"
+#include "lib/event.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "mta/smtp_client_internal.h"
@@ -44,14 +45,17 @@ static void log_outcome(const struct smtp_conn *c, const struct mta_job *job, si
 	const char *status = r->outcome == OUTCOME_DELIVERED ? "sent"
 	                     : r->outcome == OUTCOME_PERM    ? "bounced"
 	                                                     : "deferred";
-	log_msg(r->outcome == OUTCOME_DELIVERED ? L_INFO : L_WARN,
-	        "event=delivery id=%s to=%s relay=%s tls=%s delay=%llds attempt=%.2fs "
-	        "dsn=%s status=%s reply=%s",
-	        job->env->id, LOG_Q(job->env->rcpts[i].address),
-	        LOG_Q(r->remote ? r->remote : c->remote),
-	        LOG_Q(c->tls_active ? c->tls_info : "none"),
-	        (long long)(time(NULL) - job->env->arrival), elapsed_since(&c->tx_start),
-	        r->dsn, status, LOG_Q(r->diagnostic ? r->diagnostic : ""));
+	char delay[24];
+	snprintf(delay, sizeof(delay), "%llds",
+	         (long long)(time(NULL) - job->env->arrival));
+	EVENT(r->outcome == OUTCOME_DELIVERED ? L_INFO : L_WARN, &event_delivery,
+	      EV_WORD("id", job->env->id), EV_TEXT("to", job->env->rcpts[i].address),
+	      EV_TEXT("relay", r->remote ? r->remote : c->remote),
+	      EV_TEXT("tls", c->tls_active ? c->tls_info : "none"),
+	      EV_WORD("delay", delay), EV_SECONDS("attempt", elapsed_since(&c->tx_start)),
+	      EV_WORD("dsn", r->dsn), EV_WORD("status", status),
+	      EV_TEXT("reply", r->diagnostic ? r->diagnostic : ""),
+	      EV_LABEL("transport", "smtp"));
 }
 
 void smtp_client_finish_job(struct smtp_conn *c, enum rcpt_outcome outcome,

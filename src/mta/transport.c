@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
+#include "lib/event.h"
 #include "lib/log.h"
 #include "lib/workpool.h"
 #include "lib/xalloc.h"
@@ -125,15 +126,19 @@ static void fail_queued(struct destination *d, enum rcpt_outcome outcome, const 
 	struct mta_job *job;
 	while ((job = pop_job(d)) != NULL) {
 		mta_job_fail(job, outcome, dsn, NULL, diagnostic);
+		char delay[24];
+		snprintf(delay, sizeof(delay), "%llds",
+		         (long long)(time(NULL) - job->env->arrival));
 		for (size_t k = 0; k < job->rcpt_count; k++)
-			log_msg(
-			    outcome == OUTCOME_PERM ? L_WARN : L_INFO,
-			    "event=delivery id=%s to=%s relay=none tls=none delay=%llds "
-			    "dsn=%s status=%s reply=%s",
-			    job->env->id, LOG_Q(job->env->rcpts[job->rcpts[k]].address),
-			    (long long)(time(NULL) - job->env->arrival), dsn,
-			    outcome == OUTCOME_PERM ? "bounced" : "deferred",
-			    LOG_Q(diagnostic));
+			EVENT(outcome == OUTCOME_PERM ? L_WARN : L_INFO, &event_delivery,
+			      EV_WORD("id", job->env->id),
+			      EV_TEXT("to", job->env->rcpts[job->rcpts[k]].address),
+			      EV_WORD("relay", "none"), EV_WORD("tls", "none"),
+			      EV_WORD("delay", delay), EV_WORD("dsn", dsn),
+			      EV_WORD("status",
+			              outcome == OUTCOME_PERM ? "bounced" : "deferred"),
+			      EV_TEXT("reply", diagnostic),
+			      EV_LABEL("transport", "smtp"));
 		job->done(job);
 	}
 }

@@ -21,6 +21,7 @@
 #include "lib/error.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/xalloc.h"
 #include "message/envelope.h"
 #include "net/conn.h"
@@ -39,7 +40,16 @@ struct control {
 	char *path;
 };
 
-enum op { OP_LIST, OP_SHOW, OP_RETRY, OP_HOLD, OP_RELEASE, OP_DELETE, OP_BOUNCE };
+enum op {
+	OP_LIST,
+	OP_SHOW,
+	OP_RETRY,
+	OP_HOLD,
+	OP_RELEASE,
+	OP_DELETE,
+	OP_BOUNCE,
+	OP_STATS
+};
 
 struct request {
 	struct work work;
@@ -300,8 +310,8 @@ static void request_done(struct work *work)
 	respond(req);
 }
 
-static const char *const op_names[] = {"list",    "show",   "retry", "hold",
-                                       "release", "delete", "bounce"};
+static const char *const op_names[] = {"list",    "show",   "retry",  "hold",
+                                       "release", "delete", "bounce", "stats"};
 
 /* Parses "verb [ID]"; -1 with an error reply. */
 static int parse_request(struct request *req, const char *line)
@@ -315,12 +325,13 @@ static int parse_request(struct request *req, const char *line)
 	if (n < 1 || i == sizeof(op_names) / sizeof(op_names[0]) || n > 2) {
 		buf_append_str(&req->out,
 		               "error: expected list, show ID, retry [ID], hold ID, "
-		               "release ID, delete ID or bounce ID\n");
+		               "release ID, delete ID, bounce ID or stats\n");
 		return -1;
 	}
 	req->op = (enum op)i;
-	bool needs_id = req->op != OP_LIST && req->op != OP_RETRY;
-	if ((needs_id && n < 2) || (req->op == OP_LIST && n > 1)) {
+	bool needs_id = req->op != OP_LIST && req->op != OP_RETRY && req->op != OP_STATS;
+	if ((needs_id && n < 2) ||
+	    ((req->op == OP_LIST || req->op == OP_STATS) && n > 1)) {
 		buf_appendf(&req->out, "error: %s %s\n", op_names[i],
 		            needs_id ? "needs a queue ID" : "takes no argument");
 		return -1;
@@ -356,6 +367,14 @@ static void on_input(struct conn *conn, void *arg)
 		buf_appendf(&req->out, "ok\n%s scheduled for delivery now\n",
 		            req->id[0] ? req->id : "every deferred message");
 		r = 1;
+	}
+	if (r == 0 && req->op == OP_STATS) {
+		/* The shared counters of every process, as /metrics has them. */
+		buf_append_str(&req->out, "ok\n");
+		if (metrics_current())
+			metrics_render(metrics_current(), &req->out);
+		respond(req);
+		return;
 	}
 	if (r == 0 && (req->op == OP_DELETE || req->op == OP_BOUNCE) &&
 	    h->is_active(h->queue, req->id)) {

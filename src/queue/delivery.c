@@ -20,6 +20,7 @@
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "auth/userdb.h"
+#include "lib/event.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "queue/dsn.h"
@@ -98,16 +99,26 @@ static void defer_unknown(struct attempt_state *a, size_t i, const char *error)
 	struct buf why = BUF_INIT;
 	buf_appendf(&why, "x-petrel; user database unavailable: %s", error);
 	rcpt_result_set(&a->results[i], OUTCOME_TEMP, "4.3.0", NULL, why.data);
-	log_msg(L_WARN,
-	        "event=delivery id=%s to=%s relay=local dsn=4.3.0 status=deferred "
-	        "reply=%s",
-	        a->id, LOG_Q(a->env.rcpts[i].address), LOG_Q(why.data));
+	EVENT(L_WARN, &event_delivery, EV_WORD("id", a->id),
+	      EV_TEXT("to", a->env.rcpts[i].address), EV_WORD("relay", "local"),
+	      EV_WORD("dsn", "4.3.0"), EV_WORD("status", "deferred"),
+	      EV_TEXT("reply", why.data), EV_LABEL("transport", "maildir"));
 	buf_free(&why);
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 static void deliver_local(const struct config *config, const struct spool *spool,
                           struct userdb *db, struct attempt_state *a, size_t i)
 {
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	const char *rcpt = a->env.rcpts[i].address;
 	struct buf mailbox = BUF_INIT, head = BUF_INIT, records = BUF_INIT;
 	const char *error;
@@ -136,16 +147,28 @@ static void deliver_local(const struct config *config, const struct spool *spool
 		}
 	}
 	const struct rcpt_result *r = &a->results[i];
-	log_msg(r->outcome == OUTCOME_DELIVERED ? L_INFO : L_WARN,
-	        "event=delivery id=%s from=%s to=%s relay=local tls=none delay=%llds "
-	        "dsn=%s status=%s reply=%s%s%s",
-	        a->id, LOG_Q(a->env.sender), LOG_Q(rcpt),
-	        (long long)(a->now - a->env.arrival), r->dsn,
-	        r->outcome == OUTCOME_DELIVERED ? "sent"
-	        : r->outcome == OUTCOME_PERM    ? "bounced"
-	                                        : "deferred",
-	        LOG_Q(r->diagnostic), r->outcome == OUTCOME_DELIVERED ? " file=" : "",
-	        r->outcome == OUTCOME_DELIVERED ? LOG_Q(name) : "");
+	char delay[24];
+	snprintf(delay, sizeof(delay), "%llds", (long long)(a->now - a->env.arrival));
+	bool sent = r->outcome == OUTCOME_DELIVERED;
+	const char *status = sent                         ? "sent"
+	                     : r->outcome == OUTCOME_PERM ? "bounced"
+	                                                  : "deferred";
+	if (sent)
+		EVENT(L_INFO, &event_delivery, EV_WORD("id", a->id),
+		      EV_TEXT("from", a->env.sender), EV_TEXT("to", rcpt),
+		      EV_WORD("relay", "local"), EV_WORD("tls", "none"),
+		      EV_WORD("delay", delay), EV_WORD("dsn", r->dsn),
+		      EV_WORD("status", status), EV_TEXT("reply", r->diagnostic),
+		      EV_TEXT("file", name), EV_SECONDS("attempt", seconds_since(&start)),
+		      EV_LABEL("transport", "maildir"));
+	else
+		EVENT(L_WARN, &event_delivery, EV_WORD("id", a->id),
+		      EV_TEXT("from", a->env.sender), EV_TEXT("to", rcpt),
+		      EV_WORD("relay", "local"), EV_WORD("tls", "none"),
+		      EV_WORD("delay", delay), EV_WORD("dsn", r->dsn),
+		      EV_WORD("status", status), EV_TEXT("reply", r->diagnostic),
+		      EV_SECONDS("attempt", seconds_since(&start)),
+		      EV_LABEL("transport", "maildir"));
 	buf_free(&mailbox);
 	buf_free(&head);
 	buf_free(&records);

@@ -18,6 +18,7 @@
 
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/workpool.h"
 #include "lib/xalloc.h"
 #include "ipc/ipc.h"
@@ -343,10 +344,20 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (q->stopping)
 		return;
 	time_t now = time(NULL);
+	int64_t messages = 0;
+	const char *oldest = NULL;
 	for (size_t i = 0; i < TABLE_SIZE; i++)
-		for (struct entry *e = q->table[i]; e; e = e->next)
+		for (struct entry *e = q->table[i]; e; e = e->next) {
+			messages++;
+			if (oldest == NULL || strcmp(e->id, oldest) < 0)
+				oldest = e->id; /* IDs sort in arrival order */
 			if (e->state == ENTRY_WAITING && e->next_attempt <= now)
 				start_attempt(q, e);
+		}
+	metrics_set(METRIC_QUEUE_MESSAGES, "", messages);
+	metrics_set(METRIC_QUEUE_OLDEST, "",
+	            oldest ? (int64_t)now - (int64_t)(queue_id_usec(oldest) / 1000000)
+	                   : 0);
 	if (!q->scanning) {
 		q->scanning = true;
 		struct scan *scan = xcalloc(1, sizeof(*scan));

@@ -94,13 +94,13 @@ static int open_spool_file(struct spool_writer *w, const char *tmp_path)
 			break;
 		spool_path(&free_path, w->spool->free_dir, name, "");
 		if (rename(free_path.data, tmp_path) == 0) {
-			fd = open(tmp_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+			fd = open(tmp_path, O_RDWR | O_TRUNC | O_CLOEXEC);
 			break;
 		}
 	}
 	buf_free(&free_path);
 	if (fd < 0)
-		fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		fd = open(tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	return fd;
 }
 
@@ -115,6 +115,7 @@ struct spool_stream {
 	struct buf flushing; /* a thread writes this */
 	struct buf trailer;  /* the envelope, at the commit */
 	bool in_flight;
+	bool writing_out; /* spool_stream_write_out: every octet, any size */
 	bool committing;
 	bool aborted;
 	int error_errno; /* the first failure; sticky */
@@ -283,8 +284,12 @@ static void write_done(struct work *work)
 		submit(s, commit_run, commit_done);
 		return;
 	}
-	if (s->pending.len >= SPOOL_CHUNK && s->error_errno == 0)
+	if ((s->pending.len >= SPOOL_CHUNK || (s->writing_out && s->pending.len > 0)) &&
+	    s->error_errno == 0) {
 		start_write(s);
+		if (s->writing_out)
+			return; /* ready() when all of it is in the file */
+	}
 	if (s->owner && s->ready)
 		s->ready(s->owner);
 }
@@ -337,6 +342,30 @@ bool spool_stream_flush(struct spool_stream *s)
 		return false;
 	start_write(s);
 	return true;
+}
+
+bool spool_stream_write_out(struct spool_stream *s)
+{
+	s->writing_out = true;
+	if (s->in_flight)
+		return false;
+	if (s->pending.len == 0 || s->error_errno)
+		return true;
+	start_write(s);
+	return false;
+}
+
+int spool_stream_reader(const struct spool_stream *s, uint64_t *offset_r)
+{
+	if (s->in_flight || s->pending.len > 0 || s->error_errno || s->fd < 0) {
+		errno = s->error_errno ? s->error_errno : EAGAIN;
+		return -1;
+	}
+	struct buf magic = BUF_INIT;
+	envelope_spool_begin(&magic);
+	*offset_r = magic.len;
+	buf_free(&magic);
+	return fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
 }
 
 uint64_t spool_stream_length(const struct spool_stream *s)

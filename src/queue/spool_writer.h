@@ -66,6 +66,21 @@ struct buf *spool_stream_buffer(struct spool_stream *stream);
  */
 bool spool_stream_flush(struct spool_stream *stream);
 
+/*
+ * Writes everything appended so far, whatever its size, so that the file
+ * holds the whole message (the end-of-data hooks read it from there).
+ * True when it already does; otherwise ready() follows once it does.
+ */
+bool spool_stream_write_out(struct spool_stream *stream);
+
+/*
+ * After write_out: a descriptor of the file to read the message from
+ * (the caller closes it), *offset_r the position of its first octet; -1
+ * with errno when nothing could be written (or nothing was: an empty
+ * message has no file yet).
+ */
+int spool_stream_reader(const struct spool_stream *stream, uint64_t *offset_r);
+
 /* Octets of message appended so far. */
 uint64_t spool_stream_length(const struct spool_stream *stream);
 

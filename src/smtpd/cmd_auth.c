@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "auth/penalty.h"
+#include "lib/event.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/xalloc.h"
@@ -87,12 +88,18 @@ static void log_auth(struct session *s, struct sasl_server *sasl, const char *re
                      unsigned failures)
 {
 	const char *login = sasl_server_login(sasl);
-	log_msg(result[0] == 'o' ? L_INFO : L_WARN,
-	        "event=auth session=%s client=%s mechanism=%s user=%s result=%s%s%s "
-	        "failures=%u",
-	        s->log_id, s->peer_ip, auth_mechanism_name(sasl_server_mechanism(sasl)),
-	        LOG_Q(login[0] ? login : "-"), result, result[0] == 'o' ? "" : " reason=",
-	        result[0] == 'o' ? "" : LOG_Q(sasl_server_reason(sasl)), failures);
+	const char *mechanism = auth_mechanism_name(sasl_server_mechanism(sasl));
+	if (strcmp(result, "ok") == 0)
+		EVENT(L_INFO, &event_auth, EV_WORD("session", s->log_id),
+		      EV_TEXT("client", s->peer_ip), EV_WORD("mechanism", mechanism),
+		      EV_TEXT("user", login[0] ? login : "-"), EV_WORD("result", result),
+		      EV_UINT("failures", failures));
+	else
+		EVENT(L_WARN, &event_auth, EV_WORD("session", s->log_id),
+		      EV_TEXT("client", s->peer_ip), EV_WORD("mechanism", mechanism),
+		      EV_TEXT("user", login[0] ? login : "-"), EV_WORD("result", result),
+		      EV_TEXT("reason", sasl_server_reason(sasl)),
+		      EV_UINT("failures", failures));
 }
 
 static void auth_proceed(struct session *s, void *identity)

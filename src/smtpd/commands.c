@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/event.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "ipc/ipc.h"
@@ -267,9 +268,12 @@ void commands_dispatch(struct session *s, const char *line, size_t len)
 	struct smtp_cmd cmd;
 	const char *error;
 	if (smtp_cmd_parse(line, len, &cmd, &error) < 0) {
+		reply_command_started(s, "unknown");
 		reply_error(s, "500 5.5.2 Error: %s", error);
 		return;
 	}
+	reply_command_started(s, cmd.verb == SMTP_UNKNOWN ? "unknown"
+	                                                  : smtp_verb_name(cmd.verb));
 	for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]); i++) {
 		const struct command *c = &command_table[i];
 		if (c->verb != cmd.verb)
@@ -341,19 +345,16 @@ static void data_stage_done(const struct stage_decision *d, void *arg)
 	char text[320];
 	if (d->verdict == STAGE_DISCARD) {
 		/* The client is told it was queued; nothing is kept. */
-		log_msg(L_INFO,
-		        "event=message-discarded session=%s id=%s client=%s from=%s "
-		        "hook=%s",
-		        s->log_id, tx->env.id, s->peer_ip, LOG_Q(tx->env.sender),
-		        LOG_Q(d->hook));
+		EVENT(L_INFO, &event_message_discarded, EV_WORD("session", s->log_id),
+		      EV_WORD("id", tx->env.id), EV_TEXT("client", s->peer_ip),
+		      EV_TEXT("from", tx->env.sender), EV_TEXT("hook", d->hook));
 		snprintf(text, sizeof(text), "250 2.0.0 Ok: queued as %s", tx->env.id);
 	} else {
 		stage_reply_text(d, text, sizeof(text));
-		log_msg(L_INFO,
-		        "event=message-refused session=%s client=%s from=%s hook=%s "
-		        "reason=%s",
-		        s->log_id, s->peer_ip, LOG_Q(tx->env.sender), LOG_Q(d->hook),
-		        LOG_Q(text));
+		EVENT(L_INFO, &event_message_refused, EV_WORD("session", s->log_id),
+		      EV_TEXT("client", s->peer_ip), EV_TEXT("from", tx->env.sender),
+		      EV_TEXT("hook", d->hook), EV_TEXT("reason", text),
+		      EV_WORD("result", text[0] == '4' ? "deferred" : "rejected"));
 	}
 	session_transaction_reset(s); /* what was written goes */
 	reply(s, "%s", text);
@@ -364,6 +365,9 @@ void commands_message_complete(struct session *s)
 {
 	struct transaction *tx = &s->tx;
 	struct smtpd *server = s->server;
+	/* From the final dot (or BDAT LAST) to the reply: the hooks and the
+	 * commit with its fsyncs. */
+	reply_command_started(s, "end-of-data");
 	if (!tx->header_done && !tx->too_big) {
 		/* The message ended inside its header section. */
 		size_t end;
@@ -377,8 +381,9 @@ void commands_message_complete(struct session *s)
 	}
 	const char *refusal = content_refusal(s);
 	if (refusal) {
-		log_msg(L_INFO, "event=message-refused session=%s client=%s reason=%s",
-		        s->log_id, s->peer_ip, LOG_Q(refusal));
+		EVENT(L_INFO, &event_message_refused, EV_WORD("session", s->log_id),
+		      EV_TEXT("client", s->peer_ip), EV_TEXT("reason", refusal),
+		      EV_WORD("result", refusal[0] == '4' ? "deferred" : "rejected"));
 		session_transaction_reset(s);
 		reply(s, "%s", refusal);
 		return;
@@ -404,8 +409,27 @@ void commands_message_complete(struct session *s)
 		commit_message(s, NULL);
 		return;
 	}
+	/* The end-of-data stage reads the message from the file: the last
+	 * octets go there first (stream_ready calls back when they have). */
+	s->state = STATE_SPOOLING;
+	conn_pause(s->conn);
+	tx->stage_waits_for_disk = true;
+	if (spool_stream_write_out(tx->stream))
+		commands_data_stage(s);
+}
+
+void commands_data_stage(struct session *s)
+{
+	struct transaction *tx = &s->tx;
+	struct smtpd *server = s->server;
+	tx->stage_waits_for_disk = false;
 	/* The end-of-data stage: input waits while the hooks decide. */
 	message_init(&s->message, &tx->env, tx->header.data, tx->header.len, tx->size);
+	uint64_t offset;
+	int fd = spool_stream_reader(tx->stream, &offset);
+	if (fd >= 0)
+		message_set_body(&s->message, fd, offset + tx->header.len,
+		                 tx->size - tx->header.len);
 	s->stage_context = (struct stage_context){
 	    .stage = SMTP_STAGE_DATA,
 	    .base = server->base,
@@ -414,8 +438,6 @@ void commands_message_complete(struct session *s)
 	    .auth_user = s->auth_user,
 	    .message = &s->message,
 	};
-	s->state = STATE_SPOOLING;
-	conn_pause(s->conn);
 	s->stage = stage_run(server->hooks, &s->stage_context, data_stage_done, s);
 }
 
@@ -437,14 +459,12 @@ void commands_spooled(void *owner, void *context, const char *id, int result, in
 	struct transaction *tx = &s->tx;
 	if (result == 0) {
 		s->messages++;
-		log_msg(
-		    L_INFO,
-		    "event=queued session=%s id=%s client=%s from=%s nrcpt=%zu size=%llu "
-		    "tls=%s delay_ms=%llu",
-		    s->log_id, id, s->peer_ip, LOG_Q(tx->env.sender), tx->env.rcpt_count,
-		    (unsigned long long)tx->size,
-		    s->tls_active ? LOG_Q(s->tls_info) : "none",
-		    (unsigned long long)((now_usec() - tx->start_usec) / 1000));
+		EVENT(L_INFO, &event_queued, EV_WORD("session", s->log_id),
+		      EV_WORD("id", id), EV_TEXT("client", s->peer_ip),
+		      EV_TEXT("from", tx->env.sender),
+		      EV_UINT("nrcpt", tx->env.rcpt_count), EV_UINT("size", tx->size),
+		      EV_TEXT("tls", s->tls_active ? s->tls_info : "none"),
+		      EV_UINT("delay_ms", (now_usec() - tx->start_usec) / 1000));
 		reply(s, "250 2.0.0 Ok: queued as %s", id);
 	} else {
 		log_msg(L_ERROR, "event=spool-failed session=%s id=%s error=%s",

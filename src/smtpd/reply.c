@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "lib/date.h"
+#include "lib/event.h"
 
 uint64_t now_usec(void)
 {
@@ -21,8 +22,38 @@ uint64_t now_usec(void)
 static void vreply(struct session *s, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+void reply_command_started(struct session *s, const char *command)
+{
+	s->command = command;
+	s->command_usec = now_usec();
+}
+
+/* A final reply line ("250 ", not "250-") ends the command: one event,
+ * logged at debug, counted by verb and reply class, timed. */
+static void command_replied(struct session *s, const char *head)
+{
+	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+	char code[4] = {head[0], head[1], head[2], '\0'};
+	const char *reply_class =
+	    head[0] >= '1' && head[0] <= '5' ? classes[head[0] - '1'] : "other";
+	EVENT(L_DEBUG, &event_command, EV_WORD("session", s->log_id),
+	      EV_WORD("command", s->command), EV_WORD("reply", code),
+	      EV_SECONDS("duration", (double)(now_usec() - s->command_usec) / 1e6),
+	      EV_LABEL("verb", s->command), EV_LABEL("reply_class", reply_class));
+	s->command = NULL;
+}
+
 static void vreply(struct session *s, const char *fmt, va_list ap)
 {
+	if (s->command) {
+		char head[5] = "";
+		va_list copy;
+		va_copy(copy, ap);
+		vsnprintf(head, sizeof(head), fmt, copy);
+		va_end(copy);
+		if (head[3] == ' ' || head[3] == '\0')
+			command_replied(s, head);
+	}
 	conn_vprintf(s->conn, fmt, ap);
 	conn_write(s->conn, "\r\n", 2);
 }

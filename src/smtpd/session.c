@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/event.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/xalloc.h"
@@ -189,9 +190,13 @@ void session_start(struct smtpd *server, struct worker_listener *accepted_on,
 		refusal = "421 4.7.0 Too many connections from your address\r\n";
 	/* From here on the session holds its per-IP count until destroyed. */
 	if (refusal) {
-		log_msg(L_WARN,
-		        "event=connection-refused client=%s listener=%s reason=%s", ip,
-		        listener->address, LOG_Q(refusal + 10));
+		char reason[80]; /* the reply's text, without its CRLF */
+		snprintf(reason, sizeof(reason), "%.*s",
+		         (int)strcspn(refusal + 10, "\r\n"), refusal + 10);
+		EVENT(L_WARN, &event_connection_refused, EV_TEXT("client", ip),
+		      EV_WORD("listener", listener->address),
+		      EV_WORD("protocol", listen_protocol_name(listener->protocol)),
+		      EV_TEXT("reason", reason));
 		if (listener->tls != TLS_IMPLICIT) {
 			ssize_t ignored = send(fd, refusal, strlen(refusal),
 			                       MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -218,8 +223,10 @@ void session_start(struct smtpd *server, struct worker_listener *accepted_on,
 	server->sessions = s;
 	server->session_count++;
 	worker_connection_opened(accepted_on);
-	log_msg(L_INFO, "event=connect session=%s client=%s listener=%s tls=%s",
-	        s->log_id, ip, listener->address, tls_mode_name(listener->tls));
+	EVENT(L_INFO, &event_connect, EV_WORD("session", s->log_id),
+	      EV_TEXT("client", ip), EV_WORD("listener", listener->address),
+	      EV_WORD("tls", tls_mode_name(listener->tls)),
+	      EV_WORD("protocol", listen_protocol_name(listener->protocol)));
 
 	s->state = STATE_GREETING;
 	struct conn_settings settings = {
@@ -266,9 +273,16 @@ void session_transaction_reset(struct session *s)
 void session_destroy(struct session *s, const char *reason)
 {
 	struct smtpd *server = s->server;
-	log_msg(L_INFO,
-	        "event=disconnect session=%s client=%s reason=%s messages=%u errors=%u",
-	        s->log_id, s->peer_ip, LOG_Q(reason), s->messages, s->errors);
+	/* "TLSv1.3 TLS_AES_256_GCM_SHA384": the version labels the session. */
+	char tls_version[16] = "none";
+	if (s->tls_active)
+		snprintf(tls_version, sizeof(tls_version), "%.*s",
+		         (int)strcspn(s->tls_info, " "), s->tls_info);
+	EVENT(L_INFO, &event_disconnect, EV_WORD("session", s->log_id),
+	      EV_TEXT("client", s->peer_ip), EV_TEXT("reason", reason),
+	      EV_UINT("messages", s->messages), EV_UINT("errors", s->errors),
+	      EV_LABEL("protocol", listen_protocol_name(s->listener->protocol)),
+	      EV_LABEL("tls_version", tls_version));
 	if (s->commit)
 		spool_stream_disown(s->commit); /* the commit finishes without us */
 	session_hook_cancel(s); /* a hook still deciding answers to no one */
@@ -339,6 +353,10 @@ void session_start_tls(struct session *s)
 static void stream_ready(void *owner)
 {
 	struct session *s = owner;
+	if (s->tx.stage_waits_for_disk) {
+		commands_data_stage(s);
+		return;
+	}
 	if (!s->tx.disk_wait)
 		return;
 	s->tx.disk_wait = false;

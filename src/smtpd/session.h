@@ -51,9 +51,10 @@ struct transaction {
 	struct rfc5322_scan scan;
 	bool header_done; /* header.len is the section's length */
 	const char *header_error;
-	bool disk_wait;        /* the spool is behind: input waits */
-	struct buf discard;    /* where octets go once nothing is kept */
-	struct smtp_data data; /* DATA reader, or line checker for BDAT */
+	bool disk_wait;            /* the spool is behind: input waits */
+	bool stage_waits_for_disk; /* end of data: hooks run once it is all written */
+	struct buf discard;        /* where octets go once nothing is kept */
+	struct smtp_data data;     /* DATA reader, or line checker for BDAT */
 	bool too_big;
 	bool bdat_started; /* a BDAT chunk was accepted: DATA is now wrong */
 	uint64_t bdat_remaining;
@@ -97,6 +98,10 @@ struct session {
 	struct event *delay_timer; /* a failed login's reply waits on it */
 	unsigned messages;
 	uint64_t connect_usec;
+	/* The command waiting for its final reply ("MAIL", "end-of-data"),
+	 * and since when: the command event (lib/events.c) at the reply. */
+	const char *command;
+	uint64_t command_usec;
 };
 
 /* session.c */
@@ -116,6 +121,8 @@ void session_resume(struct session *s);
 void commands_dispatch(struct session *s, const char *line, size_t len);
 /* Called when a message has been read completely (DATA end or BDAT LAST). */
 void commands_message_complete(struct session *s);
+/* The end-of-data hooks, once the whole message is in the spool file. */
+void commands_data_stage(struct session *s);
 /* The spool writer's answer to the commit (owner: the session, or NULL
  * if it has gone). */
 void commands_spooled(void *owner, void *context, const char *id, int result,
@@ -148,6 +155,8 @@ void session_hook(struct session *s, enum smtp_stage stage, const char *argument
 void session_hook_cancel(struct session *s);
 
 /* reply.c */
+/* The command whose final reply comes next (reply.c counts it). */
+void reply_command_started(struct session *s, const char *command);
 void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A protocol error: replies, counts, and closes past the error limit. */
 void reply_error(struct session *s, const char *fmt, ...)

@@ -8,6 +8,10 @@
  *   add NAME VALUE | set NAME VALUE | delete NAME
  *   reject | defer | discard
  *   later MS    (the answer comes MS milliseconds later, from the loop)
+ *   digest      adds "X-Test-Body: SIZE SHA256" of the message read back
+ *               as received (header section and body), from the spool
+ *               file (read here on the loop: a test hook; a real one
+ *               reads on a thread of its own)
  * and the second hook adds "X-Test-Second: ran", showing the order and
  * that a refusal by the first stops the rest.
  *
@@ -16,6 +20,7 @@
  * "reject" is refused (554 5.7.1), "defer" deferred (451 4.7.1), and
  * "later" accepted after 300 ms.
  */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +61,29 @@ static void answer(struct stage_call *call, const struct stage_context *ctx,
 	evtimer_add(p->timer, &tv);
 }
 
+static void add_digest(struct message *m)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	char piece[8192];
+	uint64_t pos = 0;
+	ssize_t n;
+	while ((n = message_source_read(&m->received, pos, piece, sizeof(piece))) > 0) {
+		EVP_DigestUpdate(ctx, piece, (size_t)n);
+		pos += (uint64_t)n;
+	}
+	unsigned char digest[32];
+	EVP_DigestFinal_ex(ctx, digest, NULL);
+	EVP_MD_CTX_free(ctx);
+	char value[128];
+	int len = snprintf(value, sizeof(value), "%llu ", (unsigned long long)pos);
+	for (int i = 0; i < 32; i++)
+		len +=
+		    snprintf(value + len, sizeof(value) - (size_t)len, "%02x", digest[i]);
+	const char *error;
+	message_add_header(m, "X-Test-Body", n < 0 ? "read error" : value, &error);
+}
+
 /* One order; returns 1 when it decided the verdict. */
 static int obey(const char *order, struct message *m, struct stage_decision *d,
                 unsigned *delay_ms)
@@ -78,6 +106,8 @@ static int obey(const char *order, struct message *m, struct stage_decision *d,
 		stage_decide(d, STAGE_DEFER, 451, "4.7.1", "Deferred by the test hook");
 	else if (strcasecmp(verb, "discard") == 0)
 		stage_decide(d, STAGE_DISCARD, 0, NULL, NULL);
+	else if (strcasecmp(verb, "digest") == 0)
+		add_digest(m);
 	return d->verdict != STAGE_ACCEPT;
 }
 

@@ -72,7 +72,7 @@ class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
                  relay_networks=None, hostname="mx.example.test", extra_listen=(),
                  auth=None, client_certificates=None, password="secret",
-                 listener_limits=None):
+                 listener_limits=None, http=False):
         self.home = home
         (self.smtp_port, self.submission_port, self.smtps_port,
          self.plain_port) = free_ports(4)
@@ -106,6 +106,10 @@ class Petrel:
             '  - {protocol: smtp, address: "127.0.0.1:%d", tls: none%s}'
             % (self.plain_port, own.get("plain", "")),
         ]
+        # http: an http listener (/metrics, /healthz) on self.http_port
+        self.http_port = free_ports(1)[0] if http else None
+        if http:
+            lines.append('  - {protocol: http, address: "127.0.0.1:%d"}' % self.http_port)
         lines += ['  - {protocol: smtp, address: "%s", tls: starttls}' % a
                   for a in extra_listen]
         if relay_networks is not None:

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import PETREL, SLOW, Petrel, Raw, make_home, wait_for
 
-SUBCOMMANDS = ["serve", "check-config", "dns", "queue", "user", "alias", "domain"]
+SUBCOMMANDS = ["serve", "check-config", "dns", "queue", "stats", "user", "alias",
+               "domain"]
 
 
 def run(*args, cwd=None, env=None, input=""):

@@ -7,7 +7,7 @@ import re
 import signal
 import time
 
-from conftest import SLOW, connect_from, read_line, wait_for
+from conftest import SLOW, connect_from, read_line, wait_for, worker_pids
 
 REFUSED = b"421 4.7.0 Too many connections from your address\r\n"
 
@@ -31,13 +31,6 @@ def close_all(*lists):
     for sockets in lists:
         for s in sockets:
             s.close()
-
-
-def worker_pids(server):
-    """The live workers' pids, from the master's spawn lines."""
-    pids = [int(p) for p in re.findall(r"event=spawned kind=worker child=(\d+)",
-                                       server.read_log())]
-    return [p for p in pids if os.path.exists("/proc/%d" % p)]
 
 
 def test_per_ip_limit_is_exact_across_workers(make_petrel):

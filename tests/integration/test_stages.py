@@ -51,6 +51,33 @@ def test_headers_changed_before_queueing(petrel):
     assert b"X-Keep: \t odd  spacing" in lines  # untouched: byte for byte
 
 
+@pytest.mark.parametrize("size", [0, 200, 3 * 1024 * 1024 + 17])
+def test_hooks_read_the_message_as_received(petrel, size):
+    # The body streams to the spool file as it arrives; at end of data
+    # the hooks read it back whole, header section and body, from there
+    # (the last octets are written out first), even megabytes of it.
+    import hashlib
+    lines, total = [], 0
+    n = 0
+    while total < size:
+        line = b"line %d: " % n + b"x" * 70 + b"\r\n"
+        lines.append(line)
+        total += len(line)
+        n += 1
+    body = b"".join(lines)
+    header = b"Subject: digest\r\nX-Test-Hook: digest\r\n"
+    received = header + b"\r\n" + body
+    c = Raw(petrel.plain_port)
+    stuffed = body.replace(b"\r\n.", b"\r\n..")
+    assert QUEUED.match(send(c, header, stuffed))
+    [msg] = petrel.wait_messages("test@example.test", 1)
+    field = [l for l in msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+             if l.startswith(b"X-Test-Body:")]
+    assert field == [b"X-Test-Body: %d %s" % (len(received),
+                                               hashlib.sha256(received).hexdigest().encode())]
+    assert msg.endswith(b"\r\n\r\n" + body)
+
+
 @pytest.mark.parametrize("order,expect", [
     (b"reject", "554 5.7.1 Rejected by the test hook"),
     (b"defer", "451 4.7.1 Deferred by the test hook"),
