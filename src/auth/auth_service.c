@@ -38,11 +38,7 @@ void auth_job_fail(struct auth_job *job, const char *error)
 static void job_run(struct work *work)
 {
 	struct auth_job *job = (struct auth_job *)work;
-	const char *error = NULL;
-	struct userdb *db = userdb_for_thread(job->config, &error);
-	if (db == NULL)
-		auth_job_fail(job, error);
-	job->run(job, db);
+	job->run(job, auth_client_for_thread(job->config));
 }
 
 static void job_done(struct work *work)

@@ -1,30 +1,30 @@
 /*
- * auth_service.h — the user database and password hashing, for code on an
- * event loop.
+ * auth_service.h — asking the auth process (auth_server.h), for code on
+ * an event loop.
  *
- * Lookups block and argon2id is slow on purpose, so both run on the
- * service's threads; each thread holds its own database connection
- * (userdb_for_thread). A job's run() gets that connection (NULL, with
- * job->error set, when the database cannot be reached), and its done()
- * runs later on the loop. A session that goes away while its job runs
- * clears job->owner; done() must then only free the job.
+ * A question blocks until the auth process answers (a password check
+ * takes an argon2id), so it is asked from the service's threads, each
+ * with its own connection (auth_client_for_thread). A job's run() gets
+ * that client, and its done() runs later on the loop. A session that goes
+ * away while its job runs clears job->owner; done() must then only free
+ * the job.
  */
 #ifndef PETREL_AUTH_SERVICE_H
 #define PETREL_AUTH_SERVICE_H
 
 #include <event2/event.h>
 
-#include "auth/userdb.h"
+#include "auth/auth_client.h"
 #include "lib/config.h"
 #include "lib/workpool.h"
 
 struct auth_job {
 	struct work work;
 	const struct config *config;
-	void (*run)(struct auth_job *job, struct userdb *db); /* on a thread */
-	void (*done)(struct auth_job *job);                   /* on the loop */
+	void (*run)(struct auth_job *job, struct auth_client *client); /* on a thread */
+	void (*done)(struct auth_job *job);                            /* on the loop */
 	void *owner;
-	char error[256]; /* why the database could not answer, or "" */
+	char error[256]; /* why the auth process could not answer, or "" */
 };
 
 struct auth_service;

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "auth/credential_cache.h"
 #include "auth/jwt.h"
 #include "auth/penalty.h"
 #include "auth/sasl_internal.h"
@@ -82,6 +83,11 @@ const char *sasl_server_reason(const struct sasl_server *s)
 bool sasl_server_rehashed(const struct sasl_server *s)
 {
 	return s->rehashed;
+}
+
+bool sasl_server_cached(const struct sasl_server *s)
+{
+	return s->cached;
 }
 
 enum sasl_result sasl_fail(struct sasl_server *s, enum sasl_result result,
@@ -159,44 +165,80 @@ int sasl_enabled_user(struct sasl_server *s, struct userdb *db, const char *name
 
 /* PLAIN and LOGIN: the password against the stored hash, upgrading an
  * old scheme or cost on success. */
-enum sasl_result sasl_check_password(struct sasl_server *s, struct userdb *db,
-                                     const char *password, size_t len,
-                                     const char *authzid)
+/* The password against the stored hash, upgrading an old scheme or cost
+ * on success; the user it resolved to in user on success. */
+static enum sasl_result verify(struct sasl_server *s, struct userdb *db,
+                               const char *password, size_t len, char *user,
+                               size_t user_size)
 {
 	const struct password_config *cost = &s->config->auth.password;
-	if (sasl_locked_out(s))
-		return sasl_fail(s, SASL_TEMPFAIL, "locked out after repeated failures");
 	const char *error = NULL;
-	struct user_record user;
-	int found = userdb_user_get(db, s->login, &user, &error);
+	struct user_record record;
+	int found = userdb_user_get(db, s->login, &record, &error);
 	if (found < 0)
 		return sasl_fail(s, SASL_TEMPFAIL, error);
 	if (found == 0) {
 		password_verify_dummy(cost, password, len);
 		return sasl_fail(s, SASL_FAILURE, "unknown user");
 	}
-	enum password_result check = password_verify(cost, user.password, password, len);
+	enum password_result check =
+	    password_verify(cost, record.password, password, len);
 	enum sasl_result r = SASL_FAILURE;
 	if (check == PASSWORD_BAD_HASH) {
 		password_verify_dummy(cost, password, len);
 		sasl_fail(s, r, "no usable password stored");
 	} else if (check == PASSWORD_MISMATCH) {
 		sasl_fail(s, r, "wrong password");
-	} else if (!user.enabled) {
+	} else if (!record.enabled) {
 		sasl_fail(s, r, "user disabled");
 	} else {
 		if (check == PASSWORD_OK_REHASH) {
 			struct password_secrets fresh = {BUF_INIT, BUF_INIT, BUF_INIT};
 			if (password_make(cost, password, len, &fresh, &error) == 0 &&
-			    userdb_user_set_secrets(db, user.address, &fresh,
-			                            user.password, &error) == 0)
+			    userdb_user_set_secrets(db, record.address, &fresh,
+			                            record.password, &error) == 0)
 				s->rehashed = true;
 			password_secrets_free(&fresh);
 		}
-		r = sasl_authorize(s, db, user.address, authzid);
+		snprintf(user, user_size, "%s", record.address);
+		r = SASL_SUCCESS;
 	}
-	user_record_free(&user);
+	user_record_free(&record);
 	return r;
+}
+
+/* PLAIN and LOGIN: the password checked, or remembered as checked
+ * (auth/credential_cache.h); then the authorization identity. */
+enum sasl_result sasl_check_password(struct sasl_server *s, struct userdb *db,
+                                     const char *password, size_t len,
+                                     const char *authzid)
+{
+	if (sasl_locked_out(s))
+		return sasl_fail(s, SASL_TEMPFAIL, "locked out after repeated failures");
+	const struct auth_config *auth = &s->config->auth;
+	struct credential_cache *cache = credential_cache_current();
+	time_t now = time(NULL);
+	char user[SASL_NAME_MAX + 1] = "", reason[64] = "";
+	enum sasl_result r;
+	switch (credential_cache_get(cache, s->login, password, len, now, user,
+	                             sizeof(user), reason, sizeof(reason))) {
+	case CACHE_OK:
+		s->cached = true;
+		return sasl_authorize(s, db, user, authzid);
+	case CACHE_FAILED:
+		s->cached = true;
+		return sasl_fail(s, SASL_FAILURE, reason);
+	case CACHE_MISS:
+		break;
+	}
+	r = verify(s, db, password, len, user, sizeof(user));
+	if (r == SASL_SUCCESS)
+		credential_cache_put(cache, s->login, password, len, now, true, user,
+		                     auth->cache_ttl);
+	else if (r == SASL_FAILURE)
+		credential_cache_put(cache, s->login, password, len, now, false,
+		                     s->reason, auth->cache_negative_ttl);
+	return r == SASL_SUCCESS ? sasl_authorize(s, db, user, authzid) : r;
 }
 
 /* One row per mechanism: enum sasl_mechanism (proto/sasl.h) to its step. */

@@ -61,5 +61,7 @@ const char *sasl_server_identity(const struct sasl_server *server);
 const char *sasl_server_reason(const struct sasl_server *server);
 /* The stored hash was upgraded during this login. */
 bool sasl_server_rehashed(const struct sasl_server *server);
+/* The answer came from the credential cache (auth/credential_cache.h). */
+bool sasl_server_cached(const struct sasl_server *server);
 
 #endif

@@ -23,7 +23,8 @@ struct sasl_server {
 	char identity[SASL_NAME_MAX + 1];
 	char reason[192];
 	bool rehashed;
-	bool done; /* success pending the client's empty answer (SCRAM) */
+	bool cached; /* the password was checked from the credential cache */
+	bool done;   /* success pending the client's empty answer (SCRAM) */
 	/* SCRAM-SHA-256 */
 	char authzid[SASL_NAME_MAX + 1];
 	struct scram_keys keys;

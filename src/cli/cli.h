@@ -4,6 +4,7 @@
 #ifndef PETREL_CLI_H
 #define PETREL_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "auth/userdb.h"
@@ -30,6 +31,10 @@ int cmd_stats(const struct cli_options *options, int argc, char **argv);
  * stderr) or 2 (not reached). */
 int cli_control(const struct cli_options *options, const char *request,
                 void (*print)(const char *answer));
+/* The same; quiet_if_down: no message when the daemon does not answer
+ * (a user command telling a daemon that may not run). */
+int cli_control_ask(const struct cli_options *options, const char *request,
+                    void (*print)(const char *answer), bool quiet_if_down);
 
 /* cmd_user_import.c: `petrel user import FILE [--domain D]` */
 int cmd_user_import(struct config *config, struct userdb *db, const char *file,
@@ -44,7 +49,8 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 int cli_no_options(const char *command, int argc, char **argv);
 
 /* cli_userdb.c: loads the configuration and opens the user database as
- * the daemon's account; prints the error and returns -1 on failure. */
+ * its owner (root's when petrel runs as root); prints the error and
+ * returns -1 on failure. */
 int cli_userdb_open(const struct cli_options *options, struct config **config_r,
                     struct userdb **db_r);
 void cli_userdb_close(struct config **config, struct userdb **db);

@@ -1,7 +1,7 @@
 /*
  * cli_userdb.c — what the user, alias and domain commands share: opening
- * the user database as the unprivileged account, reading a password,
- * and sizes such as "10M".
+ * the user database (as its owner: root, when petrel runs as root),
+ * reading a password, and sizes such as "10M".
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +13,6 @@
 
 #include "auth/userdb_setup.h"
 #include "cli/cli.h"
-#include "lib/privilege.h"
 
 /* Longer than any real password; bounds what stdin can make us hash. */
 #define PASSWORD_MAX 1024
@@ -36,14 +35,11 @@ int cli_userdb_open(const struct cli_options *options, struct config **config_r,
 		config_free(&config);
 		return -1;
 	}
-	uid_t uid;
-	gid_t gid;
-	/* As root, act as the daemon's account, so that every file SQLite
-	 * creates is one the daemon can write. */
+	/* The database is the auth process's: root's when petrel runs as
+	 * root (auth/auth_server.h), so the command keeps its own account
+	 * and every file SQLite creates stays the owner's. */
 	if (config == NULL || password_init(&error) < 0 ||
-	    privilege_lookup(config->run_as, &uid, &gid, &error) < 0 ||
-	    userdb_prepare(config, uid, gid, false, &error) < 0 ||
-	    privilege_drop(uid, gid, &error) < 0 ||
+	    userdb_prepare(config, geteuid(), getegid(), false, &error) < 0 ||
 	    userdb_open(config, db_r, &error) < 0) {
 		fprintf(stderr, "petrel: %s\n", error);
 		config_free(&config);

@@ -22,7 +22,7 @@
 
 #define ANSWER_SECONDS 60
 
-static int ask(const char *path, const char *request, struct buf *answer)
+static int ask(const char *path, const char *request, struct buf *answer, bool quiet)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -34,9 +34,11 @@ static int ask(const char *path, const char *request, struct buf *answer)
 	struct timeval tv = {ANSWER_SECONDS, 0};
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr,
-		        "petrel: cannot reach the queue at %s: %s (is petrel running?)\n",
-		        path, strerror(errno));
+		if (!quiet)
+			fprintf(stderr,
+			        "petrel: cannot reach the queue at %s: %s (is petrel "
+			        "running?)\n",
+			        path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -58,8 +60,8 @@ static int ask(const char *path, const char *request, struct buf *answer)
 	return 0;
 }
 
-int cli_control(const struct cli_options *options, const char *request,
-                void (*print)(const char *answer))
+int cli_control_ask(const struct cli_options *options, const char *request,
+                    void (*print)(const char *answer), bool quiet_if_down)
 {
 	const char *error;
 	struct config *config = config_load(options->config_path, options->home, &error);
@@ -70,7 +72,7 @@ int cli_control(const struct cli_options *options, const char *request,
 	struct buf path = BUF_INIT, answer = BUF_INIT;
 	buf_appendf(&path, "%s/spool/%s", config->home, CONTROL_SOCKET);
 	int status = 2;
-	if (ask(path.data, request, &answer) == 0) {
+	if (ask(path.data, request, &answer, quiet_if_down) == 0) {
 		const char *text = buf_cstr(&answer);
 		if (strncmp(text, "ok\n", 3) == 0) {
 			print(text + 3);
@@ -85,6 +87,12 @@ int cli_control(const struct cli_options *options, const char *request,
 	buf_free(&answer);
 	config_free(&config);
 	return status;
+}
+
+int cli_control(const struct cli_options *options, const char *request,
+                void (*print)(const char *answer))
+{
+	return cli_control_ask(options, request, print, false);
 }
 
 static void print_as_is(const char *answer)

@@ -274,6 +274,24 @@ void config_free(struct config **config)
 	x_free(config);
 }
 
+static void forget(char **secret)
+{
+	if (*secret) {
+		explicit_bzero(*secret, strlen(*secret));
+		x_free(secret);
+	}
+}
+
+void config_forget_secrets(struct config *c, bool keep_routes)
+{
+	for (size_t i = 0; i < c->user_count; i++)
+		forget(&c->users[i].password);
+	if (c->auth.backend == AUTH_BACKEND_POSTGRES)
+		forget(&c->auth.dsn); /* a libpq string may hold a password */
+	for (size_t i = 0; !keep_routes && i < c->route_count; i++)
+		forget(&c->routes[i].auth.password);
+}
+
 void config_print(const struct config *c, FILE *out)
 {
 	fprintf(out, "# effective configuration, from %s\n", c->source);

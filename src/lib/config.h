@@ -105,6 +105,10 @@ struct auth_config {
 	char *oauth_user_claim; /* "email" by default */
 	struct certificate_user *certificate_users;
 	size_t certificate_user_count;
+	/* cache: verified passwords (auth/credential_cache.h) */
+	unsigned cache_size;         /* entries; 0: no cache */
+	unsigned cache_ttl;          /* seconds a right password is remembered */
+	unsigned cache_negative_ttl; /* seconds a wrong one is */
 };
 
 /* Every limit has a default and a key under `limits:` (config_limits.c). */
@@ -238,6 +242,10 @@ struct config *config_load_string(const char *source, const char *yaml, size_t l
                                   const char *home_override, const char **error_r);
 void config_free(struct config **config);
 void config_print(const struct config *config, FILE *out);
+/* In a child that needs none of them (a worker; the queue keeps the
+ * smarthost passwords): the YAML users' passwords and the database's
+ * connection string are wiped from its memory. */
+void config_forget_secrets(struct config *config, bool keep_routes);
 
 bool config_is_local_domain(const struct config *config, const char *domain);
 const struct user_config *config_find_user(const struct config *config,

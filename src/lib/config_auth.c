@@ -288,6 +288,23 @@ static const struct config_key oauth_keys[] = {
 static const struct config_section oauth_section = {"auth.oauth", oauth_keys,
                                                     check_oauth};
 
+static const struct config_key cache_keys[] = {
+    CONFIG_ROW_UINT("size", struct auth_config, cache_size, 10000, 0, 10000000,
+                    "verified logins remembered (shared by all processes); `0` turns "
+                    "the cache off"),
+    CONFIG_ROW_DURATION("ttl", struct auth_config, cache_ttl, 3600, 0, 86400,
+                        "a right password skips the database and argon2id this long; "
+                        "`petrel user passwd`, `del` and `disable` forget the user at "
+                        "once"),
+    CONFIG_ROW_DURATION("negative_ttl", struct auth_config, cache_negative_ttl, 60, 0,
+                        86400,
+                        "a wrong password (or an unknown user: the same) fails at once "
+                        "this long; failures still count towards lockouts"),
+    {0},
+};
+
+static const struct config_section cache_section = {"auth.cache", cache_keys, NULL};
+
 static const char *const backends[] = {"sqlite", "postgres", NULL};
 static const char *const sender_checks[] = {"owned", "none", NULL};
 
@@ -319,12 +336,18 @@ static const struct config_key auth_keys[] = {
                     4096, 4096, 1000000,
                     "PBKDF2 rounds of SCRAM-SHA-256 keys (RFC 7677 minimum)"),
     CONFIG_ROW_UINT("threads", struct auth_config, threads, 2, 1, 64,
-                    "threads per worker for lookups and hashing"),
+                    "threads asking the auth process, in each worker; the auth process "
+                    "hashes on as many threads, at least one per core"),
     {.name = "failures",
      .type = CONFIG_SECTION,
      .offset = 0,
      .section = &failures_section,
      .help = "answer failed logins late, then lock the IP or the name out"},
+    {.name = "cache",
+     .type = CONFIG_SECTION,
+     .offset = 0,
+     .section = &cache_section,
+     .help = "verified passwords remembered, as Dovecot's auth_cache"},
     {.name = "oauth",
      .type = CONFIG_SECTION,
      .offset = 0,

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/auth_server.h"
+#include "auth/credential_cache.h"
 #include "auth/password.h"
 #include "auth/penalty.h"
 #include "auth/userdb_setup.h"
@@ -47,7 +49,9 @@
 /* Login failure slots (about 40 octets each), shared by all workers. */
 #define PENALTY_SLOTS 65536
 
-enum child_kind { CHILD_WORKER, CHILD_QUEUE };
+enum child_kind { CHILD_WORKER, CHILD_QUEUE, CHILD_AUTH };
+
+static const char *const child_kind_names[] = {"worker", "queue", "auth"};
 
 struct child {
 	pid_t pid;
@@ -84,9 +88,10 @@ struct master {
 	unsigned failed_round;   /* the last round counted in start_failures */
 	bool respawn_pending;
 	int exit_status;
-	struct penalty_table *penalty;    /* login failures, shared with workers */
-	struct ip_count_table *ip_counts; /* connections per IP, shared too */
-	struct metrics_store *metrics;    /* counters of every process */
+	struct penalty_table *penalty;        /* login failures, shared with workers */
+	struct ip_count_table *ip_counts;     /* connections per IP, shared too */
+	struct metrics_store *metrics;        /* counters of every process */
+	struct credential_cache *credentials; /* verified logins, shared */
 };
 
 static unsigned worker_count(const struct config *config)
@@ -112,6 +117,13 @@ static struct ip_count_table *create_ip_counts(const struct config *c,
 	return ip_count_create(2 * worker_count(c) + 2, per_worker, error_r);
 }
 
+/* The user database belongs to root when we are root (only the auth
+ * process opens it), else to whoever runs petrel. */
+static unsigned db_owner(unsigned unprivileged)
+{
+	return geteuid() == 0 ? 0 : unprivileged;
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -130,8 +142,17 @@ static int prepare_home(struct master *m, const char **error_r)
 	    spool_open(&spool, c->home, error_r) < 0)
 		return -1;
 	struct buf path = BUF_INIT;
+	/* run/: the auth process's socket, in a directory no worker can
+	 * write, so that none can put another socket in its place. */
+	buf_appendf(&path, "%s/run", c->home);
+	int r = fs_mkdir_p(path.data, 0755, error_r);
+	if (r == 0)
+		r = privilege_chown(path.data, db_owner(m->uid), db_owner(m->gid),
+		                    error_r);
+	buf_reset(&path);
 	buf_appendf(&path, "%s/mail", c->home);
-	int r = fs_mkdir_p(path.data, 0700, error_r);
+	if (r == 0)
+		r = fs_mkdir_p(path.data, 0700, error_r);
 	const char *owned[] = {path.data, spool.tmp_dir, spool.queue_dir, spool.free_dir,
 	                       NULL};
 	for (int i = 0; r == 0 && owned[i]; i++)
@@ -239,7 +260,9 @@ static void child_main(struct master *m, enum child_kind kind, int ip_region,
 	signal(SIGHUP, SIG_IGN);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	const char *error;
-	if (privilege_drop(m->uid, m->gid, &error) < 0)
+	/* The auth process keeps root: the user database is root's, so that
+	 * the unprivileged processes facing the network cannot open it. */
+	if (kind != CHILD_AUTH && privilege_drop(m->uid, m->gid, &error) < 0)
 		log_msg(L_FATAL, "event=privilege-drop-failed error=%s", LOG_Q(error));
 	/* Only now: changing credentials clears the death signal, and a child
 	 * that outlives a killed master would keep the ports (and a queue the
@@ -248,13 +271,23 @@ static void child_main(struct master *m, enum child_kind kind, int ip_region,
 	if (getppid() != master_pid)
 		_exit(1);
 	int r;
-	if (kind == CHILD_QUEUE) {
+	if (kind == CHILD_AUTH) {
+		log_set_process("auth");
+		close(m->notify_fds[0]);
+		close(m->notify_fds[1]);
+		close_listeners(m->listen_fds, m->config->listen_count);
+		SSL_CTX_free(m->tls);
+		m->tls = NULL;
+		r = auth_server_run(m->config, &error);
+	} else if (kind == CHILD_QUEUE) {
 		log_set_process("queue");
+		config_forget_secrets(m->config, true);
 		close(m->notify_fds[0]);
 		close_listeners(m->listen_fds, m->config->listen_count);
 		r = queue_run(m->config, m->notify_fds[1], &error);
 	} else {
 		log_set_process("smtpd");
+		config_forget_secrets(m->config, false);
 		close(m->notify_fds[1]);
 		r = run_worker(m, ip_region, &error);
 	}
@@ -308,8 +341,8 @@ static void spawn(struct master *m, enum child_kind kind)
 	}
 	*slot = (struct child){pid,      kind,     m->generation, monotonic_seconds(),
 	                       m->round, ip_region};
-	log_msg(L_INFO, "event=spawned kind=%s child=%d",
-	        kind == CHILD_QUEUE ? "queue" : "worker", (int)pid);
+	log_msg(L_INFO, "event=spawned kind=%s child=%d", child_kind_names[kind],
+	        (int)pid);
 }
 
 static unsigned live_children(const struct master *m, int kind)
@@ -343,6 +376,8 @@ static void respawn_later(evutil_socket_t fd, short what, void *arg)
 		return;
 	m->round++;
 	/* Top up to the configured numbers. */
+	if (live_children(m, CHILD_AUTH) == 0)
+		spawn(m, CHILD_AUTH);
 	if (live_children(m, CHILD_QUEUE) == 0)
 		spawn(m, CHILD_QUEUE);
 	unsigned current = 0;
@@ -355,6 +390,14 @@ static void respawn_later(evutil_socket_t fd, short what, void *arg)
 }
 
 static void begin_stop(struct master *m);
+
+/* Stopping: the auth process goes last, once the workers and the queue
+ * (its clients, finishing what is in flight) have gone. */
+static void stop_auth_when_alone(struct master *m)
+{
+	if (live_children(m, -1) == live_children(m, CHILD_AUTH))
+		signal_children(m, SIGTERM, CHILD_AUTH, false);
+}
 
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
@@ -383,7 +426,7 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 			}
 			log_msg(clean ? L_INFO : L_ERROR,
 			        "event=child-exit kind=%s child=%d status=%d%s",
-			        c->kind == CHILD_QUEUE ? "queue" : "worker", (int)pid,
+			        child_kind_names[c->kind], (int)pid,
 			        WIFEXITED(status) ? WEXITSTATUS(status)
 			                          : 128 + WTERMSIG(status),
 			        current && !m->stopping && !clean ? " restart=yes" : "");
@@ -409,6 +452,8 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(m->base);
 		return;
 	}
+	if (m->stopping)
+		stop_auth_when_alone(m);
 	if (restart && m->start_failures >= START_FAILURES_MAX) {
 		log_msg(L_ERROR,
 		        "event=giving-up reason=\"children keep failing at start\" "
@@ -453,7 +498,9 @@ static void begin_stop(struct master *m)
 	m->stopping = true;
 	close_listeners(m->listen_fds, m->config->listen_count);
 	m->listen_fds = NULL;
-	signal_children(m, SIGTERM, -1, false);
+	signal_children(m, SIGTERM, CHILD_WORKER, false);
+	signal_children(m, SIGTERM, CHILD_QUEUE, false);
+	stop_auth_when_alone(m);
 	struct timeval deadline = {STOP_DEADLINE_SECONDS, 0};
 	event_base_once(m->base, -1, EV_TIMEOUT, stop_deadline, m, &deadline);
 	if (live_children(m, -1) == 0)
@@ -475,7 +522,8 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	}
 	int *fds;
 	SSL_CTX *tls = tls_server_context(fresh, &error);
-	if (tls == NULL || userdb_prepare(fresh, m->uid, m->gid, true, &error) < 0 ||
+	if (tls == NULL ||
+	    userdb_prepare(fresh, db_owner(m->uid), db_owner(m->gid), true, &error) < 0 ||
 	    bind_listeners(fresh, m->config, m->listen_fds, &fds, &error) < 0) {
 		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(error));
 		SSL_CTX_free(tls);
@@ -495,6 +543,10 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	 * (SIGHUP: retire); new ones start now. The queue is replaced once
 	 * the old one has exited (on_sigchld). */
 	signal_children(m, SIGHUP, CHILD_WORKER, true);
+	/* A new auth process with the new settings; the old one finishes
+	 * what it was asked and goes (it leaves the new one's socket). */
+	signal_children(m, SIGTERM, CHILD_AUTH, true);
+	spawn(m, CHILD_AUTH);
 	if (live_children(m, CHILD_QUEUE) > 0) {
 		m->queue_wanted = true;
 		signal_children(m, SIGTERM, CHILD_QUEUE, true);
@@ -513,10 +565,13 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	signal(SIGPIPE, SIG_IGN);
 	if (privilege_lookup(config->run_as, &m.uid, &m.gid, &error) < 0 ||
 	    prepare_home(&m, &error) < 0 || password_init(&error) < 0 ||
-	    userdb_prepare(config, m.uid, m.gid, true, &error) < 0 ||
+	    userdb_prepare(config, db_owner(m.uid), db_owner(m.gid), true, &error) < 0 ||
 	    (m.penalty = penalty_table_create(PENALTY_SLOTS, &error)) == NULL ||
 	    (m.ip_counts = create_ip_counts(config, &error)) == NULL ||
 	    (m.metrics = metrics_create(&error)) == NULL ||
+	    (config->auth.cache_size > 0 &&
+	     (m.credentials = credential_cache_create(config->auth.cache_size, &error)) ==
+	         NULL) ||
 	    (m.tls = tls_server_context(config, &error)) == NULL ||
 	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
 	    ipc_socketpair(m.notify_fds) < 0) {
@@ -525,6 +580,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 		return 1;
 	}
 	penalty_table_set_current(m.penalty); /* workers inherit it */
+	credential_cache_set_current(m.credentials);
 	metrics_set(METRIC_START_TIME, "", (int64_t)time(NULL));
 	log_msg(L_INFO, "event=start config=%s home=%s hostname=%s workers=%u",
 	        LOG_Q(config->source), LOG_Q(config->home), LOG_Q(config->hostname),
@@ -538,6 +594,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	};
 	for (size_t i = 0; i < 4; i++)
 		event_add(signals[i], NULL);
+	spawn(&m, CHILD_AUTH);
 	spawn(&m, CHILD_QUEUE);
 	for (unsigned n = 0; n < worker_count(config); n++)
 		spawn(&m, CHILD_WORKER);
@@ -556,6 +613,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	penalty_table_destroy(&m.penalty);
 	ip_count_destroy(&m.ip_counts);
 	metrics_destroy(&m.metrics);
+	credential_cache_destroy(&m.credentials);
 	config_free(&m.config);
 	return m.exit_status;
 }

@@ -20,6 +20,7 @@
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/fsutil.h"
+#include "auth/credential_cache.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/xalloc.h"
@@ -357,6 +358,17 @@ static void on_input(struct conn *conn, void *arg)
 	conn_pause(conn); /* one request per connection */
 	if (r < 0) {
 		buf_append_str(&req->out, "error: request too long\n");
+		respond(req);
+		return;
+	}
+	static const char flush[] = "flush-credentials ";
+	if (r > 0 && strncasecmp(line, flush, sizeof(flush) - 1) == 0) {
+		/* `petrel user passwd|del|disable`: its logins are forgotten */
+		const char *name = line + sizeof(flush) - 1;
+		unsigned n = credential_cache_flush(credential_cache_current(), name);
+		log_msg(L_INFO, "event=credentials-flushed user=%s entries=%u",
+		        LOG_Q(name), n);
+		buf_appendf(&req->out, "ok\n%u\n", n);
 		respond(req);
 		return;
 	}

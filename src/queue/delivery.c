@@ -19,7 +19,7 @@
 
 #include "lib/buf.h"
 #include "lib/fsutil.h"
-#include "auth/userdb.h"
+#include "auth/auth_client.h"
 #include "lib/event.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -77,11 +77,11 @@ static int journal(struct attempt_state *a, const struct spool *spool,
 
 /* Works out the Maildir of a local recipient: 1 found, 0 no such user,
  * -1 the user database could not say. */
-static int local_mailbox(const struct config *config, struct userdb *db, const char *rcpt,
-                         struct buf *dir, const char **error_r)
+static int local_mailbox(const struct config *config, struct auth_client *auth,
+                         const char *rcpt, struct buf *dir, const char **error_r)
 {
 	char *user = NULL;
-	int r = userdb_mailbox_owner(db, rcpt, &user, error_r);
+	int r = auth_client_mailbox_owner(auth, rcpt, &user, error_r);
 	if (r <= 0)
 		return r;
 	/* Built from the stored address, never from what the client sent;
@@ -115,7 +115,7 @@ static double seconds_since(const struct timespec *start)
 }
 
 static void deliver_local(const struct config *config, const struct spool *spool,
-                          struct userdb *db, struct attempt_state *a, size_t i)
+                          struct auth_client *auth, struct attempt_state *a, size_t i)
 {
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -123,7 +123,7 @@ static void deliver_local(const struct config *config, const struct spool *spool
 	struct buf mailbox = BUF_INIT, head = BUF_INIT, records = BUF_INIT;
 	const char *error;
 	char name[256];
-	int found = local_mailbox(config, db, rcpt, &mailbox, &error);
+	int found = local_mailbox(config, auth, rcpt, &mailbox, &error);
 	if (found < 0) {
 		defer_unknown(a, i, error);
 	} else if (found == 0) {
@@ -236,10 +236,8 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		a->next_attempt = a->status.next_attempt;
 		return;
 	}
-	struct userdb *db = userdb_for_thread(config, &error);
-	if (db == NULL)
-		log_msg(L_ERROR, "event=userdb-unavailable id=%s error=%s", a->id,
-		        LOG_Q(error));
+	/* The user database is the auth process's (auth/auth_server.h). */
+	struct auth_client *auth = auth_client_for_thread(config);
 	for (size_t i = 0; i < n; i++) {
 		if (a->status.rcpt[i].state != RCPT_PENDING)
 			continue;
@@ -247,7 +245,7 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		const char *domain = at ? at + 1 : "";
 		/* Without the database a local domain could be mistaken for a
 		 * remote one (and sent to our own MX): wait instead. */
-		int local = db ? userdb_domain_is_local(db, domain, &error) : -1;
+		int local = auth_client_domain_is_local(auth, domain, &error);
 		if (local < 0) {
 			defer_unknown(a, i, error);
 			continue;
@@ -255,7 +253,7 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		struct route route;
 		route_for_domain(config, domain, local, &route);
 		if (route.kind == ROUTE_LOCAL) {
-			deliver_local(config, spool, db, a, i);
+			deliver_local(config, spool, auth, a, i);
 		} else {
 			a->remote[i] = true;
 			a->remote_count++;

@@ -54,23 +54,59 @@ void auth_advertised(const struct session *s, char *out, size_t size)
 
 struct auth_step {
 	struct auth_job job; /* first: the job is the step */
-	struct sasl_server *sasl;
+	struct auth_exchange *exchange;
 	char *response; /* decoded; NULL: no initial response */
 	size_t response_len;
 	struct buf challenge;
 	enum sasl_result result;
 };
 
-static void step_run(struct auth_job *job, struct userdb *db)
+/* On an auth thread: the auth process runs the mechanism. */
+static void step_run(struct auth_job *job, struct auth_client *client)
 {
 	struct auth_step *step = (struct auth_step *)job;
-	step->result = sasl_server_step(step->sasl, db, step->response,
-	                                step->response_len, &step->challenge);
+	step->result = auth_client_sasl_step(client, step->exchange, step->response,
+	                                     step->response_len, &step->challenge);
+}
+
+/* An exchange given up half-way: the auth process forgets it (from a
+ * thread; nothing waits for the answer). */
+struct auth_abandon {
+	struct auth_job job; /* first */
+	struct auth_exchange *exchange;
+};
+
+static void abandon_run(struct auth_job *job, struct auth_client *client)
+{
+	auth_client_sasl_end(client, ((struct auth_abandon *)job)->exchange);
+}
+
+static void abandon_done(struct auth_job *job)
+{
+	struct auth_abandon *a = (struct auth_abandon *)job;
+	auth_exchange_free(&a->exchange);
+	free(a);
+}
+
+void session_abandon_exchange(struct session *s)
+{
+	if (s->exchange == NULL)
+		return;
+	if (!s->exchange->begun) {
+		auth_exchange_free(&s->exchange);
+		return;
+	}
+	struct auth_abandon *a = xcalloc(1, sizeof(*a));
+	a->exchange = s->exchange;
+	s->exchange = NULL;
+	a->job.run = abandon_run;
+	a->job.done = abandon_done;
+	auth_service_submit(s->server->auth, &a->job);
 }
 
 static void end_exchange(struct session *s)
 {
-	sasl_server_free(&s->sasl);
+	session_abandon_exchange(s);
 	if (s->state == STATE_AUTH)
 		s->state = STATE_GREETED;
 }
@@ -84,22 +120,23 @@ static void delay_over(evutil_socket_t fd, short what, void *arg)
 	session_resume(s);
 }
 
-static void log_auth(struct session *s, struct sasl_server *sasl, const char *result,
+static void log_auth(struct session *s, const struct auth_exchange *x, const char *result,
                      unsigned failures)
 {
-	const char *login = sasl_server_login(sasl);
-	const char *mechanism = auth_mechanism_name(sasl_server_mechanism(sasl));
+	const char *login = x->login;
+	const char *mechanism = auth_mechanism_name(x->mechanism);
 	if (strcmp(result, "ok") == 0)
 		EVENT(L_INFO, &event_auth, EV_WORD("session", s->log_id),
 		      EV_TEXT("client", s->peer_ip), EV_WORD("mechanism", mechanism),
 		      EV_TEXT("user", login[0] ? login : "-"), EV_WORD("result", result),
-		      EV_UINT("failures", failures));
+		      EV_UINT("failures", failures),
+		      EV_WORD("cached", x->cached ? "yes" : "no"));
 	else
 		EVENT(L_WARN, &event_auth, EV_WORD("session", s->log_id),
 		      EV_TEXT("client", s->peer_ip), EV_WORD("mechanism", mechanism),
 		      EV_TEXT("user", login[0] ? login : "-"), EV_WORD("result", result),
-		      EV_TEXT("reason", sasl_server_reason(sasl)),
-		      EV_UINT("failures", failures));
+		      EV_TEXT("reason", x->reason), EV_UINT("failures", failures),
+		      EV_WORD("cached", x->cached ? "yes" : "no"));
 }
 
 static void auth_proceed(struct session *s, void *identity)
@@ -109,25 +146,25 @@ static void auth_proceed(struct session *s, void *identity)
 	reply(s, "235 2.7.0 Authentication successful");
 }
 
-static void auth_succeeded(struct session *s, struct sasl_server *sasl)
+static void auth_succeeded(struct session *s, struct auth_exchange *x)
 {
 	struct penalty_table *table = penalty_table_current();
 	if (table) {
 		penalty_clear(table, PENALTY_IP, s->peer_ip);
-		penalty_clear(table, PENALTY_USER, sasl_server_login(sasl));
+		penalty_clear(table, PENALTY_USER, x->login);
 	}
-	log_auth(s, sasl, "ok", 0);
-	if (sasl_server_rehashed(sasl))
+	log_auth(s, x, "ok", 0);
+	if (x->rehashed)
 		log_msg(L_INFO, "event=password-rehashed session=%s user=%s", s->log_id,
-		        LOG_Q(sasl_server_identity(sasl)));
+		        LOG_Q(x->identity));
 	/* The login is checked; the AUTH stage's hooks may still refuse the
 	 * user on this connection. */
-	char *identity = xstrdup(sasl_server_identity(sasl));
+	char *identity = xstrdup(x->identity);
 	session_hook(s, SMTP_STAGE_AUTH, identity, auth_proceed, NULL, identity, free);
 }
 
 /* Counts the failure, logs it, and answers after the penalty delay. */
-static void auth_failed(struct session *s, struct sasl_server *sasl)
+static void auth_failed(struct session *s, struct auth_exchange *x)
 {
 	const struct auth_config *auth = &s->server->config->auth;
 	struct penalty_table *table = penalty_table_current();
@@ -135,16 +172,15 @@ static void auth_failed(struct session *s, struct sasl_server *sasl)
 	time_t now = time(NULL);
 	if (table) {
 		penalty_fail(table, PENALTY_IP, s->peer_ip, now, auth, &ip);
-		if (sasl_server_login(sasl)[0])
-			penalty_fail(table, PENALTY_USER, sasl_server_login(sasl), now,
-			             auth, &user);
+		if (x->login[0])
+			penalty_fail(table, PENALTY_USER, x->login, now, auth, &user);
 	}
 	unsigned failures = ip.failures > user.failures ? ip.failures : user.failures;
-	log_auth(s, sasl, "failed", failures);
+	log_auth(s, x, "failed", failures);
 	if (ip.locked_until > now || user.locked_until > now)
 		log_msg(
 		    L_WARN, "event=auth-lockout session=%s client=%s user=%s until=%lld",
-		    s->log_id, s->peer_ip, LOG_Q(sasl_server_login(sasl)),
+		    s->log_id, s->peer_ip, LOG_Q(x->login),
 		    (long long)(ip.locked_until > user.locked_until ? ip.locked_until
 		                                                    : user.locked_until));
 	unsigned delay = penalty_delay_ms(auth, failures);
@@ -162,7 +198,7 @@ static void step_done(struct auth_job *job)
 {
 	struct auth_step *step = (struct auth_step *)job;
 	struct session *s = job->owner;
-	struct sasl_server *sasl = step->sasl;
+	struct auth_exchange *x = step->exchange;
 	if (s && s->state != STATE_CLOSING) {
 		s->pending = NULL;
 		switch (step->result) {
@@ -173,28 +209,30 @@ static void step_done(struct auth_job *job)
 			              step->challenge.len, text, size);
 			reply(s, "334 %s", text);
 			free(text);
-			s->sasl = sasl; /* the next line continues the exchange */
-			sasl = NULL;
+			s->exchange = x; /* the next line continues the exchange */
+			x = NULL;
 			break;
 		}
 		case SASL_SUCCESS:
 			s->state = STATE_GREETED;
-			auth_succeeded(s, sasl);
+			auth_succeeded(s, x);
 			break;
 		case SASL_FAILURE:
 			s->state = STATE_GREETED;
-			auth_failed(s, sasl);
+			auth_failed(s, x);
 			break;
 		case SASL_TEMPFAIL:
 			s->state = STATE_GREETED;
-			log_auth(s, sasl, "tempfail", 0);
+			log_auth(s, x, "tempfail", 0);
 			reply(s, REPLY_TEMPFAIL);
 			break;
 		}
 	} else if (s) {
 		s->pending = NULL;
 	}
-	sasl_server_free(&sasl);
+	/* A session gone mid-exchange leaves it to the auth process, which
+	 * forgets exchanges idle for ten minutes. */
+	auth_exchange_free(&x);
 	buf_free(&step->challenge);
 	if (step->response)
 		OPENSSL_cleanse(step->response, step->response_len);
@@ -208,8 +246,8 @@ static void step_done(struct auth_job *job)
 static void submit_step(struct session *s, char *response, size_t len)
 {
 	struct auth_step *step = xcalloc(1, sizeof(*step));
-	step->sasl = s->sasl;
-	s->sasl = NULL; /* the step owns it until it is done */
+	step->exchange = s->exchange;
+	s->exchange = NULL; /* the step owns it until it is done */
 	step->response = response;
 	step->response_len = len;
 	step->job.run = step_run;
@@ -273,9 +311,8 @@ void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
 			return;
 		}
 	}
-	s->sasl =
-	    sasl_server_new(s->server->config, mechanism, s->server->config->hostname,
-	                    s->peer_ip, s->cert.verified ? &s->cert : NULL);
+	s->exchange =
+	    auth_exchange_new(mechanism, s->peer_ip, s->cert.verified ? &s->cert : NULL);
 	submit_step(s, response, len);
 }
 

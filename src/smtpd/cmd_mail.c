@@ -127,11 +127,11 @@ struct sender_lookup {
 	int allowed; /* 1, 0, or -1: the database could not say */
 };
 
-static void sender_check_run(struct auth_job *job, struct userdb *db)
+static void sender_check_run(struct auth_job *job, struct auth_client *client)
 {
 	struct sender_lookup *c = (struct sender_lookup *)job;
 	const char *error = NULL;
-	c->allowed = db ? userdb_may_send_as(db, c->user, c->sender, &error) : -1;
+	c->allowed = auth_client_may_send_as(client, c->user, c->sender, &error);
 	if (c->allowed < 0 && error)
 		auth_job_fail(job, error);
 }

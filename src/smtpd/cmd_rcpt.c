@@ -103,7 +103,7 @@ struct rcpt_lookup {
 };
 
 /* On a service thread. */
-static void rcpt_lookup_run(struct auth_job *job, struct userdb *db)
+static void rcpt_lookup_run(struct auth_job *job, struct auth_client *client)
 {
 	struct rcpt_lookup *l = (struct rcpt_lookup *)job;
 	const char *error = NULL;
@@ -111,7 +111,7 @@ static void rcpt_lookup_run(struct auth_job *job, struct userdb *db)
 		l->local = l->known = 0; /* an address literal is never ours */
 		return;
 	}
-	l->known = db ? userdb_expand(db, l->address, &l->expansion, &error) : -1;
+	l->known = auth_client_expand(client, l->address, &l->expansion, &error);
 	l->local = l->known < 0 ? -1 : l->expansion.local;
 	if ((l->local < 0 || l->known < 0) && error)
 		auth_job_fail(job, error);

@@ -289,7 +289,7 @@ void session_destroy(struct session *s, const char *reason)
 	message_clear(&s->message);
 	if (s->pending)
 		s->pending->owner = NULL; /* so does a lookup */
-	sasl_server_free(&s->sasl);
+	session_abandon_exchange(s);
 	if (s->delay_timer)
 		event_free(s->delay_timer);
 	if (s->greeting_timer)

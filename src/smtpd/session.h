@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "auth/auth_service.h"
-#include "auth/sasl.h"
+#include "auth/auth_client.h"
 #include "lib/buf.h"
 #include "net/conn.h"
 #include "net/tls.h"
@@ -92,10 +92,10 @@ struct session {
 	struct stage_call *stage;    /* hooks deciding on the command or message */
 	struct hook_call *hook_call; /* ... for a command (session_hook.c) */
 	struct stage_context stage_context;
-	struct message message;    /* at end of data, while the hooks run */
-	struct auth_job *pending;  /* a lookup in flight: input waits for it */
-	struct sasl_server *sasl;  /* the SASL exchange under way */
-	struct event *delay_timer; /* a failed login's reply waits on it */
+	struct message message;         /* at end of data, while the hooks run */
+	struct auth_job *pending;       /* a lookup in flight: input waits for it */
+	struct auth_exchange *exchange; /* the SASL exchange under way */
+	struct event *delay_timer;      /* a failed login's reply waits on it */
 	unsigned messages;
 	uint64_t connect_usec;
 	/* The command waiting for its final reply ("MAIL", "end-of-data"),
@@ -112,6 +112,8 @@ void session_destroy(struct session *s, const char *reason);
 void session_close_after(struct session *s, const char *reply);
 void session_transaction_reset(struct session *s);
 void session_start_tls(struct session *s);
+/* cmd_auth.c: an exchange under way is given up (the auth process told). */
+void session_abandon_exchange(struct session *s);
 void session_begin_data(struct session *s);
 void session_begin_bdat(struct session *s, uint64_t size, bool last, const char *error);
 void session_shutdown(struct session *s);
