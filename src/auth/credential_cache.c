@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 
 #include "lib/error.h"
+#include "lib/shm.h"
 
 #define PROBE      8
 #define NAME_MAX_  256
@@ -49,26 +49,18 @@ struct credential_cache *credential_cache_create(unsigned slots, const char **er
 		return NULL;
 	size_t size =
 	    sizeof(struct credential_cache) + (size_t)slots * sizeof(struct entry);
-	void *map =
-	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED) {
-		*error_r = error_errno("mapping the credential cache");
+	void *map = shm_map(size, "the credential cache", error_r);
+	if (map == NULL)
 		return NULL;
-	}
 	struct credential_cache *c = map; /* zeroed by mmap */
 	c->slots = slots;
 	c->size = size;
 	if (RAND_bytes(c->secret, sizeof(c->secret)) != 1) {
-		munmap(map, size);
+		shm_unmap(map, size);
 		*error_r = "no randomness for the credential cache";
 		return NULL;
 	}
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&c->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	shm_mutex_init(&c->lock);
 	return c;
 }
 
@@ -79,7 +71,7 @@ void credential_cache_destroy(struct credential_cache **cache)
 	if (current == *cache)
 		current = NULL;
 	OPENSSL_cleanse((*cache)->secret, sizeof((*cache)->secret));
-	munmap(*cache, (*cache)->size);
+	shm_unmap(*cache, (*cache)->size);
 	*cache = NULL;
 }
 
@@ -95,8 +87,7 @@ struct credential_cache *credential_cache_current(void)
 
 static void lock(struct credential_cache *c)
 {
-	if (pthread_mutex_lock(&c->lock) == EOWNERDEAD)
-		pthread_mutex_consistent(&c->lock);
+	shm_lock(&c->lock);
 }
 
 /* Login names compare without case, as the user database does. False

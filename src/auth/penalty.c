@@ -10,9 +10,9 @@
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 
 #include "lib/error.h"
+#include "lib/shm.h"
 
 /* Linear probing stops here: the oldest entry in the run gives way. */
 #define PROBE 8
@@ -38,27 +38,19 @@ struct penalty_table *penalty_table_create(unsigned slots, const char **error_r)
 {
 	size_t size =
 	    sizeof(struct penalty_table) + (size_t)slots * sizeof(struct penalty_slot);
-	void *map =
-	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED) {
-		*error_r = error_errno("mapping the login failure table");
+	void *map = shm_map(size, "the login failure table", error_r);
+	if (map == NULL)
 		return NULL;
-	}
 	struct penalty_table *t = map;
 	memset(t, 0, size);
 	t->slot_count = slots;
 	t->size = size;
 	if (RAND_bytes(t->secret, sizeof(t->secret)) != 1) {
-		munmap(map, size);
+		shm_unmap(map, size);
 		*error_r = "no randomness for the login failure table";
 		return NULL;
 	}
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&t->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	shm_mutex_init(&t->lock);
 	return t;
 }
 
@@ -68,7 +60,7 @@ void penalty_table_destroy(struct penalty_table **table)
 		return;
 	if (current == *table)
 		current = NULL;
-	munmap(*table, (*table)->size);
+	shm_unmap(*table, (*table)->size);
 	*table = NULL;
 }
 
@@ -89,10 +81,7 @@ const unsigned char *penalty_secret(const struct penalty_table *table)
 
 static void lock(struct penalty_table *t)
 {
-	/* A worker died holding the lock: the table is still consistent
-	 * enough (counts only), so take it over. */
-	if (pthread_mutex_lock(&t->lock) == EOWNERDEAD)
-		pthread_mutex_consistent(&t->lock);
+	shm_lock(&t->lock);
 }
 
 /* Keyed hash of "kind:key" (user names compared without case). */

@@ -126,42 +126,6 @@ int loader_enum(struct loader *ld, struct fy_node *node, const char *const *name
 	return -1;
 }
 
-int loader_mapping(struct loader *ld, struct fy_node *node, const char *what,
-                   const char *known, loader_handler *handle, void *ctx)
-{
-	if (!fy_node_is_mapping(node))
-		return loader_fail(ld, node, "expected a mapping for %s", what);
-	void *iter = NULL;
-	struct fy_node_pair *pair;
-	while ((pair = fy_node_mapping_iterate(node, &iter)) != NULL) {
-		struct fy_node *key = fy_node_pair_key(pair);
-		size_t len;
-		const char *name =
-		    fy_node_is_scalar(key) ? fy_node_get_scalar(key, &len) : NULL;
-		if (name == NULL)
-			return loader_fail(ld, key, "expected a key name in %s", what);
-		char key_name[64];
-		snprintf(key_name, sizeof(key_name), "%.*s", (int)len, name);
-		struct fy_node *value = fy_node_pair_value(pair);
-		if (value == NULL)
-			return loader_fail(ld, key, "'%s' has no value", key_name);
-		int r = handle(ld, key_name, value, ctx);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return loader_fail(ld, key,
-			                   "unknown key '%s' in %s; expected one of: %s",
-			                   key_name, what, known);
-	}
-	return 0;
-}
-
-/* For key handlers: maps a getter's 0/-1 to "known key"/error. */
-int loader_known(int result)
-{
-	return result < 0 ? -1 : 1;
-}
-
 int loader_sequence(struct loader *ld, struct fy_node *node, const char *what)
 {
 	if (!fy_node_is_sequence(node))

@@ -4,9 +4,7 @@
  *
  * Each reader checks one node and either stores the value or formats
  * "source:line:col: what was expected" into loader->error and returns -1.
- * Section handlers walk a mapping key by key: they return 1 for a key
- * they know, 0 for one they do not (the walker names the expected keys),
- * -1 on error.
+ * Mappings are walked by config_table.c, from each section's rows.
  */
 #ifndef PETREL_CONFIG_LOADER_H
 #define PETREL_CONFIG_LOADER_H
@@ -21,9 +19,6 @@ struct loader {
 	const char *source;
 	const char *error;
 };
-
-typedef int loader_handler(struct loader *ld, const char *key, struct fy_node *value,
-                           void *ctx);
 
 int loader_fail(struct loader *ld, struct fy_node *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -40,10 +35,5 @@ int loader_enum(struct loader *ld, struct fy_node *node, const char *const *name
 int loader_duration(struct loader *ld, struct fy_node *node, unsigned min, unsigned max,
                     unsigned *out);
 int loader_sequence(struct loader *ld, struct fy_node *node, const char *what);
-/* Walks a mapping; `known` lists the keys for the error message. */
-int loader_mapping(struct loader *ld, struct fy_node *node, const char *what,
-                   const char *known, loader_handler *handle, void *ctx);
-/* For key handlers: maps a reader's 0/-1 to "known key"/error. */
-int loader_known(int result);
 
 #endif

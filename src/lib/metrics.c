@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "lib/error.h"
+#include "lib/shm.h"
 
 #define SERIES     1024
 #define LABELS_MAX METRICS_LABELS_MAX
@@ -86,19 +86,11 @@ static struct metrics_store *current;
 
 struct metrics_store *metrics_create(const char **error_r)
 {
-	void *map = mmap(NULL, sizeof(struct metrics_store), PROT_READ | PROT_WRITE,
-	                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED) {
-		*error_r = error_errno("mapping the metrics store");
+	struct metrics_store *store =
+	    shm_map(sizeof(struct metrics_store), "the metrics store", error_r);
+	if (store == NULL)
 		return NULL;
-	}
-	struct metrics_store *store = map; /* zeroed by mmap */
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&store->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	shm_mutex_init(&store->lock);
 	current = store;
 	return store;
 }
@@ -109,7 +101,7 @@ void metrics_destroy(struct metrics_store **store)
 		return;
 	if (current == *store)
 		current = NULL;
-	munmap(*store, sizeof(**store));
+	shm_unmap(*store, sizeof(**store));
 	*store = NULL;
 }
 
@@ -151,8 +143,7 @@ static struct series *find(struct metrics_store *store, enum metric_family famil
 		}
 		/* An empty slot: create the series here, unless another
 		 * process did meanwhile (here or further on). */
-		if (pthread_mutex_lock(&store->lock) == EOWNERDEAD)
-			pthread_mutex_consistent(&store->lock);
+		shm_lock(&store->lock);
 		struct series *found = NULL;
 		for (uint32_t m = n; m < SERIES && found == NULL; m++) {
 			struct series *t = &store->series[(start + m) % SERIES];

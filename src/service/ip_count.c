@@ -13,9 +13,9 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "lib/error.h"
+#include "lib/shm.h"
 
 struct entry {
 	struct ip_key key;
@@ -88,24 +88,16 @@ struct ip_count_table *ip_count_create(unsigned regions, unsigned per_region,
 	unsigned region_capacity = round_up_pow2(per_region * 2);
 	unsigned total_capacity = round_up_pow2(regions * per_region);
 	size_t size = table_size(regions, total_capacity, region_capacity);
-	void *map =
-	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED) {
-		*error_r = error_errno("mapping the per-IP connection table");
+	void *map = shm_map(size, "the per-IP connection table", error_r);
+	if (map == NULL)
 		return NULL;
-	}
 	struct ip_count_table *t = map; /* zeroed by mmap */
 	t->size = size;
 	t->region_count = regions;
 	t->total_capacity = total_capacity;
 	t->region_capacity = region_capacity;
 	crypto_shorthash_keygen(t->hash_key);
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&t->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	shm_mutex_init(&t->lock);
 	return t;
 }
 
@@ -113,16 +105,13 @@ void ip_count_destroy(struct ip_count_table **table)
 {
 	if (*table == NULL)
 		return;
-	munmap(*table, (*table)->size);
+	shm_unmap(*table, (*table)->size);
 	*table = NULL;
 }
 
 static void lock(struct ip_count_table *t)
 {
-	/* A worker died holding the lock, between two updates of one
-	 * connection at most: the master's region release squares it. */
-	if (pthread_mutex_lock(&t->lock) == EOWNERDEAD)
-		pthread_mutex_consistent(&t->lock);
+	shm_lock(&t->lock);
 }
 
 static void unlock(struct ip_count_table *t)
