@@ -157,25 +157,11 @@ static int call(struct auth_client *c, const struct auth_request *request,
 	return -1;
 }
 
-int auth_client_domain_is_local(struct auth_client *c, const char *domain,
-                                const char **error_r)
+int auth_client_local_rcpt(struct auth_client *c, const char *address, char **user_r,
+                           const char **error_r)
 {
-	struct auth_request req = {.type = AUTH_DOMAIN_LOCAL};
-	snprintf(req.name, sizeof(req.name), "%s", domain);
-	struct auth_response resp;
-	if (call(c, &req, &resp, true, error_r) < 0)
-		return -1;
-	int r = resp.result;
-	if (r < 0)
-		*error_r = error_fmt("%s", resp.error);
-	auth_response_clear(&resp);
-	return r;
-}
-
-int auth_client_mailbox_owner(struct auth_client *c, const char *address, char **user_r,
-                              const char **error_r)
-{
-	struct auth_request req = {.type = AUTH_MAILBOX_OWNER};
+	*user_r = NULL;
+	struct auth_request req = {.type = AUTH_LOCAL_RCPT};
 	snprintf(req.name, sizeof(req.name), "%s", address);
 	struct auth_response resp;
 	if (call(c, &req, &resp, true, error_r) < 0)
@@ -183,42 +169,8 @@ int auth_client_mailbox_owner(struct auth_client *c, const char *address, char *
 	int r = resp.result;
 	if (r < 0)
 		*error_r = error_fmt("%s", resp.error);
-	else if (r > 0)
+	else if (r > 0 && resp.user[0])
 		*user_r = xstrdup(resp.user);
-	auth_response_clear(&resp);
-	return r;
-}
-
-int auth_client_expand(struct auth_client *c, const char *address,
-                       struct userdb_expansion *out, const char **error_r)
-{
-	struct auth_request req = {.type = AUTH_EXPAND};
-	snprintf(req.name, sizeof(req.name), "%s", address);
-	struct auth_response resp;
-	memset(out, 0, sizeof(*out));
-	if (call(c, &req, &resp, true, error_r) < 0)
-		return -1;
-	int r = resp.result;
-	if (r < 0)
-		*error_r = error_fmt("%s", resp.error);
-	*out = resp.expansion; /* handed over */
-	memset(&resp.expansion, 0, sizeof(resp.expansion));
-	auth_response_clear(&resp);
-	return r;
-}
-
-int auth_client_may_send_as(struct auth_client *c, const char *user, const char *sender,
-                            const char **error_r)
-{
-	struct auth_request req = {.type = AUTH_SENDER};
-	snprintf(req.name, sizeof(req.name), "%s", user);
-	snprintf(req.other, sizeof(req.other), "%s", sender);
-	struct auth_response resp;
-	if (call(c, &req, &resp, true, error_r) < 0)
-		return -1;
-	int r = resp.result;
-	if (r < 0)
-		*error_r = error_fmt("%s", resp.error);
 	auth_response_clear(&resp);
 	return r;
 }
@@ -243,11 +195,10 @@ void auth_exchange_free(struct auth_exchange **x)
 	x_free(x);
 }
 
-enum sasl_result auth_client_sasl_step(struct auth_client *c, struct auth_exchange *x,
-                                       const char *response, size_t len,
-                                       struct buf *challenge)
+void auth_exchange_request(const struct auth_exchange *x, const char *response,
+                           size_t len, struct auth_request *req)
 {
-	struct auth_request req = {
+	*req = (struct auth_request){
 	    .type = AUTH_SASL_STEP,
 	    .conversation = x->id,
 	    .first = !x->begun,
@@ -257,42 +208,29 @@ enum sasl_result auth_client_sasl_step(struct auth_client *c, struct auth_exchan
 	    .response = response,
 	    .response_len = len,
 	};
-	snprintf(req.client_ip, sizeof(req.client_ip), "%s", x->client_ip);
+	snprintf(req->client_ip, sizeof(req->client_ip), "%s", x->client_ip);
+}
+
+enum sasl_result auth_exchange_answer(struct auth_exchange *x,
+                                      const struct auth_response *resp, const char *error,
+                                      struct buf *challenge)
+{
 	buf_reset(challenge);
-	struct auth_response resp;
-	const char *error;
-	/* Never asked twice: a step is not harmless to repeat. */
-	int r = call(c, &req, &resp, false, &error);
-	OPENSSL_cleanse(c->out.data, c->out.len); /* it held the response */
-	if (r < 0) {
+	if (resp == NULL) {
 		snprintf(x->reason, sizeof(x->reason), "%s", error);
 		return SASL_TEMPFAIL;
 	}
 	x->begun = true;
-	snprintf(x->login, sizeof(x->login), "%s", resp.login);
-	snprintf(x->identity, sizeof(x->identity), "%s", resp.identity);
+	snprintf(x->login, sizeof(x->login), "%s", resp->login);
+	snprintf(x->identity, sizeof(x->identity), "%s", resp->identity);
 	/* Why a step failed: the mechanism's reason, or what kept the auth
 	 * process from running it. */
 	snprintf(x->reason, sizeof(x->reason), "%.*s", (int)sizeof(x->reason) - 1,
-	         resp.reason[0] ? resp.reason : resp.error);
-	x->rehashed = resp.rehashed;
-	x->cached = resp.cached;
-	buf_append(challenge, resp.challenge.data, resp.challenge.len);
-	enum sasl_result result =
-	    resp.result >= SASL_CHALLENGE && resp.result <= SASL_TEMPFAIL
-	        ? (enum sasl_result)resp.result
-	        : SASL_TEMPFAIL;
-	auth_response_clear(&resp);
-	return result;
-}
-
-void auth_client_sasl_end(struct auth_client *c, struct auth_exchange *x)
-{
-	if (!x->begun)
-		return;
-	struct auth_request req = {.type = AUTH_SASL_END, .conversation = x->id};
-	struct auth_response resp;
-	const char *error;
-	if (call(c, &req, &resp, true, &error) == 0)
-		auth_response_clear(&resp);
+	         resp->reason[0] ? resp->reason : resp->error);
+	x->rehashed = resp->rehashed;
+	x->cached = resp->cached;
+	buf_append(challenge, resp->challenge.data, resp->challenge.len);
+	return resp->result >= SASL_CHALLENGE && resp->result <= SASL_TEMPFAIL
+	           ? (enum sasl_result)resp->result
+	           : SASL_TEMPFAIL;
 }

@@ -43,8 +43,7 @@ int auth_request_encode(const struct auth_request *r, struct buf *out)
 {
 	wire_begin(out, (uint8_t)r->type);
 	switch (r->type) {
-	case AUTH_DOMAIN_LOCAL:
-	case AUTH_MAILBOX_OWNER:
+	case AUTH_LOCAL_RCPT:
 	case AUTH_EXPAND:
 		wire_str(out, r->name);
 		break;
@@ -78,8 +77,7 @@ int auth_request_decode(const void *frame, size_t len, struct auth_request *r)
 		return -1;
 	r->type = (enum auth_request_type)in.type;
 	switch (r->type) {
-	case AUTH_DOMAIN_LOCAL:
-	case AUTH_MAILBOX_OWNER:
+	case AUTH_LOCAL_RCPT:
 	case AUTH_EXPAND:
 		wire_get_str(&in, r->name, sizeof(r->name));
 		break;
@@ -119,7 +117,7 @@ int auth_response_encode(enum auth_request_type type, const struct auth_response
 	wire_u32(out, (uint32_t)r->result);
 	wire_str(out, r->error);
 	switch (type) {
-	case AUTH_MAILBOX_OWNER:
+	case AUTH_LOCAL_RCPT:
 		wire_str(out, r->user);
 		break;
 	case AUTH_EXPAND:
@@ -152,7 +150,7 @@ int auth_response_decode(enum auth_request_type type, const void *frame, size_t 
 	r->result = (int32_t)wire_get_u32(&in);
 	wire_get_str(&in, r->error, sizeof(r->error));
 	switch (type) {
-	case AUTH_MAILBOX_OWNER:
+	case AUTH_LOCAL_RCPT:
 		wire_get_str(&in, r->user, sizeof(r->user));
 		break;
 	case AUTH_EXPAND: {

@@ -22,10 +22,11 @@
 #include "proto/sasl.h"
 
 enum auth_request_type {
-	AUTH_DOMAIN_LOCAL = 1, /* name: a domain */
-	AUTH_MAILBOX_OWNER,    /* name: an address → the user who gets its mail */
-	AUTH_EXPAND,           /* name: an address → where its mail goes */
-	AUTH_SENDER,           /* name: a user, other: a sender it may use */
+	/* name: an address → 0 its domain is not ours, 1 it is, and user
+	 * names who gets its mail ("" no one): one question per delivery */
+	AUTH_LOCAL_RCPT = 1,
+	AUTH_EXPAND, /* name: an address → where its mail goes */
+	AUTH_SENDER, /* name: a user, other: a sender it may use */
 	AUTH_SASL_STEP,
 	AUTH_SASL_END, /* the client gave up the exchange */
 };
@@ -51,7 +52,7 @@ struct auth_request {
 struct auth_response {
 	int32_t result; /* lookups: 1, 0, -1; SASL: enum sasl_result */
 	char error[AUTH_ERROR_SIZE];
-	char user[AUTH_NAME_SIZE];         /* AUTH_MAILBOX_OWNER */
+	char user[AUTH_NAME_SIZE];         /* AUTH_LOCAL_RCPT */
 	struct userdb_expansion expansion; /* AUTH_EXPAND */
 	/* AUTH_SASL_STEP */
 	struct buf challenge;

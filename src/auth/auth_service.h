@@ -1,13 +1,18 @@
 /*
- * auth_service.h — asking the auth process (auth_server.h), for code on
- * an event loop.
+ * auth_service.h — asking the auth process (auth_server.h) from an event
+ * loop, without blocking it and without threads.
  *
- * A question blocks until the auth process answers (a password check
- * takes an argon2id), so it is asked from the service's threads, each
- * with its own connection (auth_client_for_thread). A job's run() gets
- * that client, and its done() runs later on the loop. A session that goes
- * away while its job runs clears job->owner; done() must then only free
- * the job.
+ * The service keeps up to auth.threads connections to the auth socket,
+ * made as they are needed, each with one request in flight (the auth
+ * process answers a connection's requests in turn); more jobs wait in
+ * order. A lookup whose connection broke is asked once more on a new one;
+ * a SASL step never is. While the auth process is starting or being
+ * replaced, connecting is retried for a few seconds before jobs fail.
+ *
+ * A job is the request to send; its done() runs on the loop with the
+ * answer in job->response (the caller clears it, auth_response_clear), or
+ * with job->error set when no answer came. A session that goes away while
+ * its job is out clears job->owner; done() must then only free the job.
  */
 #ifndef PETREL_AUTH_SERVICE_H
 #define PETREL_AUTH_SERVICE_H
@@ -15,27 +20,30 @@
 #include <event2/event.h>
 
 #include "auth/auth_client.h"
+#include "auth/auth_proto.h"
 #include "lib/config.h"
-#include "lib/workpool.h"
 
 struct auth_job {
-	struct work work;
-	const struct config *config;
-	void (*run)(struct auth_job *job, struct auth_client *client); /* on a thread */
-	void (*done)(struct auth_job *job);                            /* on the loop */
+	struct auth_request request;
+	struct auth_response response;
+	void (*done)(struct auth_job *job);
 	void *owner;
 	char error[256]; /* why the auth process could not answer, or "" */
+	/* the service's */
+	struct auth_job *next;
+	bool asked_again;
 };
 
 struct auth_service;
 
 struct auth_service *auth_service_create(struct event_base *base,
                                          const struct config *config);
-/* Waits for jobs in flight (their done() still runs). */
+/* Jobs still waiting or out get done() with an error. */
 void auth_service_destroy(struct auth_service **service);
 void auth_service_submit(struct auth_service *service, struct auth_job *job);
 
-/* Copies an error (error_fmt text is per thread) into job->error. */
-void auth_job_fail(struct auth_job *job, const char *error);
+/* In done(), a lookup's answer: 1, 0, or -1 with job->error saying why
+ * (no answer came, or the auth process could not say). */
+int auth_job_result(struct auth_job *job);
 
 #endif

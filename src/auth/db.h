@@ -4,8 +4,8 @@
  * Both backends run the same SQL: parameters are written $1, $2, ... and
  * passed as text (NULL for SQL NULL), results come back as text. A
  * connection belongs to one thread; each thread opens its own. Calls
- * block (SQLite on its file, libpq on the network), so event loops reach
- * the database only through a thread pool (auth/auth_service.h).
+ * block (SQLite on its file, libpq on the network): the auth process
+ * makes them on its loop only for SQLite lookups (auth_server.c).
  */
 #ifndef PETREL_DB_H
 #define PETREL_DB_H

@@ -4,12 +4,12 @@
  * 5802/7677), EXTERNAL (a verified TLS client certificate), OAUTHBEARER
  * (RFC 7628), XOAUTH2 and CRAM-MD5 (RFC 2195).
  *
- * The protocol layer decodes each client response (base64) and calls
- * sasl_server_step() on an auth_service thread, since a step may read
- * the user database or hash a password; it encodes the challenge the
- * step produced. A mechanism never says why it failed to the client:
- * every failure looks the same (no enumeration), and the reason goes to
- * the log. Unknown users cost the same time as known ones.
+ * The protocol layer decodes each client response (base64) and sends it
+ * to the auth process, which calls sasl_server_step() on one of its
+ * threads, since a step may read the user database or hash a password;
+ * the protocol layer encodes the challenge the step produced. A mechanism never says why
+ * it failed to the client: every failure looks the same (no enumeration), and the reason
+ * goes to the log. Unknown users cost the same time as known ones.
  */
 #ifndef PETREL_SASL_SERVER_H
 #define PETREL_SASL_SERVER_H

@@ -8,8 +8,9 @@
  * act for another address (SASL authzid) and send as it; the target "*"
  * makes a master user.
  *
- * Every call blocks: event loops use auth_service.h, which runs these on
- * threads, each with its own connection (userdb_for_thread).
+ * Every call blocks. Only the auth process (auth_server.h) and the CLI
+ * open the database, each thread with its own connection
+ * (userdb_for_thread); everyone else asks the auth process.
  */
 #ifndef PETREL_USERDB_H
 #define PETREL_USERDB_H

@@ -336,8 +336,8 @@ static const struct config_key auth_keys[] = {
                     4096, 4096, 1000000,
                     "PBKDF2 rounds of SCRAM-SHA-256 keys (RFC 7677 minimum)"),
     CONFIG_ROW_UINT("threads", struct auth_config, threads, 2, 1, 64,
-                    "threads asking the auth process, in each worker; the auth process "
-                    "hashes on as many threads, at least one per core"),
+                    "requests each worker has out to the auth process at once; the "
+                    "auth process hashes on as many threads, at least one per core"),
     {.name = "failures",
      .type = CONFIG_SECTION,
      .offset = 0,

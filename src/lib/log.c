@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/pid.h"
 
 static const char *log_process = "petrel";
 static enum log_level log_min_level = L_INFO;
@@ -71,8 +72,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	    snprintf(line, sizeof(line),
 	             "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ proc=%s pid=%d level=%s ",
 	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	             tm.tm_sec, (long)(tv.tv_usec / 1000), log_process, (int)getpid(),
-	             level_names[level]);
+	             tm.tm_sec, (long)(tv.tv_usec / 1000), log_process,
+	             (int)pid_current(), level_names[level]);
 	int head = n;
 	va_list ap;
 	va_start(ap, fmt);

@@ -18,6 +18,7 @@
 #include "lib/buf.h"
 #include "lib/dirsync.h"
 #include "lib/error.h"
+#include "lib/pid.h"
 #include "lib/fsutil.h"
 #include "lib/xalloc.h"
 
@@ -84,7 +85,7 @@ int maildir_deliver(const char *dir, const char *hostname, const char *head,
 	gettimeofday(&tv, NULL);
 	struct buf name = BUF_INIT, tmp = BUF_INIT, new = BUF_INIT;
 	buf_appendf(&name, "%lld.M%ldP%dQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
-	            (int)getpid(), atomic_fetch_add(&counter, 1) + 1);
+	            (int)pid_current(), atomic_fetch_add(&counter, 1) + 1);
 	append_host(&name, hostname);
 	buf_appendf(&name, ",S=%llu", (unsigned long long)(head_len + message_len));
 	buf_appendf(&tmp, "%s/tmp/%s", dir, name.data);

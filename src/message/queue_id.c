@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/pid.h"
+
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 void queue_id_gen_init(struct queue_id_gen *gen, uint32_t generator)
@@ -68,7 +70,7 @@ void queue_id_new(char *out)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	pthread_mutex_lock(&process_lock);
-	pid_t pid = getpid();
+	pid_t pid = pid_current();
 	if (process_pid != pid) {
 		queue_id_gen_init(&process_gen, (uint32_t)pid);
 		process_pid = pid;

@@ -36,6 +36,7 @@ struct conn {
 	void *arg;
 	struct conn_info info;
 	struct event *kick;     /* delivers input from a fresh loop callback */
+	struct event *flush;    /* writes what the callbacks wrote, at once */
 	struct event *deadline; /* total_seconds */
 	struct buf line;        /* the line handed out by conn_read_line */
 	size_t discard_limit;   /* inside an overlong line: the limit it broke */
@@ -45,6 +46,7 @@ struct conn {
 	bool closing;
 	bool tls_pending; /* server STARTTLS: handshake once the output left */
 	bool connecting;
+	bool direct; /* a plain socket: conn_flush writes, not the bufferevent */
 	bool ended;
 	unsigned depth; /* protocol callbacks running */
 	bool freed;     /* conn_free() inside one of them */
@@ -53,6 +55,7 @@ struct conn {
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static void flush_output(evutil_socket_t fd, short what, void *arg);
 
 /* --- callbacks into the protocol ----------------------------------------- */
 
@@ -60,6 +63,8 @@ static void destroy(struct conn *c)
 {
 	if (c->kick)
 		event_free(c->kick);
+	if (c->flush)
+		event_free(c->flush);
 	if (c->deadline)
 		event_free(c->deadline);
 	if (c->bev)
@@ -188,14 +193,28 @@ static void apply_timeouts(struct conn *c)
 	bufferevent_set_timeouts(c->bev, t, t);
 }
 
-static void attach(struct conn *c, struct bufferevent *bev)
+/*
+ * Output on a plain socket: what the callbacks of one turn of the loop
+ * wrote leaves in one writev from the flush event, and the bufferevent
+ * writes (EV_WRITE enabled) only what the socket would not take. Left to
+ * the bufferevent, every reply cost two epoll_ctl calls and a turn of the
+ * loop. TLS output is always the bufferevent's.
+ */
+static void attach(struct conn *c, struct bufferevent *bev, bool tls)
 {
 	c->bev = bev;
+	c->direct = !tls;
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
 	bufferevent_setwatermark(bev, EV_READ, 0, c->settings.input_max);
 	bufferevent_setwatermark(bev, EV_WRITE, c->settings.output_low_water, 0);
 	apply_timeouts(c);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	/* (A new bufferevent starts with EV_WRITE enabled.) */
+	if (tls) {
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+	} else {
+		bufferevent_disable(bev, EV_WRITE);
+		bufferevent_enable(bev, EV_READ);
+	}
 }
 
 static struct conn *conn_new(struct event_base *base, int fd,
@@ -213,6 +232,7 @@ static struct conn *conn_new(struct event_base *base, int fd,
 	c->handlers = handlers;
 	c->arg = arg;
 	c->kick = event_new(base, -1, 0, kicked, c);
+	c->flush = event_new(base, -1, 0, flush_output, c);
 	if (settings->total_seconds) {
 		c->deadline = evtimer_new(base, deadline_passed, c);
 		struct timeval tv = {settings->total_seconds, 0};
@@ -241,7 +261,7 @@ static void start_tls(struct conn *c, SSL *ssl)
 	enum bufferevent_ssl_state state = c->info.role == CONN_SERVER
 	                                       ? BUFFEREVENT_SSL_ACCEPTING
 	                                       : BUFFEREVENT_SSL_CONNECTING;
-	attach(c, bufferevent_openssl_socket_new(c->base, c->fd, ssl, state, 0));
+	attach(c, bufferevent_openssl_socket_new(c->base, c->fd, ssl, state, 0), true);
 }
 
 struct conn *conn_accept(struct event_base *base, int fd, const struct sockaddr *peer,
@@ -249,8 +269,17 @@ struct conn *conn_accept(struct event_base *base, int fd, const struct sockaddr 
                          const struct conn_settings *settings,
                          const struct conn_handlers *handlers, void *arg)
 {
+	return conn_adopt(base, fd, CONN_SERVER, peer, peer_len, ssl, settings, handlers,
+	                  arg);
+}
+
+struct conn *conn_adopt(struct event_base *base, int fd, enum conn_role role,
+                        const struct sockaddr *peer, socklen_t peer_len, SSL *ssl,
+                        const struct conn_settings *settings,
+                        const struct conn_handlers *handlers, void *arg)
+{
 	struct conn *c = conn_new(base, fd, settings, handlers, arg);
-	c->info.role = CONN_SERVER;
+	c->info.role = role;
 	set_peer(c, peer, peer_len);
 	if (peer->sa_family != AF_UNIX) {
 		int on = 1;
@@ -259,7 +288,7 @@ struct conn *conn_accept(struct event_base *base, int fd, const struct sockaddr 
 	if (ssl)
 		start_tls(c, ssl);
 	else
-		attach(c, bufferevent_socket_new(base, fd, 0));
+		attach(c, bufferevent_socket_new(base, fd, 0), false);
 	return c;
 }
 
@@ -285,7 +314,7 @@ struct conn *conn_connect(struct event_base *base, const struct sockaddr *addr,
 	set_peer(c, addr, addr_len);
 	c->connecting = true;
 	c->ssl = ssl; /* the handshake follows the connect */
-	attach(c, bufferevent_socket_new(base, fd, 0));
+	attach(c, bufferevent_socket_new(base, fd, 0), false);
 	if (bufferevent_socket_connect(c->bev, addr, (int)addr_len) < 0) {
 		/* Reported from the loop, like any other failure to connect. */
 		c->info.error_errno = errno ? errno : ECONNREFUSED;
@@ -386,10 +415,17 @@ bool conn_peer_spoke(struct conn *c)
 
 /* --- output -------------------------------------------------------------- */
 
+static void output_added(struct conn *c)
+{
+	if (c->direct)
+		event_active(c->flush, EV_TIMEOUT, 0);
+}
+
 void conn_write(struct conn *c, const void *data, size_t len)
 {
 	bufferevent_write(c->bev, data, len);
 	c->info.bytes_out += len;
+	output_added(c);
 }
 
 void conn_vprintf(struct conn *c, const char *fmt, va_list ap)
@@ -398,6 +434,7 @@ void conn_vprintf(struct conn *c, const char *fmt, va_list ap)
 	size_t before = evbuffer_get_length(out);
 	evbuffer_add_vprintf(out, fmt, ap);
 	c->info.bytes_out += evbuffer_get_length(out) - before;
+	output_added(c);
 }
 
 void conn_printf(struct conn *c, const char *fmt, ...)
@@ -524,8 +561,33 @@ static void output_drained(struct conn *c)
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	output_drained(arg);
+	struct conn *c = arg;
+	/* Back to writing from the flush event (the write event is gone). */
+	if (c->direct && conn_output_length(c) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+	output_drained(c);
+}
+
+static void flush_output(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn *c = arg;
+	if (!c->direct || c->connecting || c->ended || c->freed ||
+	    conn_output_length(c) == 0)
+		return;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	/* A socket bufferevent keeps the start of its output frozen to all
+	 * but itself. */
+	evbuffer_unfreeze(out, 1);
+	int n = evbuffer_write(out, c->fd);
+	evbuffer_freeze(out, 1);
+	if (n < 0 || evbuffer_get_length(out) > 0) {
+		/* The rest, and any error, are the bufferevent's to meet. */
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	output_drained(c);
 }
 
 static void tls_established(struct conn *c)
@@ -559,6 +621,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 				start_tls(c, ssl);
 				return;
 			}
+			output_added(c); /* anything written while connecting */
 			if (c->handlers->connected) {
 				enter(c);
 				c->handlers->connected(c, c->arg);

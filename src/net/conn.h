@@ -105,6 +105,16 @@ struct conn *conn_accept(struct event_base *base, int fd, const struct sockaddr 
                          const struct conn_handlers *handlers, void *arg);
 
 /*
+ * Either role, on a socket already connected: conn_accept() is the server
+ * role; the client role serves a local socket, where connect() does not
+ * wait (the auth process's).
+ */
+struct conn *conn_adopt(struct event_base *base, int fd, enum conn_role role,
+                        const struct sockaddr *peer, socklen_t peer_len, SSL *ssl,
+                        const struct conn_settings *settings,
+                        const struct conn_handlers *handlers, void *arg);
+
+/*
  * Client role: connects to addr (non-blocking), from source if given;
  * connected() follows, or end(CONN_END_CONNECT). With ssl, the TLS
  * handshake follows the connect and tls_up() comes instead of

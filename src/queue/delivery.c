@@ -75,22 +75,14 @@ static int journal(struct attempt_state *a, const struct spool *spool,
 	return r;
 }
 
-/* Works out the Maildir of a local recipient: 1 found, 0 no such user,
- * -1 the user database could not say. */
-static int local_mailbox(const struct config *config, struct auth_client *auth,
-                         const char *rcpt, struct buf *dir, const char **error_r)
+/* The Maildir of a local user: built from the stored address, never
+ * from what the client sent; userdb refuses '/' and a leading '.' in
+ * local parts. */
+static void local_mailbox(const struct config *config, const char *user, struct buf *dir)
 {
-	char *user = NULL;
-	int r = auth_client_mailbox_owner(auth, rcpt, &user, error_r);
-	if (r <= 0)
-		return r;
-	/* Built from the stored address, never from what the client sent;
-	 * userdb refuses '/' and a leading '.' in local parts. */
 	const char *at = strrchr(user, '@');
 	buf_reset(dir);
 	buf_appendf(dir, "%s/mail/%s/%.*s", config->home, at + 1, (int)(at - user), user);
-	free(user);
-	return 1;
 }
 
 /* The user database could not answer for recipient i: try again later. */
@@ -115,7 +107,7 @@ static double seconds_since(const struct timespec *start)
 }
 
 static void deliver_local(const struct config *config, const struct spool *spool,
-                          struct auth_client *auth, struct attempt_state *a, size_t i)
+                          struct attempt_state *a, size_t i, const char *owner)
 {
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -123,13 +115,11 @@ static void deliver_local(const struct config *config, const struct spool *spool
 	struct buf mailbox = BUF_INIT, head = BUF_INIT, records = BUF_INIT;
 	const char *error;
 	char name[256];
-	int found = local_mailbox(config, auth, rcpt, &mailbox, &error);
-	if (found < 0) {
-		defer_unknown(a, i, error);
-	} else if (found == 0) {
+	if (owner == NULL) {
 		rcpt_result_set(&a->results[i], OUTCOME_PERM, "5.1.1", NULL,
 		                "x-petrel; no such local user");
 	} else {
+		local_mailbox(config, owner, &mailbox);
 		buf_appendf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
 		            a->env.sender, rcpt);
 		if (maildir_deliver(mailbox.data, config->hostname, head.data, head.len,
@@ -245,7 +235,9 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		const char *domain = at ? at + 1 : "";
 		/* Without the database a local domain could be mistaken for a
 		 * remote one (and sent to our own MX): wait instead. */
-		int local = auth_client_domain_is_local(auth, domain, &error);
+		char *owner = NULL;
+		int local =
+		    auth_client_local_rcpt(auth, a->env.rcpts[i].address, &owner, &error);
 		if (local < 0) {
 			defer_unknown(a, i, error);
 			continue;
@@ -253,11 +245,12 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		struct route route;
 		route_for_domain(config, domain, local, &route);
 		if (route.kind == ROUTE_LOCAL) {
-			deliver_local(config, spool, auth, a, i);
+			deliver_local(config, spool, a, i, owner);
 		} else {
 			a->remote[i] = true;
 			a->remote_count++;
 		}
+		free(owner);
 	}
 	if (a->remote_count > 0) {
 		/* RFC 6152 3: 8-bit data goes only to servers that take it;

@@ -35,6 +35,25 @@ static int read_at(int fd, char *out, size_t len, uint64_t offset)
 	return 0;
 }
 
+/* The end of the file, where footer and envelope are, in one read; it
+ * holds the magic at the start too when the file is small. */
+#define TAIL_MAX (16u * 1024)
+
+struct tail {
+	char data[TAIL_MAX];
+	uint64_t start, size;
+};
+
+/* len octets at offset, from the tail when it holds them. */
+static int read_part(int fd, const struct tail *t, char *out, size_t len, uint64_t offset)
+{
+	if (offset >= t->start && offset + len <= t->size) {
+		memcpy(out, t->data + (offset - t->start), len);
+		return 0;
+	}
+	return read_at(fd, out, len, offset);
+}
+
 static int read_whole(const char *path, struct spool_entry *e, const char **error_r)
 {
 	size_t len;
@@ -61,13 +80,20 @@ int spool_entry_read(const char *path, struct spool_entry *e, const char **error
 	struct stat st;
 	char magic[SPOOL_MAGIC_LEN], footer[SPOOL_FOOTER_LEN];
 	uint64_t size = 0, offset;
+	static _Thread_local struct tail tail;
 	int r = -1;
 	if (fstat(fd, &st) < 0) {
 		*error_r = error_errno(path);
 		goto out;
 	}
 	size = (uint64_t)st.st_size;
-	if (size < sizeof(magic) || read_at(fd, magic, sizeof(magic), 0) < 0) {
+	tail.size = size;
+	tail.start = size > TAIL_MAX ? size - TAIL_MAX : 0;
+	if (read_at(fd, tail.data, (size_t)(size - tail.start), tail.start) < 0) {
+		*error_r = error_errno(path);
+		goto out;
+	}
+	if (size < sizeof(magic) || read_part(fd, &tail, magic, sizeof(magic), 0) < 0) {
 		*error_r = "spool file cut short";
 		errno = EINVAL;
 		goto out;
@@ -77,7 +103,7 @@ int spool_entry_read(const char *path, struct spool_entry *e, const char **error
 		return read_whole(path, e, error_r); /* version 1, or garbage */
 	}
 	if (size < SPOOL_MAGIC_LEN + SPOOL_FOOTER_LEN ||
-	    read_at(fd, footer, sizeof(footer), size - SPOOL_FOOTER_LEN) < 0 ||
+	    read_part(fd, &tail, footer, sizeof(footer), size - SPOOL_FOOTER_LEN) < 0 ||
 	    envelope_trailer_offset(footer, size, &offset) < 0) {
 		*error_r = "spool file without a valid end (cut short?)";
 		errno = EINVAL;
@@ -90,7 +116,7 @@ int spool_entry_read(const char *path, struct spool_entry *e, const char **error
 		goto out;
 	}
 	e->data = xmalloc(trailer_len + 1);
-	if (read_at(fd, e->data, trailer_len, offset) < 0) {
+	if (read_part(fd, &tail, e->data, trailer_len, offset) < 0) {
 		*error_r = error_errno(path);
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -28,6 +29,9 @@ struct spool_writer {
 	const struct spool *spool;
 	struct workpool *pool;
 	uint64_t free_space;
+	int64_t free_measured_ms; /* when, on the monotonic clock */
+	struct work measure;      /* a measurement asked for from the loop */
+	bool measuring;
 	/* Names of emptied spool files seen in free/, to reuse (spool.h). */
 	pthread_mutex_t free_lock;
 	char free_names[FREE_BATCH][QUEUE_ID_LEN + 8];
@@ -35,8 +39,31 @@ struct spool_writer {
 	struct timespec free_scanned_mtime; /* free/ as of the last scan */
 };
 
-static void measure_free_space(struct spool_writer *w)
+/* Free space is measured on a thread: after writes at most every
+ * FREE_SPACE_MS (not a statvfs per message), always after a file went,
+ * and when the loop finds the figure older than FREE_SPACE_STALE_MS
+ * (space freed by someone else shows, and a full disk is not believed
+ * full for ever). */
+#define FREE_SPACE_MS       100
+#define FREE_SPACE_STALE_MS 1000
+
+static int64_t monotonic_ms(void)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void measure_free_space(struct spool_writer *w, bool always)
+{
+	int64_t ms = monotonic_ms();
+	int64_t last = __atomic_load_n(&w->free_measured_ms, __ATOMIC_RELAXED);
+	if (always)
+		__atomic_store_n(&w->free_measured_ms, ms, __ATOMIC_RELAXED);
+	else if (ms - last < FREE_SPACE_MS ||
+	         !__atomic_compare_exchange_n(&w->free_measured_ms, &last, ms, false,
+	                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return; /* measured lately, or being measured */
 	struct statvfs st;
 	if (statvfs(w->spool->queue_dir, &st) == 0) {
 		uint64_t bytes = (uint64_t)st.f_bavail * st.f_frsize;
@@ -44,8 +71,31 @@ static void measure_free_space(struct spool_writer *w)
 	}
 }
 
+static void measure_run(struct work *work)
+{
+	struct spool_writer *w =
+	    (struct spool_writer *)((char *)work -
+	                            offsetof(struct spool_writer, measure));
+	measure_free_space(w, true);
+}
+
+static void measure_done(struct work *work)
+{
+	struct spool_writer *w =
+	    (struct spool_writer *)((char *)work -
+	                            offsetof(struct spool_writer, measure));
+	w->measuring = false;
+}
+
 uint64_t spool_writer_free_space(struct spool_writer *w)
 {
+	int64_t last = __atomic_load_n(&w->free_measured_ms, __ATOMIC_RELAXED);
+	if (!w->measuring && monotonic_ms() - last >= FREE_SPACE_STALE_MS) {
+		w->measuring = true;
+		w->measure.run = measure_run;
+		w->measure.done = measure_done;
+		workpool_submit(w->pool, &w->measure);
+	}
 	return __atomic_load_n(&w->free_space, __ATOMIC_RELAXED);
 }
 
@@ -178,7 +228,7 @@ static void write_run(struct work *work)
 		buf_free(&path);
 	}
 	buf_reset(&s->flushing);
-	measure_free_space(s->writer);
+	measure_free_space(s->writer, false);
 }
 
 /*
@@ -224,7 +274,7 @@ out:
 	s->fd = -1;
 	buf_free(&tmp);
 	buf_free(&queued);
-	measure_free_space(s->writer);
+	measure_free_space(s->writer, s->result < 0);
 }
 
 /* On a thread: an abandoned message's file goes. */
@@ -238,6 +288,7 @@ static void abort_run(struct work *work)
 		buf_free(&path);
 		close(s->fd);
 		s->fd = -1;
+		measure_free_space(s->writer, true);
 	}
 }
 
@@ -431,7 +482,7 @@ struct spool_writer *spool_writer_create(struct event_base *base,
 	struct spool_writer *w = xcalloc(1, sizeof(*w));
 	w->spool = spool;
 	pthread_mutex_init(&w->free_lock, NULL);
-	measure_free_space(w);
+	measure_free_space(w, true);
 	w->pool = workpool_create(base, threads);
 	return w;
 }

@@ -61,31 +61,12 @@ struct auth_step {
 	enum sasl_result result;
 };
 
-/* On an auth thread: the auth process runs the mechanism. */
-static void step_run(struct auth_job *job, struct auth_client *client)
-{
-	struct auth_step *step = (struct auth_step *)job;
-	step->result = auth_client_sasl_step(client, step->exchange, step->response,
-	                                     step->response_len, &step->challenge);
-}
-
-/* An exchange given up half-way: the auth process forgets it (from a
- * thread; nothing waits for the answer). */
-struct auth_abandon {
-	struct auth_job job; /* first */
-	struct auth_exchange *exchange;
-};
-
-static void abandon_run(struct auth_job *job, struct auth_client *client)
-{
-	auth_client_sasl_end(client, ((struct auth_abandon *)job)->exchange);
-}
-
+/* An exchange given up half-way: the auth process forgets it (nothing
+ * waits for the answer). */
 static void abandon_done(struct auth_job *job)
 {
-	struct auth_abandon *a = (struct auth_abandon *)job;
-	auth_exchange_free(&a->exchange);
-	free(a);
+	auth_response_clear(&job->response);
+	free(job);
 }
 
 void session_abandon_exchange(struct session *s)
@@ -96,12 +77,12 @@ void session_abandon_exchange(struct session *s)
 		auth_exchange_free(&s->exchange);
 		return;
 	}
-	struct auth_abandon *a = xcalloc(1, sizeof(*a));
-	a->exchange = s->exchange;
-	s->exchange = NULL;
-	a->job.run = abandon_run;
-	a->job.done = abandon_done;
-	auth_service_submit(s->server->auth, &a->job);
+	struct auth_job *job = xcalloc(1, sizeof(*job));
+	job->request.type = AUTH_SASL_END;
+	job->request.conversation = s->exchange->id;
+	job->done = abandon_done;
+	auth_exchange_free(&s->exchange);
+	auth_service_submit(s->server->auth, job);
 }
 
 static void end_exchange(struct session *s)
@@ -199,6 +180,10 @@ static void step_done(struct auth_job *job)
 	struct auth_step *step = (struct auth_step *)job;
 	struct session *s = job->owner;
 	struct auth_exchange *x = step->exchange;
+	/* The auth process runs the mechanism; what it said goes into x. */
+	step->result = auth_exchange_answer(x, job->error[0] ? NULL : &job->response,
+	                                    job->error, &step->challenge);
+	auth_response_clear(&job->response);
 	if (s && s->state != STATE_CLOSING) {
 		s->pending = NULL;
 		switch (step->result) {
@@ -250,7 +235,7 @@ static void submit_step(struct session *s, char *response, size_t len)
 	s->exchange = NULL; /* the step owns it until it is done */
 	step->response = response;
 	step->response_len = len;
-	step->job.run = step_run;
+	auth_exchange_request(step->exchange, response, len, &step->job.request);
 	step->job.done = step_done;
 	step->job.owner = s;
 	s->pending = &step->job;

@@ -127,19 +127,12 @@ struct sender_lookup {
 	int allowed; /* 1, 0, or -1: the database could not say */
 };
 
-static void sender_check_run(struct auth_job *job, struct auth_client *client)
-{
-	struct sender_lookup *c = (struct sender_lookup *)job;
-	const char *error = NULL;
-	c->allowed = auth_client_may_send_as(client, c->user, c->sender, &error);
-	if (c->allowed < 0 && error)
-		auth_job_fail(job, error);
-}
-
 static void sender_check_done(struct auth_job *job)
 {
 	struct sender_lookup *c = (struct sender_lookup *)job;
 	struct session *s = job->owner;
+	c->allowed = auth_job_result(job);
+	auth_response_clear(&job->response);
 	if (s) {
 		s->pending = NULL;
 		if (s->state == STATE_CLOSING) {
@@ -179,7 +172,9 @@ static void check_sender(struct session *s)
 	struct sender_lookup *c = xcalloc(1, sizeof(*c));
 	c->user = xstrdup(s->auth_user);
 	c->sender = xstrdup(s->tx.env.sender);
-	c->job.run = sender_check_run;
+	c->job.request.type = AUTH_SENDER;
+	snprintf(c->job.request.name, sizeof(c->job.request.name), "%s", c->user);
+	snprintf(c->job.request.other, sizeof(c->job.request.other), "%s", c->sender);
 	c->job.done = sender_check_done;
 	c->job.owner = s;
 	s->pending = &c->job;

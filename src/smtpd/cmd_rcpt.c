@@ -102,21 +102,6 @@ struct rcpt_lookup {
 	struct userdb_expansion expansion;
 };
 
-/* On a service thread. */
-static void rcpt_lookup_run(struct auth_job *job, struct auth_client *client)
-{
-	struct rcpt_lookup *l = (struct rcpt_lookup *)job;
-	const char *error = NULL;
-	if (l->literal) {
-		l->local = l->known = 0; /* an address literal is never ours */
-		return;
-	}
-	l->known = auth_client_expand(client, l->address, &l->expansion, &error);
-	l->local = l->known < 0 ? -1 : l->expansion.local;
-	if ((l->local < 0 || l->known < 0) && error)
-		auth_job_fail(job, error);
-}
-
 static void add_recipient(struct transaction *tx, const char *address, unsigned notify,
                           const char *orcpt)
 {
@@ -203,11 +188,16 @@ static bool rcpt_decide(struct session *s, struct rcpt_lookup *l)
 	return true;
 }
 
-/* Back on the loop. */
+/* The auth process's answer. */
 static void rcpt_lookup_done(struct auth_job *job)
 {
 	struct rcpt_lookup *l = (struct rcpt_lookup *)job;
 	struct session *s = job->owner;
+	l->known = auth_job_result(job);
+	l->local = l->known < 0 ? -1 : job->response.expansion.local;
+	l->expansion = job->response.expansion; /* handed over */
+	memset(&job->response.expansion, 0, sizeof(job->response.expansion));
+	auth_response_clear(&job->response);
 	bool handed = false;
 	if (s) {
 		s->pending = NULL;
@@ -267,7 +257,15 @@ void cmd_rcpt(struct session *s, const struct smtp_cmd *cmd)
 	lookup->literal = addr.domain_literal;
 	lookup->notify = notify;
 	lookup->orcpt = orcpt[0] ? xstrdup(orcpt) : NULL;
-	lookup->job.run = rcpt_lookup_run;
+	if (lookup->literal) {
+		/* An address literal is never ours: nothing to ask. */
+		if (!rcpt_decide(s, lookup))
+			rcpt_lookup_free(lookup);
+		return;
+	}
+	lookup->job.request.type = AUTH_EXPAND;
+	snprintf(lookup->job.request.name, sizeof(lookup->job.request.name), "%s",
+	         lookup->address);
 	lookup->job.done = rcpt_lookup_done;
 	lookup->job.owner = s;
 	s->pending = &lookup->job;

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		buf_free(&out);
 	}
-	for (int type = AUTH_DOMAIN_LOCAL; type <= AUTH_SASL_END; type++) {
+	for (int type = AUTH_LOCAL_RCPT; type <= AUTH_SASL_END; type++) {
 		struct auth_response response;
 		if (auth_response_decode((enum auth_request_type)type, data, size,
 		                         &response) == 0)

@@ -31,6 +31,13 @@ def auth_pids(server):
     return [p for p in pids if os.path.exists("/proc/%d" % p)]
 
 
+def the_auth_pid(server):
+    """The port answers once the master has bound it, which may be before
+    it has logged spawning the auth process."""
+    wait_for(lambda: len(auth_pids(server)) == 1)
+    return auth_pids(server)[0]
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="separation needs root")
 def test_the_unprivileged_account_cannot_open_the_database(make_petrel):
     server = make_petrel()
@@ -88,19 +95,33 @@ def test_malformed_requests_close_the_connection(make_petrel, request_bytes):
     assert login(server).startswith("235")
 
 
+def ask_local_rcpt(s, address):
+    s.sendall(frame(1, struct.pack(">I", len(address)) + address))
+    return s.recv(200)
+
+
+def text(value):
+    return struct.pack(">I", len(value)) + value
+
+
 def test_a_good_request_by_hand(make_petrel):
     server = make_petrel()
     s = auth_socket(server)
-    name = b"example.test"
-    s.sendall(frame(1, struct.pack(">I", len(name)) + name))  # is it local?
-    answer = s.recv(100)
-    assert answer == frame(1, struct.pack(">iI", 1, 0))
+    # local, and whose mailbox (a +tag goes to the user)
+    assert ask_local_rcpt(s, b"Alice+news@example.test") == frame(
+        1, struct.pack(">i", 1) + text(b"") + text(b"alice@example.test"))
+    # local, no such user
+    assert ask_local_rcpt(s, b"nobody@example.test") == frame(
+        1, struct.pack(">i", 1) + text(b"") + text(b""))
+    # not ours
+    assert ask_local_rcpt(s, b"bob@elsewhere.test") == frame(
+        1, struct.pack(">i", 0) + text(b"") + text(b""))
     s.close()
 
 
 def test_killed_auth_process_is_replaced(make_petrel):
     server = make_petrel()
-    [pid] = auth_pids(server)
+    pid = the_auth_pid(server)
     os.kill(pid, signal.SIGKILL)
     # the clients wait for the new one (a few seconds at most)
     assert login(server).startswith("235")
@@ -110,7 +131,7 @@ def test_killed_auth_process_is_replaced(make_petrel):
 
 def test_reload_replaces_the_auth_process(make_petrel):
     server = make_petrel()
-    [old] = auth_pids(server)
+    old = the_auth_pid(server)
     server.process.send_signal(signal.SIGHUP)
     wait_for(lambda: auth_pids(server) and auth_pids(server) != [old], timeout=20)
     # the old one left the new one's socket in place

@@ -138,6 +138,15 @@ def test_disk_full_while_spooling():
         reply = c.cmd(b"Subject: small\r\n\r\n" + line * 2000 + b".\r\n")
         assert reply[0].startswith("452 4.3.1") or reply[0].startswith("503"), reply
         assert server.tmp_files() == []
+        # Space freed by someone else is seen again within seconds: a full
+        # disk is not believed full for ever.
+        os.remove(os.path.join(home, "filler"))
+        c.cmd("RSET")
+        deadline = time.time() + 5 * SLOW
+        while c.cmd("MAIL FROM:<s@client.test>") != ["250 2.1.0 Ok"]:
+            assert time.time() < deadline, "MAIL still refused with the disk free"
+            c.cmd("RSET")
+            time.sleep(0.2)
     finally:
         if server:
             code = server.stop()

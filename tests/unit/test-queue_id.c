@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "lib/pid.h"
 #include "message/queue_id.h"
 
 static void test_order_and_uniqueness(void **state)
@@ -42,6 +45,35 @@ static void test_generators_differ(void **state)
 	assert_memory_equal(ia, ib, 11); /* same time prefix */
 }
 
+/* A forked child's IDs carry its own pid, not a copy of its parent's
+ * (pid_current() forgets across fork). */
+static void test_child_generator_is_its_own(void **state)
+{
+	(void)state;
+	char parent[QUEUE_ID_LEN + 1];
+	queue_id_new(parent);
+	assert_int_equal(pid_current(), getpid());
+	int pipefd[2];
+	assert_int_equal(pipe(pipefd), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char id[QUEUE_ID_LEN + 1];
+		queue_id_new(id);
+		char ok =
+		    pid_current() == getpid() && strcmp(id, parent) != 0 ? 'y' : 'n';
+		_exit(write(pipefd[1], &ok, 1) == 1 ? 0 : 1);
+	}
+	char answer = 0;
+	assert_int_equal(read(pipefd[0], &answer, 1), 1);
+	assert_int_equal(answer, 'y');
+	int status;
+	waitpid(child, &status, 0);
+	assert_int_equal(pid_current(), getpid());
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 static void test_valid(void **state)
 {
 	(void)state;
@@ -58,6 +90,7 @@ int main(void)
 	    cmocka_unit_test(test_order_and_uniqueness),
 	    cmocka_unit_test(test_generators_differ),
 	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_child_generator_is_its_own),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
