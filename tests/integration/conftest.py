@@ -132,12 +132,22 @@ class Petrel:
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("petrel exited:\n" + self.read_log())
-            try:
-                socket.create_connection(("127.0.0.1", self.plain_port), 0.2).close()
+            if self.greets():
                 return self
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.05)
         raise RuntimeError("petrel did not start:\n" + self.read_log())
+
+    def greets(self):
+        """True once a worker greets on the plain port. The port accepts as
+        soon as the master has bound it, before it has forked anyone; a
+        greeting means the auth process, the queue and a worker (forked in
+        that order) are all there."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.plain_port), 0.2) as s:
+                s.settimeout(0.5 * SLOW)
+                return s.recv(4).startswith(b"220")
+        except OSError:
+            return False
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.process is None:
