@@ -46,7 +46,7 @@ struct conn {
 	bool closing;
 	bool tls_pending; /* server STARTTLS: handshake once the output left */
 	bool connecting;
-	bool direct; /* a plain socket: conn_flush writes, not the bufferevent */
+	bool direct; /* a plain socket: flush_output writes, not the bufferevent */
 	bool ended;
 	unsigned depth; /* protocol callbacks running */
 	bool freed;     /* conn_free() inside one of them */

@@ -71,20 +71,20 @@ static void measure_free_space(struct spool_writer *w, bool always)
 	}
 }
 
+static struct spool_writer *writer_of_measure(struct work *work)
+{
+	return (struct spool_writer *)((char *)work -
+	                               offsetof(struct spool_writer, measure));
+}
+
 static void measure_run(struct work *work)
 {
-	struct spool_writer *w =
-	    (struct spool_writer *)((char *)work -
-	                            offsetof(struct spool_writer, measure));
-	measure_free_space(w, true);
+	measure_free_space(writer_of_measure(work), true);
 }
 
 static void measure_done(struct work *work)
 {
-	struct spool_writer *w =
-	    (struct spool_writer *)((char *)work -
-	                            offsetof(struct spool_writer, measure));
-	w->measuring = false;
+	writer_of_measure(work)->measuring = false;
 }
 
 uint64_t spool_writer_free_space(struct spool_writer *w)
