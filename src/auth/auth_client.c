@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/lookup_cache.h"
 #include "ipc/wire.h"
 #include "lib/error.h"
 #include "lib/fsutil.h"
@@ -34,6 +35,11 @@ struct auth_client {
 
 static pthread_key_t client_key;
 static pthread_once_t client_once = PTHREAD_ONCE_INIT;
+/* Every thread's lookups share one cache: the process's configuration
+ * does not change (a reload replaces the process). */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lookup_cache *cache;
+static bool cache_made;
 
 static void client_free(void *arg)
 {
@@ -67,6 +73,11 @@ struct auth_client *auth_client_for_thread(const struct config *config)
 		snprintf(c->path, sizeof(c->path), "%s", buf_cstr(&path));
 		buf_free(&path);
 		pthread_setspecific(client_key, c);
+		pthread_mutex_lock(&cache_lock);
+		if (!cache_made)
+			cache = lookup_cache_new(config);
+		cache_made = true;
+		pthread_mutex_unlock(&cache_lock);
 	}
 	return c;
 }
@@ -132,6 +143,9 @@ static int read_exactly(int fd, struct buf *in, size_t len)
 static int call(struct auth_client *c, const struct auth_request *request,
                 struct auth_response *response, bool retry, const char **error_r)
 {
+	if (lookup_cache_get(cache, request, response))
+		return 0;
+	uint64_t version = lookup_cache_version(cache);
 	if (auth_request_encode(request, &c->out) < 0) {
 		*error_r = "request too large for the auth process";
 		return -1;
@@ -146,8 +160,10 @@ static int call(struct auth_client *c, const struct auth_request *request,
 		    (len = wire_frame_length((const unsigned char *)c->in.data)) != 0 &&
 		    read_exactly(c->fd, &c->in, len) == 0) {
 			if (auth_response_decode(request->type, c->in.data, c->in.len,
-			                         response) == 0)
+			                         response) == 0) {
+				lookup_cache_put(cache, request, version, response);
 				return 0;
+			}
 			errno = EPROTO;
 		}
 		*error_r =

@@ -30,6 +30,7 @@
 #include "auth/auth_proto.h"
 #include "auth/sasl.h"
 #include "auth/userdb.h"
+#include "auth/userdb_watch.h"
 #include "ipc/wire.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -453,11 +454,13 @@ int auth_server_run(const struct config *config, const char **error_r)
 	event_add(term, NULL);
 	event_add(intr, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	struct userdb_watch *watch = userdb_watch_start(s.base, config);
 	log_msg(L_INFO, "event=auth-listening socket=%s threads=%u",
 	        LOG_Q(buf_cstr(&path)), threads);
 
 	event_base_dispatch(s.base);
 
+	userdb_watch_stop(&watch);
 	workpool_destroy(&s.pool); /* runs the done() of work in flight */
 	while (s.conns)
 		conn_gone(s.conns);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ipc/wire.h"
+#include "auth/lookup_cache.h"
 #include "lib/xalloc.h"
 #include "net/conn.h"
 
@@ -37,6 +38,9 @@ struct auth_service {
 	unsigned line_count;
 	struct auth_job *first, *last; /* waiting, in order */
 	struct event *retry;
+	struct lookup_cache *cache;
+	struct auth_job *answered; /* by the cache; done from the loop */
+	struct event *answer_event;
 	bool failing; /* connecting fails since failing_since */
 	struct timespec failing_since;
 	struct buf out;
@@ -137,6 +141,8 @@ static void on_input(struct conn *c, void *arg)
 	}
 	line->job = NULL;
 	conn_set_idle_timeout(c, 0);
+	lookup_cache_put(line->service->cache, &job->request, job->version,
+	                 &job->response);
 	pump(line->service); /* the next question goes out first */
 	finish(job, NULL);
 }
@@ -254,6 +260,22 @@ static void retry_now(evutil_socket_t fd, short what, void *arg)
 	pump(arg);
 }
 
+/* Answers the cache gave are done from the loop, never inside submit():
+ * the caller may not expect its job to end before submit returns. */
+static void answer_from_cache(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct auth_service *s = arg;
+	struct auth_job *job = s->answered;
+	s->answered = NULL;
+	while (job) {
+		struct auth_job *next = job->next;
+		finish(job, NULL);
+		job = next;
+	}
+}
+
 /* --- the service -------------------------------------------------------------- */
 
 struct auth_service *auth_service_create(struct event_base *base,
@@ -271,6 +293,8 @@ struct auth_service *auth_service_create(struct event_base *base,
 	for (unsigned i = 0; i < s->line_count; i++)
 		s->lines[i].service = s;
 	s->retry = evtimer_new(base, retry_now, s);
+	s->cache = lookup_cache_new(config);
+	s->answer_event = event_new(base, -1, 0, answer_from_cache, s);
 	return s;
 }
 
@@ -287,6 +311,9 @@ void auth_service_destroy(struct auth_service **sp)
 		buf_free(&line->frame);
 	}
 	fail_waiting(s, "auth service: shutting down");
+	answer_from_cache(-1, 0, s);
+	event_free(s->answer_event);
+	lookup_cache_free(&s->cache);
 	event_free(s->retry);
 	buf_free(&s->out);
 	free(s->lines);
@@ -309,6 +336,13 @@ void auth_service_submit(struct auth_service *s, struct auth_job *job)
 	job->error[0] = '\0';
 	job->asked_again = false;
 	memset(&job->response, 0, sizeof(job->response));
+	if (lookup_cache_get(s->cache, &job->request, &job->response)) {
+		job->next = s->answered;
+		s->answered = job;
+		event_active(s->answer_event, 0, 0);
+		return;
+	}
+	job->version = lookup_cache_version(s->cache);
 	wait_last(s, job);
 	pump(s);
 }

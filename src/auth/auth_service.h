@@ -8,6 +8,8 @@
  * order. A lookup whose connection broke is asked once more on a new one;
  * a SASL step never is. While the auth process is starting or being
  * replaced, connecting is retried for a few seconds before jobs fail.
+ * A lookup answered before, with the database unchanged since, is answered
+ * from this process's lookup_cache.h without asking.
  *
  * A job is the request to send; its done() runs on the loop with the
  * answer in job->response (the caller clears it, auth_response_clear), or
@@ -32,6 +34,7 @@ struct auth_job {
 	/* the service's */
 	struct auth_job *next;
 	bool asked_again;
+	uint64_t version; /* of the user database when asked (lookup_cache.h) */
 };
 
 struct auth_service;

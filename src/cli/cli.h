@@ -54,6 +54,10 @@ int cli_no_options(const char *command, int argc, char **argv);
 int cli_userdb_open(const struct cli_options *options, struct config **config_r,
                     struct userdb **db_r);
 void cli_userdb_close(struct config **config, struct userdb **db);
+/* After a write: a running daemon forgets what it remembered of the
+ * database (auth/lookup_cache.h), and user's logins when user is not
+ * NULL (auth/credential_cache.h), before the command returns. */
+void cli_userdb_changed(const struct cli_options *options, const char *user);
 /* Prints what a command changed, naming the home it worked on:
  * "added carol@example.net (home /srv/petrel)". */
 void cli_report(const struct config *config, const char *fmt, ...)

@@ -64,6 +64,23 @@ void cli_userdb_close(struct config **config, struct userdb **db)
 	config_free(config);
 }
 
+static void ignore_answer(const char *answer)
+{
+	(void)answer;
+}
+
+void cli_userdb_changed(const struct cli_options *options, const char *user)
+{
+	struct buf request = BUF_INIT;
+	buf_appendf(&request, "userdb-changed%s%s\n", user ? " " : "", user ? user : "");
+	if (cli_control_ask(options, request.data, ignore_answer, true) == 1)
+		fprintf(stderr,
+		        "petrel: the running daemon did not take the change in; it "
+		        "may remember %s for up to a minute (logins: auth.cache.ttl)\n",
+		        user ? user : "what it knew");
+	buf_free(&request);
+}
+
 /* One line from f, without its line ending; -1 at EOF or if too long. */
 static int read_line(FILE *f, struct buf *out)
 {

@@ -133,6 +133,8 @@ static int open_and_run(const struct cli_options *options, int argc, char **argv
 	status = alias ? alias_run(config, db, argc, argv)
 	               : domain_run(config, db, argc, argv);
 	cli_userdb_close(&config, &db);
+	if (status == 0 && strcmp(argv[1], "list") != 0)
+		cli_userdb_changed(options, NULL);
 	return status;
 }
 

@@ -204,11 +204,6 @@ static int run(struct config *config, struct userdb *db, const struct user_args 
 	return 0;
 }
 
-static void ignore_answer(const char *answer)
-{
-	(void)answer;
-}
-
 int cmd_user(const struct cli_options *options, int argc, char **argv)
 {
 	struct user_args args = {0};
@@ -221,19 +216,10 @@ int cmd_user(const struct cli_options *options, int argc, char **argv)
 		return 1;
 	status = run(config, db, &args);
 	cli_userdb_close(&config, &db);
-	/* A running daemon forgets the user's remembered logins now: the old
+	/* A running daemon forgets what it knew of the user now: the old
 	 * password, or a deleted or disabled user, stops working at once. */
-	if (status == 0 &&
-	    (strcmp(args.verb, "passwd") == 0 || strcmp(args.verb, "del") == 0 ||
-	     strcmp(args.verb, "disable") == 0)) {
-		struct buf request = BUF_INIT;
-		buf_appendf(&request, "flush-credentials %s\n", args.arg[0]);
-		if (cli_control_ask(options, request.data, ignore_answer, true) == 1)
-			fprintf(stderr,
-			        "petrel: the running daemon may remember %s's old "
-			        "login until auth.cache.ttl passes\n",
-			        args.arg[0]);
-		buf_free(&request);
-	}
+	if (status == 0 && strcmp(args.verb, "list") != 0)
+		cli_userdb_changed(options,
+		                   strcmp(args.verb, "import") == 0 ? NULL : args.arg[0]);
 	return status;
 }

@@ -57,6 +57,9 @@ static const struct {
                                "DNS lookups answered from petrel's cache."},
     [METRIC_LOGINS] = {"petrel_logins_total", COUNTER,
                        "SASL logins, by mechanism and result."},
+    [METRIC_AUTH_LOOKUPS] = {"petrel_auth_lookups_total", COUNTER,
+                             "User database lookups (recipients, senders), by "
+                             "whether a remembered answer served them."},
     [METRIC_START_TIME] = {"petrel_start_time_seconds", GAUGE,
                            "When the daemon started, in Unix seconds."},
     [METRIC_DROPPED_SERIES] = {"petrel_metrics_dropped_series_total", COUNTER,

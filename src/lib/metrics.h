@@ -37,6 +37,7 @@ enum metric_family {
 	METRIC_DNS_LOOKUPS,      /* counter {result} */
 	METRIC_DNS_CACHE_HITS,   /* counter */
 	METRIC_LOGINS,           /* counter {mechanism, result} */
+	METRIC_AUTH_LOOKUPS,     /* counter {cache}: hit or miss */
 	METRIC_START_TIME,       /* gauge: Unix seconds */
 	METRIC_DROPPED_SERIES,   /* counter: series the full store could not hold */
 	METRIC_FAMILY_COUNT

@@ -25,6 +25,7 @@
 
 #include "auth/auth_server.h"
 #include "auth/credential_cache.h"
+#include "auth/lookup_cache.h"
 #include "auth/password.h"
 #include "auth/penalty.h"
 #include "auth/userdb_setup.h"
@@ -88,10 +89,11 @@ struct master {
 	unsigned failed_round;   /* the last round counted in start_failures */
 	bool respawn_pending;
 	int exit_status;
-	struct penalty_table *penalty;        /* login failures, shared with workers */
-	struct ip_count_table *ip_counts;     /* connections per IP, shared too */
-	struct metrics_store *metrics;        /* counters of every process */
-	struct credential_cache *credentials; /* verified logins, shared */
+	struct penalty_table *penalty;         /* login failures, shared with workers */
+	struct ip_count_table *ip_counts;      /* connections per IP, shared too */
+	struct metrics_store *metrics;         /* counters of every process */
+	struct credential_cache *credentials;  /* verified logins, shared */
+	struct userdb_version *userdb_version; /* lookup_cache.h */
 };
 
 static unsigned worker_count(const struct config *config)
@@ -522,8 +524,12 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	}
 	int *fds;
 	SSL_CTX *tls = tls_server_context(fresh, &error);
-	if (tls == NULL ||
-	    userdb_prepare(fresh, db_owner(m->uid), db_owner(m->gid), true, &error) < 0 ||
+	int prepared =
+	    tls ? userdb_prepare(fresh, db_owner(m->uid), db_owner(m->gid), true, &error)
+	        : -1;
+	/* The configuration's users, domains and aliases may have changed. */
+	userdb_version_advance();
+	if (prepared < 0 ||
 	    bind_listeners(fresh, m->config, m->listen_fds, &fds, &error) < 0) {
 		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(error));
 		SSL_CTX_free(tls);
@@ -572,6 +578,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	    (config->auth.cache_size > 0 &&
 	     (m.credentials = credential_cache_create(config->auth.cache_size, &error)) ==
 	         NULL) ||
+	    (m.userdb_version = userdb_version_create(&error)) == NULL ||
 	    (m.tls = tls_server_context(config, &error)) == NULL ||
 	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
 	    ipc_socketpair(m.notify_fds) < 0) {
@@ -581,6 +588,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	}
 	penalty_table_set_current(m.penalty); /* workers inherit it */
 	credential_cache_set_current(m.credentials);
+	userdb_version_set_current(m.userdb_version);
 	metrics_set(METRIC_START_TIME, "", (int64_t)time(NULL));
 	log_msg(L_INFO, "event=start config=%s home=%s hostname=%s workers=%u",
 	        LOG_Q(config->source), LOG_Q(config->home), LOG_Q(config->hostname),
@@ -614,6 +622,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	ip_count_destroy(&m.ip_counts);
 	metrics_destroy(&m.metrics);
 	credential_cache_destroy(&m.credentials);
+	userdb_version_destroy(&m.userdb_version);
 	config_free(&m.config);
 	return m.exit_status;
 }

@@ -17,10 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/credential_cache.h"
+#include "auth/lookup_cache.h"
 #include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/fsutil.h"
-#include "auth/credential_cache.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/xalloc.h"
@@ -361,12 +362,18 @@ static void on_input(struct conn *conn, void *arg)
 		respond(req);
 		return;
 	}
-	static const char flush[] = "flush-credentials ";
-	if (r > 0 && strncasecmp(line, flush, sizeof(flush) - 1) == 0) {
-		/* `petrel user passwd|del|disable`: its logins are forgotten */
-		const char *name = line + sizeof(flush) - 1;
-		unsigned n = credential_cache_flush(credential_cache_current(), name);
-		log_msg(L_INFO, "event=credentials-flushed user=%s entries=%u",
+	static const char changed[] = "userdb-changed";
+	if (r > 0 && strncasecmp(line, changed, sizeof(changed) - 1) == 0 &&
+	    (line[sizeof(changed) - 1] == '\0' || line[sizeof(changed) - 1] == ' ')) {
+		/* `petrel user|alias|domain ...` wrote: remembered lookups are
+		 * stale, and so are the logins of the user named, if any (an
+		 * old password, or a deleted or disabled user). */
+		const char *name = line + sizeof(changed) - 1;
+		name += *name == ' ';
+		userdb_version_advance();
+		unsigned n =
+		    *name ? credential_cache_flush(credential_cache_current(), name) : 0;
+		log_msg(L_INFO, "event=userdb-changed user=%s credentials_flushed=%u",
 		        LOG_Q(name), n);
 		buf_appendf(&req->out, "ok\n%u\n", n);
 		respond(req);

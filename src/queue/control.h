@@ -7,6 +7,7 @@
  * then text for people, then the connection closes:
  *
  *   list | show ID | retry [ID] | hold ID | release ID | delete ID | bounce ID
+ *   stats | userdb-changed [USER]
  */
 #ifndef PETREL_CONTROL_H
 #define PETREL_CONTROL_H

@@ -32,7 +32,7 @@ def test_right_password_remembered_until_changed(make_petrel):
     # a new password: the old one stops working at once, not after the TTL
     out = server.cli("user", "passwd", user, input="second\n")
     assert out.returncode == 0, out.stderr
-    assert "event=credentials-flushed user=%s entries=1" % user in server.read_log()
+    assert "event=userdb-changed user=%s credentials_flushed=1" % user in server.read_log()
     assert login(server, user, "first").startswith("535")
     assert login(server, user, "second").startswith("235")
     # disabled: refused at once
