@@ -1,5 +1,6 @@
 # Thin wrapper around Meson. `make run` and `make test` are the README's
-# two set-up commands; both install dependencies first (scripts/deps).
+# two set-up commands; each installs what it needs first (scripts/deps:
+# `run` only what builds and runs petrel, `test` and `bench` their peers).
 
 PYTHON  ?= /usr/bin/python3
 BUILD   ?= build
@@ -24,9 +25,11 @@ $(FUZZ)/build.ninja:
 	CC=clang meson setup $(FUZZ) --buildtype=debug -Dfuzz=true -Db_lundef=false
 
 deps:
-	./scripts/deps
+	./scripts/deps all
 
-run: deps all
+run:
+	./scripts/deps run
+	$(MAKE) all
 	./$(BUILD)/petrel serve
 
 asan: $(ASAN)/build.ninja
@@ -41,7 +44,9 @@ integration: all
 # The whole suite: the folder layering, unit + integration on the normal
 # build, the same again under AddressSanitizer + UBSan, then every fuzz
 # target briefly.
-test: deps all asan fuzz
+test:
+	./scripts/deps test
+	$(MAKE) all asan fuzz
 	./scripts/check-layers
 	meson test -C $(BUILD) --print-errorlogs
 	PETREL_BIN=$(CURDIR)/$(BUILD)/petrel $(PYTHON) -m pytest -q tests/integration
@@ -60,7 +65,9 @@ docs: all
 fuzz: $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)
 
-bench: all
+bench:
+	./scripts/deps bench
+	$(MAKE) all
 	./bench/smtp-in
 	./bench/smtp-out
 	./bench/dns
