@@ -8,6 +8,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +49,43 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, const char **e
 	return 0;
 }
 
+/* Appends one subjectAltName entry (GEN_DNS text or GEN_IPADD octets). */
+static int push_name(GENERAL_NAMES *names, int type, const void *data, int len)
+{
+	ASN1_STRING *value = type == GEN_DNS ? ASN1_IA5STRING_new() : ASN1_OCTET_STRING_new();
+	GENERAL_NAME *name = GENERAL_NAME_new();
+	if (value == NULL || name == NULL || !ASN1_STRING_set(value, data, len)) {
+		ASN1_STRING_free(value);
+		GENERAL_NAME_free(name);
+		return -1;
+	}
+	GENERAL_NAME_set0_value(name, type, value);
+	if (sk_GENERAL_NAME_push(names, name) <= 0) {
+		GENERAL_NAME_free(name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The names a client on this machine may use: the host name, localhost
+ * and the loopback addresses (Python's ssl, for one, checks an address
+ * against IP entries only). Built entry by entry, not from a config
+ * string, so that no character of the host name is read as syntax. */
+static int add_self_signed_names(X509 *cert, const char *hostname)
+{
+	static const unsigned char v4[4] = {127, 0, 0, 1};
+	static const unsigned char v6[16] = {[15] = 1};
+	GENERAL_NAMES *names = sk_GENERAL_NAME_new_null();
+	int ok = names != NULL && push_name(names, GEN_DNS, hostname, -1) == 0 &&
+	         (strcasecmp(hostname, "localhost") == 0 ||
+	          push_name(names, GEN_DNS, "localhost", -1) == 0) &&
+	         push_name(names, GEN_IPADD, v4, sizeof(v4)) == 0 &&
+	         push_name(names, GEN_IPADD, v6, sizeof(v6)) == 0 &&
+	         X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, 0) == 1;
+	GENERAL_NAMES_free(names);
+	return ok ? 0 : -1;
+}
+
 /* Makes an ECDSA P-256 key and a 10-year self-signed certificate. */
 static int make_self_signed(const char *hostname, const char *cert_path,
                             const char *key_path, const char **error_r)
@@ -80,16 +119,9 @@ static int make_self_signed(const char *hostname, const char *cert_path,
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
 	                           (const unsigned char *)hostname, -1, -1, 0);
 	X509_set_issuer_name(cert, name);
-	struct buf san = BUF_INIT;
-	buf_appendf(&san, "DNS:%s", hostname);
-	X509V3_CTX ctx;
-	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-	X509_EXTENSION *ext =
-	    X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san.data);
-	buf_free(&san);
-	if (ext) {
-		X509_add_ext(cert, ext, -1);
-		X509_EXTENSION_free(ext);
+	if (add_self_signed_names(cert, hostname) < 0) {
+		*error_r = openssl_error("subjectAltName");
+		goto out;
 	}
 	if (!X509_sign(cert, key, EVP_sha256())) {
 		*error_r = openssl_error("certificate signing");

@@ -3,8 +3,8 @@
  *
  * TLS 1.2 and later only, no renegotiation, and no non-mail ALPN
  * (ALPACA, USENIX Security 2021). With no certificate configured, a
- * self-signed one is made under <home>/tls/ on first start (CN and SAN =
- * hostname) and reused afterwards.
+ * self-signed one is made under <home>/tls/ on first start (CN = hostname;
+ * SANs: hostname, localhost, 127.0.0.1, ::1) and reused afterwards.
  */
 #ifndef PETREL_TLS_H
 #define PETREL_TLS_H

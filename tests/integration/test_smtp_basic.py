@@ -5,6 +5,7 @@ import email
 import os
 import re
 import smtplib
+import ssl
 import subprocess
 
 from conftest import PETREL, QUEUED, Raw, client_tls_context
@@ -165,7 +166,7 @@ def test_check_config(home):
     assert out.returncode == 0, out.stderr
     assert 'home: "%s"' % home in out.stdout
     assert "message_size: 52428800" in out.stdout
-    assert ('- {protocol: smtp, address: "127.0.0.1:2465", tls: implicit, '
+    assert ('- {protocol: submission, address: "127.0.0.1:2465", tls: implicit, '
             'client_certificates: none}') in out.stdout
     assert "relay_domains: []" in out.stdout and "routes: {}" in out.stdout
     assert "dns:\n  servers: []" in out.stdout and "timeout_ms: 10000" in out.stdout
@@ -198,6 +199,16 @@ def test_self_signed_certificate(petrel):
     out = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-subject", "-ext",
                           "subjectAltName"], capture_output=True, text=True)
     assert "CN = mx.example.test" in out.stdout
-    assert "DNS:mx.example.test" in out.stdout
+    assert ("DNS:mx.example.test, DNS:localhost, IP Address:127.0.0.1, "
+            "IP Address:0:0:0:0:0:0:0:1") in out.stdout
     key = os.path.join(petrel.home, "tls", "key.pem")
     assert oct(os.stat(key).st_mode & 0o777) == "0o600"
+    # An ordinary client that trusts the certificate verifies it on the
+    # loopback address and on localhost.
+    for host in ("127.0.0.1", "localhost"):
+        context = ssl.create_default_context(cafile=cert)
+        with smtplib.SMTP(host, petrel.smtp_port, timeout=10) as s:
+            s.starttls(context=context)
+            assert s.ehlo()[0] == 250
+        with smtplib.SMTP_SSL(host, petrel.smtps_port, timeout=10, context=context) as s:
+            assert s.noop()[0] == 250
