@@ -126,6 +126,7 @@ int auth_response_encode(enum auth_request_type type, const struct auth_response
 		wire_u32(out, (uint32_t)r->expansion.count);
 		for (size_t i = 0; i < r->expansion.count; i++)
 			wire_str(out, r->expansion.addresses[i]);
+		wire_str(out, r->expansion.missing ? r->expansion.missing : "");
 		break;
 	case AUTH_SASL_STEP:
 		wire_bytes(out, r->challenge.data, r->challenge.len);
@@ -167,6 +168,10 @@ int auth_response_decode(enum auth_request_type type, const void *frame, size_t 
 			r->expansion.addresses[i] = xstrdup(address);
 			r->expansion.count++;
 		}
+		char missing[AUTH_NAME_SIZE];
+		wire_get_str(&in, missing, sizeof(missing));
+		if (missing[0])
+			r->expansion.missing = xstrdup(missing);
 		break;
 	}
 	case AUTH_SASL_STEP: {

@@ -215,6 +215,9 @@ static void answer(struct auth_server *s, struct userdb *db, const struct auth_r
 	}
 	case AUTH_EXPAND:
 		out->result = userdb_expand(db, r->name, &out->expansion, &error);
+		if (out->result == 0 && out->expansion.missing)
+			log_msg(L_WARN, "event=alias-target-missing rcpt=%s target=%s",
+			        LOG_Q(r->name), LOG_Q(out->expansion.missing));
 		break;
 	case AUTH_SENDER:
 		out->result = userdb_may_send_as(db, r->name, r->other, &error);

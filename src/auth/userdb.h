@@ -43,6 +43,8 @@ struct userdb_expansion {
 	size_t count;
 	bool truncated; /* stopped at USERDB_MAX_EXPANSION */
 	bool local;     /* the address itself is at one of our domains */
+	char *missing;  /* on 0: an alias target at a local domain that
+	                   does not exist (the first one found), or NULL */
 };
 
 /* Opens the configured database; does not create tables. */
@@ -120,6 +122,10 @@ long userdb_revoke(struct userdb *db, const char *user, const char *target,
  * userdb_expansion_free), 0 for an unknown address of a local domain,
  * -1 on a database error. A remote address is its own final recipient.
  * out->local says whether the address is at a local domain (also on 0).
+ * An alias any of whose targets is an unknown local address (and no
+ * catch-all takes it) is 0 too, with out->missing naming that target:
+ * mail that could reach only some of its recipients is refused at RCPT
+ * rather than accepted and partly bounced (backscatter).
  */
 int userdb_expand(struct userdb *db, const char *address, struct userdb_expansion *out,
                   const char **error_r);

@@ -198,12 +198,9 @@ static int expand(struct expansion_state *st, const char *address, unsigned dept
 		r = n < 0                                              ? -1
 		    : expand_targets(st, &targets, depth, error_r) < 0 ? -1
 		                                                       : 1;
-	else if (depth > 0) {
-		/* An alias names a local address that does not exist: keep it,
-		 * and the queue bounces it with a reason the sender can read. */
-		add_final(st, address);
-		r = 1;
-	}
+	else if (depth > 0 && st->out->missing == NULL)
+		/* An alias names a local address that does not exist. */
+		st->out->missing = xstrdup(address);
 out:
 	buf_free(&base);
 	return r;
@@ -221,10 +218,13 @@ int userdb_expand(struct userdb *u, const char *address, struct userdb_expansion
 		free(st.seen[i]);
 	free(st.seen);
 	buf_free(&key);
-	if (r <= 0 || out->count == 0) {
+	if (r <= 0 || out->count == 0 || out->missing) {
 		bool local = out->local;
+		char *missing = r >= 0 ? out->missing : NULL;
+		out->missing = r >= 0 ? NULL : out->missing;
 		userdb_expansion_free(out);
 		out->local = local;
+		out->missing = missing;
 		return r < 0 ? -1 : 0;
 	}
 	return 1;
@@ -235,6 +235,7 @@ void userdb_expansion_free(struct userdb_expansion *expansion)
 	for (size_t i = 0; i < expansion->count; i++)
 		free(expansion->addresses[i]);
 	free(expansion->addresses);
+	free(expansion->missing);
 	memset(expansion, 0, sizeof(*expansion));
 }
 

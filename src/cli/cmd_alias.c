@@ -29,11 +29,54 @@ static void print_domain(void *ctx, const char *const *values, size_t count)
 	printf("%-40s %-8s %s\n", values[0], values[1], values[2]);
 }
 
+/* An alias target in a local domain must be able to receive mail (a
+ * user, an alias that resolves, or a catch-all), or mail to the alias
+ * would be accepted and then bounced to a possibly forged sender. With
+ * --force it is taken anyway, and RCPT refuses the alias meanwhile. */
+static int check_targets(struct userdb *db, const char *alias, char **targets,
+                         int count, bool force)
+{
+	int status = 0;
+	for (int i = 0; i < count; i++) {
+		const char *error = NULL;
+		struct buf key = BUF_INIT;
+		struct userdb_expansion e;
+		int r = userdb_normalize(targets[i], &key, &error) < 0
+		            ? -1
+		            : userdb_expand(db, key.data, &e, &error);
+		if (r < 0) {
+			buf_free(&key);
+			return refused(error);
+		}
+		if (r == 0 && e.local) {
+			const char *why = e.missing ? "its alias target " : "";
+			const char *what = e.missing ? e.missing : key.data;
+			if (force)
+				fprintf(stderr,
+				        "petrel: note: %s%s does not exist; mail to %s is refused "
+				        "until it does\n",
+				        why, what, alias);
+			else {
+				fprintf(stderr,
+				        "petrel: %s: %s%s does not exist (no user, alias or "
+				        "catch-all); add it first, or add the alias with --force\n",
+				        targets[i], why, what);
+				status = 1;
+			}
+		}
+		userdb_expansion_free(&e);
+		buf_free(&key);
+	}
+	return status;
+}
+
 static int alias_run(const struct config *config, struct userdb *db, int argc,
-                     char **argv)
+                     char **argv, bool force)
 {
 	const char *error = NULL;
 	if (argc >= 4 && strcmp(argv[1], "add") == 0) {
+		if (check_targets(db, argv[2], argv + 3, argc - 3, force) != 0)
+			return 1;
 		for (int i = 3; i < argc; i++)
 			if (userdb_alias_add(db, argv[2], argv[i], &error) < 0)
 				return refused(error);
@@ -120,9 +163,29 @@ static int check_shape(const struct shape *shapes, int argc, char **argv)
 	return cli_usage_error(argv[0], "unknown action '%s'", argv[1]);
 }
 
+/* Takes --force out of argv (alias add only); -1 where it does not belong. */
+static int take_force(int *argc, char **argv, bool *force)
+{
+	int kept = 0;
+	for (int i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--force") == 0 && i > 0)
+			*force = true;
+		else
+			argv[kept++] = argv[i];
+	}
+	*argc = kept;
+	return *force && (kept < 2 || strcmp(argv[0], "alias") != 0 ||
+	                  strcmp(argv[1], "add") != 0)
+	           ? -1
+	           : 0;
+}
+
 static int open_and_run(const struct cli_options *options, int argc, char **argv,
                         bool alias)
 {
+	bool force = false;
+	if (take_force(&argc, argv, &force) < 0)
+		return cli_usage_error(argv[0], "only 'alias add' takes --force");
 	int status = check_shape(alias ? alias_shapes : domain_shapes, argc, argv);
 	if (status != 0)
 		return status;
@@ -130,7 +193,7 @@ static int open_and_run(const struct cli_options *options, int argc, char **argv
 	struct userdb *db;
 	if (cli_userdb_open(options, &config, &db) < 0)
 		return 1;
-	status = alias ? alias_run(config, db, argc, argv)
+	status = alias ? alias_run(config, db, argc, argv, force)
 	               : domain_run(config, db, argc, argv);
 	cli_userdb_close(&config, &db);
 	if (status == 0 && strcmp(argv[1], "list") != 0)

@@ -68,6 +68,31 @@ static void warn_if_yaml_user(const struct config *config, const char *address)
 		        address, config->source);
 }
 
+/* A typo in the domain (dave@exmaple.net) must not quietly make a new
+ * local domain: that takes --create-domain. Checked before the password
+ * is asked for. */
+static int check_domain_exists(struct userdb *db, const char *address)
+{
+	const char *error;
+	struct buf key = BUF_INIT;
+	if (userdb_normalize(address, &key, &error) < 0) {
+		refused(error);
+		buf_free(&key);
+		return -1;
+	}
+	const char *domain = strrchr(key.data, '@') + 1;
+	int local = userdb_domain_is_local(db, domain, &error);
+	if (local == 0)
+		fprintf(stderr,
+		        "petrel: %s is not a local domain: add it first (petrel domain add "
+		        "%s), or add the user with --create-domain\n",
+		        domain, domain);
+	else if (local < 0)
+		fprintf(stderr, "petrel: %s\n", error);
+	buf_free(&key);
+	return local > 0 ? 0 : -1;
+}
+
 /* What the command line said, checked before the database is opened. */
 struct user_args {
 	const char *verb;
@@ -75,6 +100,7 @@ struct user_args {
 	int count;
 	uint64_t quota;
 	bool disabled;
+	bool create_domain;
 	const char *domain;
 };
 
@@ -85,7 +111,7 @@ struct user_verb {
 };
 
 static const struct user_verb verbs[] = {
-    {"add", 1, 1, "quota disabled"},
+    {"add", 1, 1, "quota disabled create-domain"},
     {"passwd", 1, 1, ""},
     {"del", 1, 1, ""},
     {"list", 0, 1, ""},
@@ -113,6 +139,7 @@ static int parse_args(int argc, char **argv, struct user_args *a)
 	    {"quota", required_argument, NULL, 'q'},
 	    {"disabled", no_argument, NULL, 'd'},
 	    {"domain", required_argument, NULL, 'D'},
+	    {"create-domain", no_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
 	if (argc < 2)
@@ -139,6 +166,8 @@ static int parse_args(int argc, char **argv, struct user_args *a)
 			a->disabled = true;
 		if (opt == 'D')
 			a->domain = optarg;
+		if (opt == 'C')
+			a->create_domain = true;
 	}
 	a->count = argc - 1 - optind;
 	if (a->count < v->min || a->count > v->max)
@@ -156,8 +185,11 @@ static int run(struct config *config, struct userdb *db, const struct user_args 
 	const char *verb = a->verb;
 	const char *address = a->arg[0];
 	const char *error = NULL;
-	if (strcmp(verb, "add") == 0)
+	if (strcmp(verb, "add") == 0) {
+		if (!a->create_domain && check_domain_exists(db, address) < 0)
+			return 1;
 		return set_password(config, db, address, true, a->quota, !a->disabled);
+	}
 	if (strcmp(verb, "import") == 0)
 		return cmd_user_import(config, db, address, a->domain);
 	if (strcmp(verb, "list") == 0) {

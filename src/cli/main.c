@@ -44,7 +44,7 @@ static const struct subcommand subcommands[] = {
      "Prints the counters and gauges that the http listener's /metrics serves\n"
      "(histograms as their _count and _sum), one a line.\n"},
     {"user", cmd_user, "manage users in the user database",
-     "usage: petrel user add ADDRESS [--quota SIZE] [--disabled]\n"
+     "usage: petrel user add ADDRESS [--quota SIZE] [--disabled] [--create-domain]\n"
      "       petrel user passwd ADDRESS\n"
      "       petrel user del ADDRESS\n"
      "       petrel user list [DOMAIN]\n"
@@ -55,12 +55,15 @@ static const struct subcommand subcommands[] = {
      "       petrel user import FILE [--domain DOMAIN]  (Dovecot passwd-file)\n"
      "  --quota SIZE     storage quota: 1048576, 512K, 10M, 1G\n"
      "  --disabled       create the user unable to log in or receive mail\n"
+     "  --create-domain  add: make the address's domain local if it is not yet\n"
      "  --domain DOMAIN  import: the domain of entries without one\n"
      "The password comes from standard input, or is asked twice on a terminal.\n"},
     {"alias", cmd_alias, "manage aliases in the user database",
-     "usage: petrel alias add ADDRESS TARGET...  (ADDRESS @domain: a catch-all)\n"
+     "usage: petrel alias add ADDRESS TARGET... [--force]  (ADDRESS @domain: a catch-all)\n"
      "       petrel alias del ADDRESS [TARGET]\n"
-     "       petrel alias list [DOMAIN]\n"},
+     "       petrel alias list [DOMAIN]\n"
+     "  --force  add: accept targets in local domains that do not exist yet\n"
+     "           (mail to ADDRESS is refused at RCPT until they do)\n"},
     {"domain", cmd_domain, "manage local domains in the user database",
      "usage: petrel domain add DOMAIN\n"
      "       petrel domain del DOMAIN\n"

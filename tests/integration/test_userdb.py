@@ -61,10 +61,47 @@ def test_user_commands(server):
     assert yaml_del.returncode == 0 and "comes back" in yaml_del.stderr
 
 
+def test_user_add_refuses_a_domain_that_does_not_exist(server):
+    """A typo in the domain does not quietly make a new local domain."""
+    typo = server.cli("user", "add", "dave@exmaple.test", input="pw\n")
+    assert typo.returncode == 1
+    assert typo.stderr == ("petrel: exmaple.test is not a local domain: add it first "
+                           "(petrel domain add exmaple.test), or add the user with "
+                           "--create-domain\n")
+    assert "exmaple.test" not in ok(server.cli("domain", "list"))
+    assert "dave@" not in ok(server.cli("user", "list"))
+    # Asked for, it is made.
+    out = ok(server.cli("user", "add", "dave@new.test", "--create-domain", input="pw\n"))
+    assert "added dave@new.test" in out
+    assert "new.test" in ok(server.cli("domain", "list"))
+    # A domain added first, or one of the YAML's, needs nothing more.
+    ok(server.cli("domain", "add", "third.test"))
+    ok(server.cli("user", "add", "eve@third.test", input="pw\n"))
+    ok(server.cli("user", "add", "fay@example.test", input="pw\n"))
+    wrong = server.cli("user", "passwd", "fay@example.test", "--create-domain")
+    assert wrong.returncode == 2 and "does not take --create-domain" in wrong.stderr
+
+
 def test_alias_and_domain_commands(server):
     ok(server.cli("domain", "add", "Other.Test"))
     assert "other.test" in ok(server.cli("domain", "list"))
     ok(server.cli("user", "add", "dan@other.test", input="pw\n"))
+    # Every target in a local domain must exist; nothing is added otherwise.
+    ghost = server.cli("alias", "add", "sales@other.test", "dan@other.test",
+                       "bob@other.test")
+    assert ghost.returncode == 1
+    assert ghost.stderr == ("petrel: bob@other.test: bob@other.test does not exist (no "
+                            "user, alias or catch-all); add it first, or add the alias "
+                            "with --force\n")
+    assert "sales@" not in ok(server.cli("alias", "list"))
+    # An alias target that is itself a broken alias is named.
+    ok(server.cli("alias", "add", "--force", "broken@other.test", "nobody@other.test"))
+    chain = server.cli("alias", "add", "sales@other.test", "broken@other.test")
+    assert chain.returncode == 1
+    assert "its alias target nobody@other.test does not exist" in chain.stderr
+    ok(server.cli("alias", "del", "broken@other.test"))
+    bad = server.cli("domain", "add", "x.test", "--force")
+    assert bad.returncode == 2 and "only 'alias add' takes --force" in bad.stderr
     ok(server.cli("alias", "add", "team@other.test", "dan@other.test",
                   "alice@example.test"))
     ok(server.cli("alias", "add", "@other.test", "dan@other.test"))
@@ -167,6 +204,30 @@ def test_recipients_through_aliases(server):
     assert all(r.startswith("250") for r in replies)
     assert len(server.wait_messages("alice@example.test", 2)) == 2
     assert len(server.wait_messages("erin@example.test", 3)) == 3
+
+
+def test_alias_with_a_missing_target_is_refused_at_rcpt(server):
+    """Forced, an alias naming a local address that does not exist is
+    refused whole at RCPT: accepting it would bounce that copy to a
+    possibly forged sender (backscatter)."""
+    forced = server.cli("alias", "add", "sales@example.test", "alice@example.test",
+                        "ghost@example.test", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert ("note: ghost@example.test does not exist; mail to sales@example.test is "
+            "refused until it does") in forced.stderr
+    replies = send(server, ["sales@example.test", "alice@example.test"])
+    assert replies[0].startswith("550 5.1.1 <sales@example.test>")
+    assert replies[1].startswith("250")
+    assert len(server.wait_messages("alice@example.test", 1)) == 1
+    log = server.wait_log("event=alias-target-missing")
+    assert "rcpt=sales@example.test target=ghost@example.test" in log
+    # Once the target exists, the alias takes mail.
+    ok(server.cli("user", "add", "ghost@example.test", input="pw\n"))
+    assert send(server, ["sales@example.test"])[0].startswith("250")
+    assert len(server.wait_messages("ghost@example.test", 1)) == 1
+    assert len(server.wait_messages("alice@example.test", 2)) == 2
+    # Nothing bounced: the queue is empty.
+    assert server.wait_spool_empty() == []
 
 
 def test_deleted_user_refused_and_yaml_user_seeded_again(server):

@@ -58,6 +58,16 @@ static void test_round_trips(void **state)
 	assert_true(got.expansion.local);
 	assert_int_equal(got.expansion.count, 2);
 	assert_string_equal(got.expansion.addresses[1], "b@example.test");
+	assert_null(got.expansion.missing);
+	auth_response_clear(&got);
+	/* a refused alias names its missing target */
+	struct auth_response refused = {.result = 0};
+	refused.expansion.local = true;
+	refused.expansion.missing = "gone@example.test";
+	assert_int_equal(auth_response_encode(AUTH_EXPAND, &refused, &out), 0);
+	assert_int_equal(auth_response_decode(AUTH_EXPAND, out.data, out.len, &got), 0);
+	assert_int_equal(got.result, 0);
+	assert_string_equal(got.expansion.missing, "gone@example.test");
 	auth_response_clear(&got);
 	/* an answer of another type is refused */
 	assert_int_equal(auth_response_decode(AUTH_SENDER, out.data, out.len, &got), -1);
