@@ -379,3 +379,20 @@ int password_import(const char *field, struct buf *out, bool *plain_r,
 	           "BLF-CRYPT or PLAIN)";
 	return -1;
 }
+
+int password_from_config(const char *value, struct buf *out, bool *plain_r,
+                         const char **error_r)
+{
+	static const char *const crypt_prefixes[] = {"$argon2id$", "$6$", "$2y$", "$2b$",
+	                                             "$2a$"};
+	bool hashed = value[0] == '{';
+	for (size_t i = 0;
+	     !hashed && i < sizeof(crypt_prefixes) / sizeof(*crypt_prefixes); i++)
+		hashed = has_prefix(value, crypt_prefixes[i]);
+	if (hashed)
+		return password_import(value, out, plain_r, error_r);
+	buf_reset(out);
+	buf_append_str(out, value);
+	*plain_r = true;
+	return 0;
+}

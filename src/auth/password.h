@@ -82,6 +82,15 @@ void password_verify_dummy(const struct password_config *cost, const char *passw
 int password_import(const char *field, struct buf *out, bool *plain_r,
                     const char **error_r);
 
+/*
+ * A password as the YAML gives it: a "{SCHEME}..." value or a bare crypt
+ * string goes through password_import (a hash, or {PLAIN}); anything
+ * else is the password itself (*plain_r = true). 0, or -1 for a hash
+ * petrel cannot take.
+ */
+int password_from_config(const char *value, struct buf *out, bool *plain_r,
+                         const char **error_r);
+
 /* Parses a stored SCRAM value; -1 if malformed. */
 int scram_keys_parse(const char *stored, struct scram_keys *keys);
 /* SaltedPassword-derived keys (RFC 5802 3) for password, salt, i. */

@@ -324,47 +324,93 @@ long userdb_revoke(struct userdb *u, const char *user, const char *target,
 	return rows;
 }
 
-/* The alias targets of key; -1 on error, else their number. */
+/* One YAML user: added if missing; given the YAML's password when the
+ * stored one is not it. A hash in the YAML is stored as it is (no SCRAM
+ * keys until a PLAIN or LOGIN login rehashes it). */
+static int seed_user(struct userdb *u, const struct user_config *yaml,
+                     const char **error_r)
+{
+	const struct config *c = u->config;
+	struct buf stored = BUF_INIT;
+	bool plain = true;
+	if (yaml->password &&
+	    password_from_config(yaml->password, &stored, &plain, error_r) < 0) {
+		*error_r = error_fmt("users: %s: %s", yaml->address, *error_r);
+		buf_free(&stored);
+		return -1;
+	}
+	struct user_record existing;
+	int found = userdb_user_get(u, yaml->address, &existing, error_r);
+	bool current = false;
+	if (found > 0) {
+		/* No password in YAML: the account exists but cannot log in
+		 * until one is set with `petrel user passwd`. */
+		current = yaml->password == NULL ||
+		          (plain ? password_verify(&c->auth.password, existing.password,
+		                                   stored.data, stored.len) == PASSWORD_OK
+		                 : strcmp(existing.password, stored.data) == 0);
+		user_record_free(&existing);
+	}
+	struct password_secrets secrets = {BUF_INIT, BUF_INIT, BUF_INIT};
+	int r = found < 0 ? -1 : 0;
+	if (r == 0 && !current) {
+		if (yaml->password == NULL)
+			buf_append_str(&secrets.hash, PASSWORD_NO_LOGIN);
+		else if (plain)
+			r = password_make(&c->auth.password, stored.data, stored.len,
+			                  &secrets, error_r);
+		else
+			buf_append(&secrets.hash, stored.data, stored.len);
+		if (r == 0 && found)
+			r = userdb_user_set_secrets(u, yaml->address, &secrets, NULL,
+			                            error_r);
+		else if (r == 0)
+			r = userdb_user_add(u, yaml->address, &secrets, 0, true, error_r);
+	}
+	password_secrets_free(&secrets);
+	buf_free(&stored);
+	return r;
+}
+
+/* The YAML aliases: each target added if missing, and, as `petrel alias
+ * add` requires, every target in a local domain able to receive mail. */
+static int seed_aliases(struct userdb *u, const char **error_r)
+{
+	const struct config *c = u->config;
+	for (size_t i = 0; i < c->alias_count; i++)
+		for (size_t t = 0; t < c->aliases[i].target_count; t++)
+			if (userdb_alias_add(u, c->aliases[i].address,
+			                     c->aliases[i].targets[t], error_r) < 0) {
+				*error_r = error_fmt("aliases: %s: %s",
+				                     c->aliases[i].address, *error_r);
+				return -1;
+			}
+	for (size_t i = 0; i < c->alias_count; i++)
+		for (size_t t = 0; t < c->aliases[i].target_count; t++) {
+			const char *target = c->aliases[i].targets[t];
+			struct userdb_expansion e;
+			int r = userdb_expand(u, target, &e, error_r);
+			if (r == 0 && e.local)
+				*error_r = error_fmt("aliases: %s: %s does not exist (no "
+				                     "user, alias or catch-all)",
+				                     c->aliases[i].address,
+				                     e.missing ? e.missing : target);
+			bool bad = r < 0 || (r == 0 && e.local);
+			userdb_expansion_free(&e);
+			if (bad)
+				return -1;
+		}
+	return 0;
+}
+
 int userdb_seed(struct userdb *u, const char **error_r)
 {
 	const struct config *c = u->config;
 	for (size_t i = 0; i < c->domain_count; i++)
 		if (userdb_domain_add(u, c->domains[i], error_r) < 0)
 			return -1;
-	for (size_t i = 0; i < c->user_count; i++) {
-		const struct user_config *yaml = &c->users[i];
-		const char *password = yaml->password ? yaml->password : "";
-		struct user_record existing;
-		int found = userdb_user_get(u, yaml->address, &existing, error_r);
-		if (found < 0)
+	for (size_t i = 0; i < c->user_count; i++)
+		if (seed_user(u, &c->users[i], error_r) < 0)
 			return -1;
-		bool current = false;
-		if (found) {
-			/* No password in YAML: the account exists but cannot log in
-			 * until one is set with `petrel user passwd`. */
-			current =
-			    yaml->password == NULL ||
-			    password_verify(&c->auth.password, existing.password,
-			                    password, strlen(password)) == PASSWORD_OK;
-			user_record_free(&existing);
-		}
-		if (current)
-			continue;
-		struct password_secrets secrets = {BUF_INIT, BUF_INIT, BUF_INIT};
-		int r = 0;
-		if (yaml->password)
-			r = password_make(&c->auth.password, password, strlen(password),
-			                  &secrets, error_r);
-		else
-			buf_append_str(&secrets.hash, PASSWORD_NO_LOGIN);
-		if (r == 0 && found)
-			r = userdb_user_set_secrets(u, yaml->address, &secrets, NULL,
-			                            error_r);
-		else if (r == 0)
-			r = userdb_user_add(u, yaml->address, &secrets, 0, true, error_r);
-		password_secrets_free(&secrets);
-		if (r < 0)
-			return -1;
-	}
-	return 0;
+	return seed_aliases(u, error_r);
 }

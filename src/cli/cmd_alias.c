@@ -33,8 +33,8 @@ static void print_domain(void *ctx, const char *const *values, size_t count)
  * user, an alias that resolves, or a catch-all), or mail to the alias
  * would be accepted and then bounced to a possibly forged sender. With
  * --force it is taken anyway, and RCPT refuses the alias meanwhile. */
-static int check_targets(struct userdb *db, const char *alias, char **targets,
-                         int count, bool force)
+static int check_targets(struct userdb *db, const char *alias, char **targets, int count,
+                         bool force)
 {
 	int status = 0;
 	for (int i = 0; i < count; i++) {
@@ -53,14 +53,17 @@ static int check_targets(struct userdb *db, const char *alias, char **targets,
 			const char *what = e.missing ? e.missing : key.data;
 			if (force)
 				fprintf(stderr,
-				        "petrel: note: %s%s does not exist; mail to %s is refused "
+				        "petrel: note: %s%s does not exist; mail to %s "
+				        "is refused "
 				        "until it does\n",
 				        why, what, alias);
 			else {
-				fprintf(stderr,
-				        "petrel: %s: %s%s does not exist (no user, alias or "
-				        "catch-all); add it first, or add the alias with --force\n",
-				        targets[i], why, what);
+				fprintf(
+				    stderr,
+				    "petrel: %s: %s%s does not exist (no user, alias or "
+				    "catch-all); add it first, or add the alias with "
+				    "--force\n",
+				    targets[i], why, what);
 				status = 1;
 			}
 		}

@@ -83,10 +83,11 @@ static int check_domain_exists(struct userdb *db, const char *address)
 	const char *domain = strrchr(key.data, '@') + 1;
 	int local = userdb_domain_is_local(db, domain, &error);
 	if (local == 0)
-		fprintf(stderr,
-		        "petrel: %s is not a local domain: add it first (petrel domain add "
-		        "%s), or add the user with --create-domain\n",
-		        domain, domain);
+		fprintf(
+		    stderr,
+		    "petrel: %s is not a local domain: add it first (petrel domain add "
+		    "%s), or add the user with --create-domain\n",
+		    domain, domain);
 	else if (local < 0)
 		fprintf(stderr, "petrel: %s\n", error);
 	buf_free(&key);

@@ -59,7 +59,8 @@ static const struct subcommand subcommands[] = {
      "  --domain DOMAIN  import: the domain of entries without one\n"
      "The password comes from standard input, or is asked twice on a terminal.\n"},
     {"alias", cmd_alias, "manage aliases in the user database",
-     "usage: petrel alias add ADDRESS TARGET... [--force]  (ADDRESS @domain: a catch-all)\n"
+     "usage: petrel alias add ADDRESS TARGET... [--force]  (ADDRESS @domain: a "
+     "catch-all)\n"
      "       petrel alias del ADDRESS [TARGET]\n"
      "       petrel alias list [DOMAIN]\n"
      "  --force  add: accept targets in local domains that do not exist yet\n"

@@ -59,6 +59,9 @@ static const struct config_key top_keys[] = {
      .items = &config_user_section,
      .shown_default = "`[]`",
      .help = "seeded into the user database at start and reload ([auth.md](auth.md))"},
+    CONFIG_ROW_CUSTOM("aliases", &config_aliases_custom, "`{}`",
+                      "`address: target` or `address: [targets]` (`\"@domain\"`: a "
+                      "catch-all), seeded into the user database at start and reload"),
     CONFIG_ROW_SECTION("limits", struct config, limits, &config_limits_section, "limits"),
     {.name = "listen",
      .type = CONFIG_CUSTOM,

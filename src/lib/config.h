@@ -46,7 +46,17 @@ struct route_config {
 /* users: in the YAML file, seeded into the user database at start. */
 struct user_config {
 	char *address;
+	/* "{SCHEME}hash" or a crypt string ($6$..., $2y$..., $argon2id$...)
+	 * is a hash; anything else is the password in plain text. */
 	char *password;
+	char *password_file; /* where password was read from, or NULL */
+};
+
+/* aliases: in the YAML file, seeded into the user database at start. */
+struct alias_config {
+	char *address; /* "local@domain", or "@domain" for a catch-all */
+	char **targets;
+	size_t target_count;
 };
 
 /* SASL mechanisms (RFC 4954), as bits of auth_config.mechanisms. */
@@ -212,6 +222,8 @@ struct config {
 	size_t domain_count;
 	struct user_config *users;
 	size_t user_count;
+	struct alias_config *aliases;
+	size_t alias_count;
 	struct listen_config *listen;
 	size_t listen_count;
 	struct tls_files tls;

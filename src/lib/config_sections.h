@@ -23,6 +23,7 @@ extern const struct config_section config_route_section;
 
 extern const struct config_custom config_domains_custom;
 extern const struct config_custom config_users_custom;
+extern const struct config_custom config_aliases_custom;
 extern const struct config_custom config_listen_custom;
 extern const struct config_custom config_relay_networks_custom;
 extern const struct config_custom config_relay_domains_custom;

@@ -52,7 +52,8 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, const char **e
 /* Appends one subjectAltName entry (GEN_DNS text or GEN_IPADD octets). */
 static int push_name(GENERAL_NAMES *names, int type, const void *data, int len)
 {
-	ASN1_STRING *value = type == GEN_DNS ? ASN1_IA5STRING_new() : ASN1_OCTET_STRING_new();
+	ASN1_STRING *value =
+	    type == GEN_DNS ? ASN1_IA5STRING_new() : ASN1_OCTET_STRING_new();
 	GENERAL_NAME *name = GENERAL_NAME_new();
 	if (value == NULL || name == NULL || !ASN1_STRING_set(value, data, len)) {
 		ASN1_STRING_free(value);

@@ -30,7 +30,7 @@ def test_test_and_bench_groups_add_their_peers():
     assert run < test and run < bench
     assert {"postfix", "postgresql", "nsd", "clang", "prometheus"} <= test
     assert {"postfix", "php-net-dns2", "nsd"} <= bench
-    assert "php-cli" not in test
+    assert "php-net-dns2" not in test
     assert test | bench <= every
 
 

@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/config.h"
 
@@ -117,6 +120,42 @@ struct bad_case {
 	const char *error;
 };
 
+static void test_users_and_aliases(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/petrel-pw-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{SHA512-CRYPT}$6$x\nsecond line\n", 30), 30);
+	close(fd);
+	char yaml[512];
+	snprintf(yaml, sizeof(yaml),
+	         "users:\n"
+	         "  - {address: A@X.test, password: \"{BLF-CRYPT}$2y$05$abc\"}\n"
+	         "  - {address: b@x.test, password_file: %s}\n"
+	         "  - {address: c@x.test, password: \"plain {text}\"}\n"
+	         "aliases:\n"
+	         "  Sales@X.test: [a@x.test, B@x.test]\n"
+	         "  \"@x.test\": a@x.test\n",
+	         path);
+	const char *error = NULL;
+	struct config *c = load(yaml, &error);
+	unlink(path);
+	assert_non_null(c);
+	assert_string_equal(c->users[0].address, "a@x.test");
+	assert_string_equal(c->users[0].password, "{BLF-CRYPT}$2y$05$abc");
+	assert_string_equal(c->users[1].password, "{SHA512-CRYPT}$6$x");
+	assert_string_equal(c->users[1].password_file, path);
+	assert_string_equal(c->users[2].password, "plain {text}");
+	assert_int_equal(c->alias_count, 2);
+	assert_string_equal(c->aliases[0].address, "sales@x.test");
+	assert_int_equal(c->aliases[0].target_count, 2);
+	assert_string_equal(c->aliases[0].targets[1], "b@x.test");
+	assert_string_equal(c->aliases[1].address, "@x.test");
+	assert_string_equal(c->aliases[1].targets[0], "a@x.test");
+	config_free(&c);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -136,6 +175,17 @@ static void test_errors(void **state)
 	    {"users: [{address: \"../x@y.z\"}]\n", "test.yaml:1:20: '../x@y.z'"},
 	    {"users: [{address: \"a/b@y.z\"}]\n", "may not contain '/'"},
 	    {"users: [{password: x}]\n", "a user needs an address"},
+	    {"users: [{address: a@x.test, password: \"{MD5-CRYPT}$1$abc\"}]\n",
+	     "test.yaml:1:10: unsupported password scheme '{MD5-CRYPT}'"},
+	    {"users: [{address: a@x.test, password: x, password_file: /etc/hostname}]\n",
+	     "a@x.test: password or password_file, not both"},
+	    {"users: [{address: a@x.test, password_file: /nonexistent/pw}]\n",
+	     "password_file /nonexistent/pw: No such file or directory"},
+	    {"aliases: [a@x.test]\n", "expected a mapping of address: target"},
+	    {"aliases: {\"sales\": b@x.test}\n", "test.yaml:1:12: 'sales'"},
+	    {"aliases: {\"@-bad\": b@x.test}\n", "'@-bad' is not @domain"},
+	    {"aliases: {sales@x.test: \"@x.test\"}\n", "test.yaml:1:26: '@x.test'"},
+	    {"aliases: {sales@x.test: []}\n", "alias sales@x.test has no target"},
 	    {"domains: a.test\n", "test.yaml:1:10: expected a list for domains"},
 	    {"domains: [\"-bad\"]\n", "is not a domain name"},
 	    {"limits: {command_line: 100}\n", "expected a number from 512 to 65536"},
@@ -182,6 +232,7 @@ int main(void)
 	    cmocka_unit_test(test_embedded_default),
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_listener_limits),
+	    cmocka_unit_test(test_users_and_aliases),
 	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
