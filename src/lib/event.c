@@ -45,11 +45,12 @@ void event_emit(enum log_level level, const struct event_def *def,
 	buf_appendf(&line, "event=%s", def->name);
 	for (size_t i = 0; i < count; i++) {
 		const struct event_field *f = &fields[i];
-		if (f->kind == EF_LABEL)
+		if (f->kind == EF_LABEL || (f->kind == EF_OPTIONAL && f->text == NULL))
 			continue;
 		buf_appendf(&line, " %s=", f->key);
 		switch (f->kind) {
 		case EF_TEXT:
+		case EF_OPTIONAL:
 			buf_append_quoted(&line, f->text ? f->text : "",
 			                  f->text ? strlen(f->text) : 0);
 			break;

@@ -21,11 +21,12 @@
 #include "lib/metrics.h"
 
 enum event_kind {
-	EF_TEXT,    /* peer data or free text: quoted when it needs it */
-	EF_WORD,    /* our own token (an ID, a status): written as it is */
-	EF_UINT,    /* a number */
-	EF_SECONDS, /* a duration, written "0.310s" */
-	EF_LABEL,   /* a metric label only, not written in the line */
+	EF_TEXT,     /* peer data or free text: quoted when it needs it */
+	EF_WORD,     /* our own token (an ID, a status): written as it is */
+	EF_UINT,     /* a number */
+	EF_SECONDS,  /* a duration, written "0.310s" */
+	EF_LABEL,    /* a metric label only, not written in the line */
+	EF_OPTIONAL, /* as EF_TEXT, but the field is left out when NULL */
 };
 
 struct event_field {
@@ -39,6 +40,10 @@ struct event_field {
 #define EV_TEXT(k, v)                                                                    \
 	{                                                                                \
 		.key = (k), .kind = EF_TEXT, .text = (v)                                 \
+	}
+#define EV_OPTIONAL(k, v)                                                                \
+	{                                                                                \
+		.key = (k), .kind = EF_OPTIONAL, .text = (v)                             \
 	}
 #define EV_WORD(k, v)                                                                    \
 	{                                                                                \

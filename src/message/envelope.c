@@ -42,6 +42,7 @@ void envelope_clear(struct envelope *env)
 	for (size_t i = 0; i < env->rcpt_count; i++) {
 		free(env->rcpts[i].address);
 		free(env->rcpts[i].orcpt);
+		free(env->rcpts[i].original);
 	}
 	free(env->rcpts);
 	memset(env, 0, sizeof(*env));
@@ -89,6 +90,7 @@ static void put_records(const struct envelope *env, struct buf *out)
 			put_string(out, 'N', number);
 		}
 		put_string(out, 'O', env->rcpts[i].orcpt);
+		put_string(out, 'Q', env->rcpts[i].original);
 	}
 }
 
@@ -243,6 +245,13 @@ static int parse_records(const char *data, size_t len, size_t pos, bool v1,
 				return -1;
 			}
 			field = &env->rcpts[env->rcpt_count - 1].orcpt;
+			break;
+		case 'Q':
+			if (env->rcpt_count == 0) {
+				*error_r = "misplaced original recipient record";
+				return -1;
+			}
+			field = &env->rcpts[env->rcpt_count - 1].original;
 			break;
 		case 'E':
 			field = &env->envid;

@@ -48,6 +48,8 @@ struct envelope_rcpt {
 	char *address;   /* as given in RCPT TO, without <> */
 	unsigned notify; /* enum dsn_notify bits; 0: NOTIFY= not given */
 	char *orcpt;     /* ORCPT= decoded: "rfc822;user@example.net", or NULL */
+	char *original;  /* the address the client named when an alias led
+	                    here (logged as orig_to), or NULL */
 };
 
 struct envelope {

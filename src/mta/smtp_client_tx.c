@@ -50,6 +50,7 @@ static void log_outcome(const struct smtp_conn *c, const struct mta_job *job, si
 	         (long long)(time(NULL) - job->env->arrival));
 	EVENT(r->outcome == OUTCOME_DELIVERED ? L_INFO : L_WARN, &event_delivery,
 	      EV_WORD("id", job->env->id), EV_TEXT("to", job->env->rcpts[i].address),
+	      EV_OPTIONAL("orig_to", job->env->rcpts[i].original),
 	      EV_TEXT("relay", r->remote ? r->remote : c->remote),
 	      EV_TEXT("tls", c->tls_active ? c->tls_info : "none"),
 	      EV_WORD("delay", delay), EV_SECONDS("attempt", elapsed_since(&c->tx_start)),

@@ -133,6 +133,8 @@ static void fail_queued(struct destination *d, enum rcpt_outcome outcome, const 
 			EVENT(outcome == OUTCOME_PERM ? L_WARN : L_INFO, &event_delivery,
 			      EV_WORD("id", job->env->id),
 			      EV_TEXT("to", job->env->rcpts[job->rcpts[k]].address),
+			      EV_OPTIONAL("orig_to",
+			                  job->env->rcpts[job->rcpts[k]].original),
 			      EV_WORD("relay", "none"), EV_WORD("tls", "none"),
 			      EV_WORD("delay", delay), EV_WORD("dsn", dsn),
 			      EV_WORD("status",

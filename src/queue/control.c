@@ -405,7 +405,9 @@ static void on_input(struct conn *conn, void *arg)
 		respond(req);
 		return;
 	}
-	log_msg(L_INFO, "event=control op=%s id=%s", op_names[req->op],
+	/* Looking is routine (debug); changing a message is worth a line. */
+	bool looks = req->op == OP_LIST || req->op == OP_SHOW || req->op == OP_STATS;
+	log_msg(looks ? L_DEBUG : L_INFO, "event=control op=%s id=%s", op_names[req->op],
 	        req->id[0] ? req->id : "-");
 	req->working = true;
 	workpool_submit(req->control->pool, &req->work);

@@ -92,7 +92,8 @@ static void defer_unknown(struct attempt_state *a, size_t i, const char *error)
 	buf_appendf(&why, "x-petrel; user database unavailable: %s", error);
 	rcpt_result_set(&a->results[i], OUTCOME_TEMP, "4.3.0", NULL, why.data);
 	EVENT(L_WARN, &event_delivery, EV_WORD("id", a->id),
-	      EV_TEXT("to", a->env.rcpts[i].address), EV_WORD("relay", "local"),
+	      EV_TEXT("to", a->env.rcpts[i].address),
+	      EV_OPTIONAL("orig_to", a->env.rcpts[i].original), EV_WORD("relay", "local"),
 	      EV_WORD("dsn", "4.3.0"), EV_WORD("status", "deferred"),
 	      EV_TEXT("reply", why.data), EV_LABEL("transport", "maildir"));
 	buf_free(&why);
@@ -146,6 +147,7 @@ static void deliver_local(const struct config *config, const struct spool *spool
 	if (sent)
 		EVENT(L_INFO, &event_delivery, EV_WORD("id", a->id),
 		      EV_TEXT("from", a->env.sender), EV_TEXT("to", rcpt),
+		      EV_OPTIONAL("orig_to", a->env.rcpts[i].original),
 		      EV_WORD("relay", "local"), EV_WORD("tls", "none"),
 		      EV_WORD("delay", delay), EV_WORD("dsn", r->dsn),
 		      EV_WORD("status", status), EV_TEXT("reply", r->diagnostic),
@@ -154,6 +156,7 @@ static void deliver_local(const struct config *config, const struct spool *spool
 	else
 		EVENT(L_WARN, &event_delivery, EV_WORD("id", a->id),
 		      EV_TEXT("from", a->env.sender), EV_TEXT("to", rcpt),
+		      EV_OPTIONAL("orig_to", a->env.rcpts[i].original),
 		      EV_WORD("relay", "local"), EV_WORD("tls", "none"),
 		      EV_WORD("delay", delay), EV_WORD("dsn", r->dsn),
 		      EV_WORD("status", status), EV_TEXT("reply", r->diagnostic),

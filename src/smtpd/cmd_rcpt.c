@@ -103,7 +103,7 @@ struct rcpt_lookup {
 };
 
 static void add_recipient(struct transaction *tx, const char *address, unsigned notify,
-                          const char *orcpt)
+                          const char *orcpt, const char *original)
 {
 	for (size_t i = 0; i < tx->env.rcpt_count; i++)
 		if (strcasecmp(tx->env.rcpts[i].address, address) == 0)
@@ -111,6 +111,7 @@ static void add_recipient(struct transaction *tx, const char *address, unsigned 
 	struct envelope_rcpt *r = envelope_add_rcpt(&tx->env, address);
 	r->notify = notify;
 	r->orcpt = orcpt ? xstrdup(orcpt) : NULL;
+	r->original = original ? xstrdup(original) : NULL;
 }
 
 static void rcpt_accept(struct session *s, struct rcpt_lookup *l)
@@ -127,7 +128,8 @@ static void rcpt_accept(struct session *s, struct rcpt_lookup *l)
 			add_recipient(tx, final, l->notify,
 			              l->orcpt ? l->orcpt
 			              : same   ? NULL
-			                       : original.data);
+			                       : original.data,
+			              same ? NULL : l->address);
 		}
 		buf_free(&original);
 		if (l->expansion.count > 1 ||
@@ -138,7 +140,7 @@ static void rcpt_accept(struct session *s, struct rcpt_lookup *l)
 			    s->log_id, LOG_Q(l->address), l->expansion.count,
 			    l->expansion.truncated ? " truncated=yes" : "");
 	} else {
-		add_recipient(tx, l->address, l->notify, l->orcpt);
+		add_recipient(tx, l->address, l->notify, l->orcpt, NULL);
 	}
 	tx->rcpt_accepted++;
 	s->state = STATE_RCPT;
@@ -178,8 +180,6 @@ static bool rcpt_decide(struct session *s, struct rcpt_lookup *l)
 	 * does; everything else only from relay_networks and logged-in users. */
 	if (!l->local && !s->relay_allowed && s->auth_user == NULL &&
 	    !config_is_relay_domain(config, l->domain)) {
-		log_msg(L_INFO, "event=relay-denied session=%s client=%s rcpt=%s",
-		        s->log_id, s->peer_ip, LOG_Q(l->address));
 		reply_error(s, "550 5.7.1 <%s>: Relay access denied", l->address);
 		return false;
 	}

@@ -274,6 +274,15 @@ void commands_dispatch(struct session *s, const char *line, size_t len)
 	}
 	reply_command_started(s, cmd.verb == SMTP_UNKNOWN ? "unknown"
 	                                                  : smtp_verb_name(cmd.verb));
+	if (cmd.verb == SMTP_MAIL || cmd.verb == SMTP_RCPT) {
+		/* "<path>" without its brackets, else the first word */
+		const char *close =
+		    cmd.arg[0] == '<' ? memchr(cmd.arg, '>', cmd.arg_len) : NULL;
+		const char *path = close ? cmd.arg + 1 : cmd.arg;
+		size_t path_len = close ? (size_t)(close - path) : strcspn(cmd.arg, " ");
+		snprintf(s->command_path, sizeof(s->command_path), "%.*s", (int)path_len,
+		         path);
+	}
 	for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]); i++) {
 		const struct command *c = &command_table[i];
 		if (c->verb != cmd.verb)
@@ -352,8 +361,10 @@ static void data_stage_done(const struct stage_decision *d, void *arg)
 	} else {
 		stage_reply_text(d, text, sizeof(text));
 		EVENT(L_INFO, &event_message_refused, EV_WORD("session", s->log_id),
-		      EV_TEXT("client", s->peer_ip), EV_TEXT("from", tx->env.sender),
-		      EV_TEXT("hook", d->hook), EV_TEXT("reason", text),
+		      EV_TEXT("client", s->peer_ip), EV_OPTIONAL("helo", s->helo),
+		      EV_TEXT("from", tx->env.sender),
+		      EV_UINT("rcpts", tx->env.rcpt_count), EV_TEXT("hook", d->hook),
+		      EV_TEXT("reason", text),
 		      EV_WORD("result", text[0] == '4' ? "deferred" : "rejected"));
 	}
 	session_transaction_reset(s); /* what was written goes */
@@ -382,7 +393,9 @@ void commands_message_complete(struct session *s)
 	const char *refusal = content_refusal(s);
 	if (refusal) {
 		EVENT(L_INFO, &event_message_refused, EV_WORD("session", s->log_id),
-		      EV_TEXT("client", s->peer_ip), EV_TEXT("reason", refusal),
+		      EV_TEXT("client", s->peer_ip), EV_OPTIONAL("helo", s->helo),
+		      EV_TEXT("from", tx->env.sender),
+		      EV_UINT("rcpts", tx->env.rcpt_count), EV_TEXT("reason", refusal),
 		      EV_WORD("result", refusal[0] == '4' ? "deferred" : "rejected"));
 		session_transaction_reset(s);
 		reply(s, "%s", refusal);

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -26,12 +27,47 @@ void reply_command_started(struct session *s, const char *command)
 {
 	s->command = command;
 	s->command_usec = now_usec();
+	s->command_path[0] = '\0';
+	s->refused_by = NULL;
+}
+
+/* Postfix's "NOQUEUE: reject" line: who was refused what, and why, at
+ * info. AUTH and the end of data have their own events (auth,
+ * message-refused) that say it already. */
+static void log_refusal(const struct session *s, const char *line)
+{
+	if (strcmp(s->command, "AUTH") == 0 || strcmp(s->command, "end-of-data") == 0)
+		return;
+	bool mail = strcmp(s->command, "MAIL") == 0;
+	bool rcpt = strcmp(s->command, "RCPT") == 0;
+	const char *sender = s->tx.env.sender ? s->tx.env.sender
+	                     : mail           ? s->command_path
+	                                      : NULL;
+	struct buf text = BUF_INIT;
+	buf_appendf(&text, "event=reject session=%s client=%s", s->log_id, s->peer_ip);
+	if (s->helo)
+		buf_appendf(&text, " helo=%s", LOG_Q(s->helo));
+	if (s->auth_user)
+		buf_appendf(&text, " user=%s", LOG_Q(s->auth_user));
+	if (sender)
+		buf_appendf(&text, " sender=%s", LOG_Q(sender));
+	if (rcpt)
+		buf_appendf(&text, " rcpt=%s", LOG_Q(s->command_path));
+	buf_appendf(&text, " command=%s code=%.3s reason=%s", s->command, line,
+	            LOG_Q(line[3] ? line + 4 : ""));
+	if (s->refused_by)
+		buf_appendf(&text, " hook=%s", LOG_Q(s->refused_by));
+	log_msg(L_INFO, "%s", text.data);
+	buf_free(&text);
 }
 
 /* A final reply line ("250 ", not "250-") ends the command: one event,
- * logged at debug, counted by verb and reply class, timed. */
+ * logged at debug, counted by verb and reply class, timed; a refusal is
+ * logged at info too. */
 static void command_replied(struct session *s, const char *head)
 {
+	if ((head[0] == '4' || head[0] == '5') && log_enabled(L_INFO))
+		log_refusal(s, head);
 	static const char *const classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 	char code[4] = {head[0], head[1], head[2], '\0'};
 	const char *reply_class =
@@ -45,17 +81,23 @@ static void command_replied(struct session *s, const char *head)
 
 static void vreply(struct session *s, const char *fmt, va_list ap)
 {
-	if (s->command) {
-		char head[5] = "";
-		va_list copy;
-		va_copy(copy, ap);
-		vsnprintf(head, sizeof(head), fmt, copy);
-		va_end(copy);
-		if (head[3] == ' ' || head[3] == '\0')
-			command_replied(s, head);
-	}
-	conn_vprintf(s->conn, fmt, ap);
+	char line[1024];
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(line, sizeof(line), fmt, copy);
+	va_end(copy);
+	if (n >= 0 && (size_t)n < sizeof(line))
+		conn_write(s->conn, line, (size_t)n);
+	else
+		conn_vprintf(s->conn, fmt, ap); /* longer than any reply we make */
 	conn_write(s->conn, "\r\n", 2);
+	if (log_enabled(L_DEBUG))
+		log_msg(L_DEBUG, "event=smtp-out session=%s line=%s", s->log_id,
+		        log_quote(line, n >= 0 && (size_t)n < sizeof(line)
+		                            ? (size_t)n
+		                            : sizeof(line) - 1));
+	if (s->command && n >= 3 && (line[3] == ' ' || line[3] == '\0'))
+		command_replied(s, line);
 }
 
 void reply(struct session *s, const char *fmt, ...)

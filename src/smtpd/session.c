@@ -565,6 +565,29 @@ static size_t line_limit(struct session *s)
 	return l->command_line;
 }
 
+/* log.level debug: the session's transcript, one line each way (reply.c
+ * writes the server's). Credentials never reach the log: an AUTH
+ * command keeps its mechanism only, and a SASL response is not shown. */
+static void log_client_line(const struct session *s, const char *line, size_t len,
+                            bool sasl_response)
+{
+	size_t shown = len;
+	const char *redacted = "";
+	if (sasl_response) {
+		shown = 0;
+		redacted = "(SASL response, not shown)";
+	} else if (len > 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+		shown = 5 + strcspn(line + 5, " ");
+		redacted = shown < len ? " (initial response, not shown)" : "";
+	}
+	struct buf text = BUF_INIT;
+	buf_append(&text, line, shown);
+	buf_append_str(&text, redacted);
+	log_msg(L_DEBUG, "event=smtp-in session=%s line=%s", s->log_id,
+	        log_quote(text.data, text.len));
+	buf_free(&text);
+}
+
 /* Reads one command line; returns false when more input is needed. */
 static bool read_command(struct session *s)
 {
@@ -583,6 +606,8 @@ static bool read_command(struct session *s)
 		return true;
 	}
 	bool auth_line = s->state == STATE_AUTH;
+	if (log_enabled(L_DEBUG))
+		log_client_line(s, line, len, auth_line);
 	if (auth_line)
 		auth_response(s, line, len);
 	else

@@ -16,6 +16,7 @@
 #include "lib/buf.h"
 #include "net/conn.h"
 #include "net/tls.h"
+#include "proto/smtp_addr.h"
 #include "proto/smtp_cmd.h"
 #include "proto/rfc5322.h"
 #include "proto/smtp_data.h"
@@ -102,6 +103,10 @@ struct session {
 	 * and since when: the command event (lib/events.c) at the reply. */
 	const char *command;
 	uint64_t command_usec;
+	/* For the line a refusal logs: MAIL's or RCPT's path as the client
+	 * wrote it (without <>), and the hook whose verdict the reply is. */
+	char command_path[SMTP_PATH_MAX + 3];
+	const char *refused_by;
 };
 
 /* session.c */

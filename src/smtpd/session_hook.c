@@ -37,12 +37,12 @@ static void decided(const struct stage_decision *d, void *arg)
 	} else {
 		char text[320];
 		stage_reply_text(d, text, sizeof(text));
-		log_msg(L_INFO,
-		        "event=hook-refused session=%s client=%s stage=%d hook=%s "
-		        "reply=%s",
-		        s->log_id, s->peer_ip, h->stage, LOG_Q(d->hook), LOG_Q(text));
 		if (h->refused)
 			h->refused(s, h->data);
+		/* The reply's reject line names the hook (reply.c). */
+		if (h->stage == SMTP_STAGE_CONNECT)
+			reply_command_started(s, "CONNECT");
+		s->refused_by = d->hook;
 		if (h->stage == SMTP_STAGE_CONNECT)
 			session_close_after(s, text);
 		else

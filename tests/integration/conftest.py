@@ -132,7 +132,10 @@ class Petrel:
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("petrel exited:\n" + self.read_log())
-            if self.greets():
+            # The queue binds its control socket (petrel queue, stats)
+            # just after it is forked: wait for that too.
+            if self.greets() and os.path.exists(
+                    os.path.join(self.home, "spool", "control.sock")):
                 return self
             time.sleep(0.05)
         raise RuntimeError("petrel did not start:\n" + self.read_log())

@@ -169,7 +169,7 @@ def test_helo_mail_rcpt_stages(make_petrel):
     assert QUEUED.match(c.cmd(b"Subject: pipelined\r\n\r\nx\r\n.\r\n")[-1])
     assert len(petrel.wait_messages("test@example.test", 1)) == 1
     log = petrel.read_log()
-    assert "event=hook-refused" in log and "hook=test-argument" in log
+    assert "event=reject" in log and "hook=test-argument" in log
 
 
 def test_auth_stage(make_petrel):

@@ -30,7 +30,7 @@ static void fill(struct envelope *env)
 	env->cert_sha256 = xstrdup("ab01");
 	env->cert_san = xstrdup("alice@example.test");
 	env->cert_not_after = xstrdup("2027-01-01T00:00:00Z");
-	envelope_add_rcpt(env, "x@y.z");
+	envelope_add_rcpt(env, "x@y.z")->original = xstrdup("sales@y.z");
 	envelope_add_rcpt(env, "\"q\\\"t\"@y.z");
 }
 
@@ -65,6 +65,8 @@ static void test_round_trip(void **state)
 	assert_string_equal(env.helo, "client\r\nR 5:forge");
 	assert_int_equal(env.rcpt_count, 2);
 	assert_string_equal(env.rcpts[1].address, "\"q\\\"t\"@y.z");
+	assert_string_equal(env.rcpts[0].original, "sales@y.z");
+	assert_null(env.rcpts[1].original);
 	assert_true(env.smtputf8);
 	assert_string_equal(env.auth_user, "alice@example.test");
 	assert_string_equal(env.cert_subject, "CN=alice\n,O=Example");
