@@ -8,7 +8,7 @@ ASAN    ?= build-asan
 FUZZ    ?= build-fuzz
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps run test unit integration asan fuzz fuzz-smoke bench docs format clean
+.PHONY: all install deps run test unit integration asan fuzz fuzz-smoke bench docs format clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -23,6 +23,10 @@ $(ASAN)/build.ninja:
 
 $(FUZZ)/build.ninja:
 	CC=clang meson setup $(FUZZ) --buildtype=debug -Dfuzz=true -Db_lundef=false
+
+# build/petrel to /usr/local/bin/petrel (meson's prefix, /usr/local by default)
+install: all
+	meson install -C $(BUILD) --no-rebuild --tags runtime
 
 deps:
 	./scripts/deps all

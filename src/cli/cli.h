@@ -36,6 +36,15 @@ int cli_control(const struct cli_options *options, const char *request,
 int cli_control_ask(const struct cli_options *options, const char *request,
                     void (*print)(const char *answer), bool quiet_if_down);
 
+/* cmd_queue.c: one request to a control socket; the whole answer in
+ * *answer. -1 (said on stderr unless quiet) when who cannot be reached. */
+int cli_ask(const char *path, const char *who, const char *request, struct buf *answer,
+            bool quiet);
+/* cmd_service.c: `petrel status`, `petrel reload`, `petrel stop`. */
+int cmd_status(const struct cli_options *options, int argc, char **argv);
+int cmd_reload(const struct cli_options *options, int argc, char **argv);
+int cmd_stop(const struct cli_options *options, int argc, char **argv);
+
 /* cmd_user_import.c: `petrel user import FILE [--domain D]` */
 int cmd_user_import(struct config *config, struct userdb *db, const char *file,
                     const char *domain);

@@ -22,7 +22,8 @@
 
 #define ANSWER_SECONDS 60
 
-static int ask(const char *path, const char *request, struct buf *answer, bool quiet)
+int cli_ask(const char *path, const char *who, const char *request, struct buf *answer,
+            bool quiet)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -36,9 +37,9 @@ static int ask(const char *path, const char *request, struct buf *answer, bool q
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		if (!quiet)
 			fprintf(stderr,
-			        "petrel: cannot reach the queue at %s: %s (is petrel "
+			        "petrel: cannot reach %s at %s: %s (is petrel "
 			        "running?)\n",
-			        path, strerror(errno));
+			        who, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -72,7 +73,7 @@ int cli_control_ask(const struct cli_options *options, const char *request,
 	struct buf path = BUF_INIT, answer = BUF_INIT;
 	buf_appendf(&path, "%s/spool/%s", config->home, CONTROL_SOCKET);
 	int status = 2;
-	if (ask(path.data, request, &answer, quiet_if_down) == 0) {
+	if (cli_ask(path.data, "the queue", request, &answer, quiet_if_down) == 0) {
 		const char *text = buf_cstr(&answer);
 		if (strncmp(text, "ok\n", 3) == 0) {
 			print(text + 3);

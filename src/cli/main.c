@@ -24,6 +24,19 @@ static const struct subcommand subcommands[] = {
      "usage: petrel serve\n"
      "Runs the master, the queue and the workers in the foreground, logging to\n"
      "stderr; SIGTERM stops, SIGHUP reloads the configuration.\n"},
+    {"status", cmd_status, "is petrel running: pid, uptime, listeners, queue",
+     "usage: petrel status\n"
+     "Asks the running master (home/run/master.sock). Exit 0 when petrel runs,\n"
+     "3 when it does not.\n"},
+    {"reload", cmd_reload, "load the configuration again (as SIGHUP)",
+     "usage: petrel reload\n"
+     "The running master loads the configuration again; new sessions get it,\n"
+     "open ones finish on the old. A configuration that does not load is\n"
+     "refused (exit 1, the reason on stderr) and the running one stays.\n"},
+    {"stop", cmd_stop, "stop the running daemon (as SIGTERM)",
+     "usage: petrel stop\n"
+     "Messages and deliveries in flight finish first; returns once petrel has\n"
+     "exited. Exit 0 also when it was not running.\n"},
     {"check-config", cmd_check_config, "validate the configuration and print it",
      "usage: petrel check-config\n"
      "Loads the configuration as `serve` would, prints the effective values\n"

@@ -183,6 +183,12 @@ void metrics_set(enum metric_family family, const char *labels, int64_t value)
 		__atomic_store_n(&s->value, (uint64_t)value, __ATOMIC_RELAXED);
 }
 
+int64_t metrics_value(enum metric_family family, const char *labels)
+{
+	struct series *s = current ? find(current, family, labels) : NULL;
+	return s ? (int64_t)__atomic_load_n(&s->value, __ATOMIC_RELAXED) : 0;
+}
+
 bool metrics_is_histogram(enum metric_family family)
 {
 	return families[family].type == HISTOGRAM;

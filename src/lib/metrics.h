@@ -55,6 +55,8 @@ struct metrics_store *metrics_current(void);
  * store (the CLI, unit tests of other modules) these do nothing. */
 void metrics_add(enum metric_family family, const char *labels, uint64_t n);
 void metrics_set(enum metric_family family, const char *labels, int64_t value);
+/* A counter's or gauge's value as every process sees it (0: none yet). */
+int64_t metrics_value(enum metric_family family, const char *labels);
 void metrics_observe(enum metric_family family, const char *labels, double seconds);
 bool metrics_is_histogram(enum metric_family family);
 

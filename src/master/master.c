@@ -11,6 +11,7 @@
  * after the old one has exited, for the same reason.
  */
 #include "master/master.h"
+#include "master/master_control.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -94,6 +95,8 @@ struct master {
 	struct metrics_store *metrics;         /* counters of every process */
 	struct credential_cache *credentials;  /* verified logins, shared */
 	struct userdb_version *userdb_version; /* lookup_cache.h */
+	struct master_control *control;        /* run/master.sock */
+	time_t start_time;                     /* wall clock, for status */
 };
 
 static unsigned worker_count(const struct config *config)
@@ -250,6 +253,7 @@ static void child_main(struct master *m, enum child_kind kind, int ip_region,
 	 * epoll instance is shared across fork: reinit first, or freeing
 	 * the base would unregister the master's own events. */
 	event_reinit(m->base);
+	master_control_forget(&m->control);
 	event_base_free(m->base);
 	/* Signals were blocked across the fork: one arriving before this
 	 * point would have run the master's handler, inherited, and been
@@ -509,32 +513,32 @@ static void begin_stop(struct master *m)
 		event_base_loopbreak(m->base);
 }
 
-static void on_sighup(evutil_socket_t sig, short what, void *arg)
+/* Loads the configuration again and hands it to fresh children; the
+ * running one stays when anything in the new one fails. */
+static int reload(struct master *m, const char **error_r)
 {
-	(void)sig;
-	(void)what;
-	struct master *m = arg;
-	if (m->stopping)
-		return;
-	const char *error;
-	struct config *fresh = config_load(m->config_path, m->home_override, &error);
+	if (m->stopping) {
+		*error_r = "petrel is stopping";
+		return -1;
+	}
+	struct config *fresh = config_load(m->config_path, m->home_override, error_r);
 	if (fresh == NULL) {
-		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(error));
-		return;
+		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(*error_r));
+		return -1;
 	}
 	int *fds;
-	SSL_CTX *tls = tls_server_context(fresh, &error);
+	SSL_CTX *tls = tls_server_context(fresh, error_r);
 	int prepared =
-	    tls ? userdb_prepare(fresh, db_owner(m->uid), db_owner(m->gid), true, &error)
+	    tls ? userdb_prepare(fresh, db_owner(m->uid), db_owner(m->gid), true, error_r)
 	        : -1;
 	/* The configuration's users, domains and aliases may have changed. */
 	userdb_version_advance();
 	if (prepared < 0 ||
-	    bind_listeners(fresh, m->config, m->listen_fds, &fds, &error) < 0) {
-		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(error));
+	    bind_listeners(fresh, m->config, m->listen_fds, &fds, error_r) < 0) {
+		log_msg(L_ERROR, "event=reload-failed error=%s", LOG_Q(*error_r));
 		SSL_CTX_free(tls);
 		config_free(&fresh);
-		return;
+		return -1;
 	}
 	log_msg(L_INFO, "event=reloaded config=%s", LOG_Q(fresh->source));
 	close_listeners(m->listen_fds, m->config->listen_count);
@@ -559,6 +563,58 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	}
 	for (unsigned n = 0; n < worker_count(m->config); n++)
 		spawn(m, CHILD_WORKER);
+	return 0;
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	const char *error;
+	reload(arg, &error); /* a failure is logged */
+}
+
+/* --- the control socket (master_control.h) -------------------------------- */
+
+static void control_status(void *arg, struct buf *out)
+{
+	struct master *m = arg;
+	const struct config *c = m->config;
+	long up = (long)(time(NULL) - m->start_time);
+	char since[32];
+	struct tm tm;
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ",
+	         gmtime_r(&m->start_time, &tm));
+	buf_appendf(out,
+	            "pid: %ld\nversion: %s\nuptime: %ldd %ldh %ldm %lds (since %s)\n",
+	            (long)getpid(), PETREL_VERSION, up / 86400, up / 3600 % 24,
+	            up / 60 % 60, up % 60, since);
+	buf_appendf(out, "config: %s\nhome: %s\nhostname: %s\n", c->source, c->home,
+	            c->hostname);
+	buf_appendf(out, "processes: %u workers, %u queue, %u auth%s\n",
+	            live_children(m, CHILD_WORKER), live_children(m, CHILD_QUEUE),
+	            live_children(m, CHILD_AUTH), m->stopping ? " (stopping)" : "");
+	for (size_t i = 0; i < c->listen_count; i++)
+		buf_appendf(out, "listener: %s %s tls=%s\n",
+		            listen_protocol_name(c->listen[i].protocol),
+		            c->listen[i].address, tls_mode_name(c->listen[i].tls));
+	buf_appendf(out, "queue: %lld messages, oldest %llds\n",
+	            (long long)metrics_value(METRIC_QUEUE_MESSAGES, ""),
+	            (long long)metrics_value(METRIC_QUEUE_OLDEST, ""));
+}
+
+static int control_reload(void *arg, const char **error_r)
+{
+	return reload(arg, error_r);
+}
+
+static void control_stop(void *arg)
+{
+	struct master *m = arg;
+	if (m->stopping)
+		return;
+	log_msg(L_INFO, "event=stopping by=control children=%u", live_children(m, -1));
+	begin_stop(m);
 }
 
 int master_run(struct config *config, const char *config_path, const char *home_override)
@@ -570,7 +626,9 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
 	if (privilege_lookup(config->run_as, &m.uid, &m.gid, &error) < 0 ||
-	    prepare_home(&m, &error) < 0 || password_init(&error) < 0 ||
+	    prepare_home(&m, &error) < 0 ||
+	    master_pid_file_create(config->home, &error) < 0 ||
+	    password_init(&error) < 0 ||
 	    userdb_prepare(config, db_owner(m.uid), db_owner(m.gid), true, &error) < 0 ||
 	    (m.penalty = penalty_table_create(PENALTY_SLOTS, &error)) == NULL ||
 	    (m.ip_counts = create_ip_counts(config, &error)) == NULL ||
@@ -583,6 +641,7 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	    bind_listeners(config, NULL, NULL, &m.listen_fds, &error) < 0 ||
 	    ipc_socketpair(m.notify_fds) < 0) {
 		log_msg(L_ERROR, "event=start-failed error=%s", LOG_Q(error));
+		master_pid_file_remove(config->home);
 		config_free(&m.config);
 		return 1;
 	}
@@ -594,6 +653,12 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	        LOG_Q(config->source), LOG_Q(config->home), LOG_Q(config->hostname),
 	        worker_count(config));
 	m.base = event_base_new();
+	m.start_time = time(NULL);
+	const struct master_control_hooks control_hooks = {&m, control_status,
+	                                                   control_reload, control_stop};
+	m.control = master_control_start(m.base, config->home, &control_hooks, &error);
+	if (m.control == NULL) /* petrel stop and reload still work by signal */
+		log_msg(L_ERROR, "event=control-socket-failed error=%s", LOG_Q(error));
 	struct event *signals[] = {
 	    evsignal_new(m.base, SIGTERM, on_sigterm, &m),
 	    evsignal_new(m.base, SIGINT, on_sigterm, &m),
@@ -610,6 +675,8 @@ int master_run(struct config *config, const char *config_path, const char *home_
 	event_base_dispatch(m.base);
 
 	log_msg(L_INFO, "event=stopped");
+	master_control_stop(&m.control);
+	master_pid_file_remove(m.config->home);
 	for (size_t i = 0; i < 4; i++)
 		event_free(signals[i]);
 	event_base_free(m.base);

@@ -129,13 +129,15 @@ class Petrel:
             [PETREL, "-c", self.config_path, "serve"], env=env,
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 10 * SLOW
+        greeted = False
+        control = os.path.join(self.home, "spool", "control.sock")
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("petrel exited:\n" + self.read_log())
-            # The queue binds its control socket (petrel queue, stats)
-            # just after it is forked: wait for that too.
-            if self.greets() and os.path.exists(
-                    os.path.join(self.home, "spool", "control.sock")):
+            # One greeting (tests count connections), and the queue's
+            # control socket (petrel queue, stats), bound just after.
+            greeted = greeted or self.greets()
+            if greeted and os.path.exists(control):
                 return self
             time.sleep(0.05)
         raise RuntimeError("petrel did not start:\n" + self.read_log())
