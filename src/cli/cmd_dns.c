@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,11 +17,17 @@
 #include "dns/dns_status.h"
 #include "dns/present.h"
 #include "dns/resolver.h"
+#include "dns/upstream.h"
 #include "lib/buf.h"
 #include "lib/config.h"
+#include "lib/netaddr.h"
+
+/* How long the probe before a lookup waits for a server to object. */
+#define PROBE_MS 300
 
 struct lookup_run {
 	struct event_base *base;
+	const struct dns_resolver *resolver;
 	const char *name;
 	uint16_t type;
 	bool json;
@@ -82,11 +89,39 @@ static void print_result(void *arg, const struct dns_result *result)
 		puts(line.data);
 	}
 	buf_free(&line);
+	/* A failure to get an answer names who was asked. */
+	bool unanswered = result->status == DNS_TIMEOUT ||
+	                  result->status == DNS_SERVFAIL ||
+	                  result->status == DNS_REFUSED || result->status == DNS_NETWORK;
 	if (result->status != DNS_NOERROR)
-		fprintf(stderr, "petrel: %s (%d): %s%s%s\n",
+		fprintf(stderr, "petrel: %s (%d): %s%s%s%s%s%s\n",
 		        dns_status_name(result->status), result->status, run->name,
 		        result->why_bogus ? ": " : "",
-		        result->why_bogus ? result->why_bogus : "");
+		        result->why_bogus ? result->why_bogus : "",
+		        unanswered ? " (" : "",
+		        unanswered ? dns_resolver_upstream(run->resolver) : "",
+		        unanswered ? ")" : "");
+}
+
+/* Before the lookup: when no server it would ask takes a query at all
+ * (nothing listens: the network says so at once), NETWORK (105) naming
+ * them, rather than a TIMEOUT after the whole deadline. */
+static bool unreachable(const struct dns_resolver *resolver, struct lookup_run *run)
+{
+	char *const *servers;
+	size_t count = dns_resolver_servers(resolver, &servers);
+	int why = 0;
+	for (size_t i = 0; i < count; i++) {
+		why = dns_upstream_probe(servers[i], PROBE_MS);
+		if (why == 0)
+			return false;
+	}
+	if (count == 0)
+		return false;
+	run->status = DNS_NETWORK;
+	fprintf(stderr, "petrel: %s (%d): %s: %s (%s)\n", dns_status_name(DNS_NETWORK),
+	        DNS_NETWORK, run->name, strerror(why), dns_resolver_upstream(resolver));
+	return true;
 }
 
 int cmd_dns(const struct cli_options *options, int argc, char **argv)
@@ -126,9 +161,15 @@ int cmd_dns(const struct cli_options *options, int argc, char **argv)
 	struct config *config = NULL;
 	const char *error;
 	if (server) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		if (sockaddr_parse_host_port(server, 53, &ss, &len, &error) < 0)
+			return cli_usage_error("dns", "--server '%s': %s", server, error);
 		dns.servers = &server;
 		dns.server_count = 1;
-	} else if (options->config_path) {
+	} else {
+		/* The configuration's resolver (the embedded default's: the
+		 * name servers of /etc/resolv.conf), as the daemon uses it. */
 		config = config_load(options->config_path, options->home, &error);
 		if (config == NULL) {
 			fprintf(stderr, "petrel: %s\n", error);
@@ -139,10 +180,13 @@ int cmd_dns(const struct cli_options *options, int argc, char **argv)
 	struct event_base *base = event_base_new();
 	run.base = base;
 	struct dns_resolver *resolver = dns_resolver_create(base, &dns, &error);
+	run.resolver = resolver;
 	run.status = DNS_INTERNAL;
 	if (resolver == NULL) {
 		fprintf(stderr, "petrel: %s (%d): %s\n", dns_status_name(DNS_INTERNAL),
 		        DNS_INTERNAL, error);
+	} else if (unreachable(resolver, &run)) {
+		/* said by unreachable() */
 	} else if (dns_lookup(resolver, run.name, run.type, print_result, &run, &error) <
 	           0) {
 		run.status = DNS_BADNAME;

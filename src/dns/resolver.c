@@ -11,6 +11,7 @@
 
 #include "dns/cache.h"
 #include "dns/dns_status.h"
+#include "dns/upstream.h"
 #include "lib/buf.h"
 #include "lib/config.h"
 #include "lib/error.h"
@@ -20,6 +21,9 @@
 
 struct dns_resolver {
 	struct ub_ctx *ctx;
+	char **servers; /* forwarded to; none: recursion */
+	size_t server_count;
+	char *upstream; /* dns_resolver_upstream() */
 	struct event *readable;
 	struct event_base *base;
 	unsigned timeout_ms;
@@ -83,6 +87,8 @@ void dns_resolver_config_from(struct dns_resolver_config *dns, const struct conf
 	*dns = (struct dns_resolver_config){
 	    .servers = c->dns.servers,
 	    .server_count = c->dns.server_count,
+	    .recursive = c->dns.recursive,
+	    .resolv_conf = c->dns.resolv_conf,
 	    .trust_anchor = c->dns.trust_anchor,
 	    .timeout_ms = c->dns.timeout_ms,
 	    .attempts = c->dns.retries + 1,
@@ -108,16 +114,44 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
 		*error_r = "cannot create the DNS resolver";
 		return NULL;
 	}
-	struct buf address = BUF_INIT;
+	struct buf address = BUF_INIT, upstream = BUF_INIT;
+	char **servers = NULL;
+	size_t server_count = 0;
+	if (config->server_count > 0) {
+		servers = xcalloc(config->server_count, sizeof(*servers));
+		for (; server_count < config->server_count; server_count++)
+			servers[server_count] = xstrdup(config->servers[server_count]);
+		buf_append_str(&upstream, "servers");
+	} else if (!config->recursive && config->resolv_conf) {
+		int why;
+		server_count =
+		    dns_upstream_read_resolv_conf(config->resolv_conf, &servers, &why);
+		buf_appendf(&upstream, "resolv.conf %s", config->resolv_conf);
+		if (why > 0)
+			buf_appendf(&upstream,
+			            " (unreadable: %s; the C library's default)",
+			            strerror(why));
+		else if (why < 0)
+			buf_append_str(
+			    &upstream,
+			    " (no name server in it: the C library's default)");
+		else
+			buf_append_str(&upstream, ":");
+	} else {
+		buf_append_str(&upstream, "recursion from the root hints");
+	}
 	int err = ub_ctx_async(ctx, 1);
 	if (getenv("PETREL_DNS_DEBUG"))
 		ub_ctx_debuglevel(ctx, atoi(getenv("PETREL_DNS_DEBUG")));
-	for (size_t i = 0; err == 0 && i < config->server_count; i++) {
-		if (unbound_address(config->servers[i], &address, error_r) < 0) {
+	for (size_t i = 0; err == 0 && i < server_count; i++) {
+		if (unbound_address(servers[i], &address, error_r) < 0) {
 			buf_free(&address);
+			buf_free(&upstream);
+			dns_upstream_free(&servers, server_count);
 			ub_ctx_delete(ctx);
 			return NULL;
 		}
+		buf_appendf(&upstream, "%s%s", i ? ", " : " ", servers[i]);
 		err = ub_ctx_set_fwd(ctx, address.data);
 	}
 	buf_free(&address);
@@ -133,11 +167,16 @@ struct dns_resolver *dns_resolver_create(struct event_base *base,
 		err = ub_ctx_zone_add(ctx, "test.", "transparent");
 	if (err != 0) {
 		*error_r = error_fmt("DNS resolver: %s", ub_strerror(err));
+		buf_free(&upstream);
+		dns_upstream_free(&servers, server_count);
 		ub_ctx_delete(ctx);
 		return NULL;
 	}
 	struct dns_resolver *r = xcalloc(1, sizeof(*r));
 	r->ctx = ctx;
+	r->servers = servers;
+	r->server_count = server_count;
+	r->upstream = upstream.data;
 	r->base = base;
 	r->timeout_ms = config->timeout_ms ? config->timeout_ms : 10000;
 	r->readable = event_new(base, ub_fd(ctx), EV_READ | EV_PERSIST, on_readable, r);
@@ -179,6 +218,8 @@ void dns_resolver_destroy(struct dns_resolver **resolver)
 	event_free(r->deliver);
 	event_free(r->readable);
 	ub_ctx_delete(r->ctx);
+	dns_upstream_free(&r->servers, r->server_count);
+	free(r->upstream);
 	dns_cache_destroy(&r->cache);
 	x_free(resolver);
 }
@@ -351,4 +392,15 @@ int dns_lookup(struct dns_resolver *r, const char *name, uint16_t type,
 	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
 	evtimer_add(l->deadline, &tv);
 	return 0;
+}
+
+const char *dns_resolver_upstream(const struct dns_resolver *resolver)
+{
+	return resolver->upstream;
+}
+
+size_t dns_resolver_servers(const struct dns_resolver *resolver, char *const **servers_r)
+{
+	*servers_r = resolver->servers;
+	return resolver->server_count;
 }

@@ -1,9 +1,9 @@
 /*
  * resolver.h — asynchronous DNS lookups for petrel's event loops.
  *
- * libunbound does the network work (recursion from the root hints, or
- * forwarding to configured servers; truncated UDP answers are retried over
- * TCP; DNSSEC validation with a trust anchor). In front of it sits
+ * libunbound does the network work (forwarding to configured servers or
+ * to those of /etc/resolv.conf, or recursion from the root hints; truncated UDP answers
+ * are retried over TCP; DNSSEC validation with a trust anchor). In front of it sits
  * petrel's own answer cache (dns/cache.h): TTLs obeyed, negative answers
  * cached per RFC 2308, and a hit answered without touching unbound.
  * Results are delivered on the loop that owns the resolver: a lookup never
@@ -18,8 +18,12 @@
 #include <stdint.h>
 
 struct dns_resolver_config {
-	char **servers; /* "IP" or "IP:port" / "[IPv6]:port"; none: full recursion */
+	char **servers; /* "IP" or "IP:port" / "[IPv6]:port" to forward to */
 	size_t server_count;
+	/* Without servers: full recursion from the root hints, or else the
+	 * name servers of this resolv.conf file (dns/upstream.h). */
+	bool recursive;
+	const char *resolv_conf;
 	const char *trust_anchor; /* file: enables DNSSEC validation */
 	unsigned timeout_ms;      /* per lookup; 0: 10 s */
 	unsigned attempts;        /* tries of one query at a server; 0: unbound's (5) */
@@ -66,5 +70,12 @@ bool dns_lookup_cached(struct dns_resolver *resolver, const char *name, uint16_t
                        struct dns_result *result);
 
 size_t dns_resolver_cache_count(const struct dns_resolver *resolver);
+
+/* Where lookups go, for logs and error messages: "resolv.conf
+ * /etc/resolv.conf: 192.0.2.53", "servers 192.0.2.53:5353", "recursion
+ * from the root hints". */
+const char *dns_resolver_upstream(const struct dns_resolver *resolver);
+/* The servers asked (none when recursing); owned by the resolver. */
+size_t dns_resolver_servers(const struct dns_resolver *resolver, char *const **servers_r);
 
 #endif

@@ -169,6 +169,8 @@ struct tls_files {
 struct dns_config {
 	char **servers;
 	size_t server_count;
+	bool recursive;    /* without servers: from the root hints */
+	char *resolv_conf; /* without servers, not recursive: its name servers */
 	char *trust_anchor; /* DNSSEC validation when set */
 	unsigned timeout_ms;
 	unsigned retries;                /* after the first try, per server */

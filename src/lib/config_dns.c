@@ -36,7 +36,9 @@ static void print_servers(FILE *out, const void *base, int indent)
 	const struct dns_config *d = base;
 	config_print_string_list(out, d->servers, d->server_count);
 	if (d->server_count == 0)
-		fprintf(out, "  # full recursion from the root hints");
+		fprintf(out, "  # none: %s",
+		        d->recursive ? "recursion (recursive: true)"
+		                     : "the name servers of resolv_conf");
 	fputc('\n', out);
 }
 
@@ -51,8 +53,14 @@ static const struct config_custom servers = {read_servers, print_servers, free_s
 
 static const struct config_key dns_keys[] = {
     CONFIG_ROW_CUSTOM("servers", &servers, "`[]`",
-                      "`\"IP\"` or `\"IP:port\"` to forward queries to; none: full "
-                      "recursion from the root hints"),
+                      "`\"IP\"` or `\"IP:port\"` to forward queries to; none: those of "
+                      "`resolv_conf`, as Postfix and Exim do"),
+    CONFIG_ROW_STRING("resolv_conf", struct dns_config, resolv_conf, "/etc/resolv.conf",
+                      "without `servers`: the file whose `nameserver` lines are asked "
+                      "(none there: 127.0.0.1, as the C library does)"),
+    CONFIG_ROW_BOOL("recursive", struct dns_config, recursive, false,
+                    "without `servers`: recurse from the root hints instead (a host "
+                    "with direct outbound DNS)"),
     {.name = "trust_anchor",
      .type = CONFIG_STRING,
      .offset = offsetof(struct dns_config, trust_anchor),
@@ -74,4 +82,12 @@ static const struct config_key dns_keys[] = {
     {0},
 };
 
-const struct config_section config_dns_section = {"dns", dns_keys, NULL};
+static int check_dns(struct loader *ld, struct fy_node *node, void *base)
+{
+	const struct dns_config *d = base;
+	if (d->recursive && d->server_count > 0)
+		return loader_fail(ld, node, "dns: servers or recursive: true, not both");
+	return 0;
+}
+
+const struct config_section config_dns_section = {"dns", dns_keys, check_dns};

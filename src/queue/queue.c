@@ -402,6 +402,12 @@ int queue_run(const struct config *config, int notify_fd, const char **error_r)
 	struct dns_resolver_config dns;
 	dns_resolver_config_from(&dns, config);
 	q->resolver = dns_resolver_create(q->base, &dns, error_r);
+	if (q->resolver)
+		/* Said at start: a resolver that cannot be reached otherwise
+		 * shows only as deferred deliveries. */
+		log_msg(L_INFO, "event=dns-resolver upstream=%s dnssec=%s",
+		        LOG_Q(dns_resolver_upstream(q->resolver)),
+		        config->dns.trust_anchor ? "validating" : "off");
 	q->transport =
 	    q->resolver ? transport_create(q->base, config, q->resolver, error_r) : NULL;
 	if (q->transport == NULL) {

@@ -120,6 +120,10 @@ class Petrel:
         if limits:
             lines.append("limits:")
             lines += ["  %s: %s" % (k, v) for k, v in limits.items()]
+        if not re.search(r"^dns:", extra_yaml, re.M):
+            # Never the machine's resolver (petrel's default, resolv.conf)
+            # nor the Internet: a local address where nothing listens.
+            lines.append('dns: {servers: ["127.0.0.1:9"]}')
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n" + extra_yaml)
 

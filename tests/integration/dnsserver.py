@@ -26,14 +26,17 @@ def free_udp_tcp_port():
 
 
 class Nsd:
-    def __init__(self, zones=("example.test",), zone_texts=None):
+    def __init__(self, zones=("example.test",), zone_texts=None, address="127.0.0.1",
+                 port=None):
         """zones: files from tests/integration/zones; zone_texts: {name: text}
-        written for this server only."""
+        written for this server only; port 53 (a resolv.conf server) needs
+        root."""
         self.dir = tempfile.mkdtemp(prefix="petrel-nsd-")
         os.chmod(self.dir, 0o755)
-        self.port = free_udp_tcp_port()
+        self.address = address
+        self.port = port or free_udp_tcp_port()
         conf = ["server:",
-                "  ip-address: 127.0.0.1@%d" % self.port,
+                "  ip-address: %s@%d" % (address, self.port),
                 "  port: %d" % self.port,
                 '  username: ""', '  chroot: ""',
                 "  pidfile: %s/nsd.pid" % self.dir,
@@ -57,13 +60,13 @@ class Nsd:
             f.write("\n".join(conf) + "\n")
         self.process = subprocess.Popen(["nsd", "-d", "-c", self.conf],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        self.server = "127.0.0.1:%d" % self.port
+        self.server = "%s:%d" % (address, self.port)
         self._wait()
 
     def _wait(self):
         deadline = time.time() + 10
         while time.time() < deadline:
-            out = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1",
+            out = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@" + self.address,
                                   "-p", str(self.port), self.probe, "SOA"],
                                  capture_output=True, text=True)
             if out.stdout.strip():

@@ -7,10 +7,11 @@ import os
 import re
 import socket
 import subprocess
+import time
 
 import pytest
 
-from conftest import PETREL, make_home
+from conftest import PETREL, Petrel, make_home
 from dnsserver import Nsd
 
 TYPES = [
@@ -107,6 +108,87 @@ def test_timeout_from_silent_server():
         out = subprocess.run([PETREL, "-c", config, "dns", "lookup", "example.test"],
                              capture_output=True, text=True, timeout=30)
         assert out.returncode == 101, out.stderr
-        assert "TIMEOUT (101)" in out.stderr
+        # It says whom it asked.
+        assert out.stderr == ("petrel: TIMEOUT (101): example.test (servers 127.0.0.1:%d)\n"
+                              % port)
     finally:
         silent.close()
+
+
+def test_nothing_listening_is_network_at_once():
+    """A server address where nothing listens: NETWORK (105), naming it, at
+    once rather than after the deadline."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    started = time.time()
+    out = lookup("example.org", "--server", "127.0.0.1:%d" % port)
+    assert out.returncode == 105, out.stderr
+    assert out.stderr == ("petrel: NETWORK (105): example.org: Connection refused "
+                          "(servers 127.0.0.1:%d)\n" % port)
+    assert time.time() - started < 5
+
+
+def test_server_that_is_not_an_address_is_a_usage_error():
+    out = lookup("example.org", "--server", "notanip")
+    assert out.returncode == 2
+    assert out.stderr.startswith("petrel dns: --server 'notanip': expected \"IP\"")
+    assert "usage: petrel dns lookup" in out.stderr
+
+
+@pytest.fixture(scope="module")
+def resolv_conf_nsd():
+    """nsd on port 53 of a loopback address, as a resolv.conf server (which
+    has no port) must be."""
+    if os.geteuid() != 0:
+        pytest.skip("binding port 53 needs root")
+    server = Nsd(address="127.0.0.78", port=53)
+    yield server
+    server.stop()
+
+
+def test_resolv_conf_is_the_default(resolv_conf_nsd, tmp_path):
+    resolv = os.path.join(make_home(), "resolv.conf")  # the queue's account reads it
+    with open(resolv, "w") as f:
+        f.write("# written by a test\nsearch example.test\noptions ndots:1\n"
+                "nameserver 127.0.0.78\n")
+    config = tmp_path / "petrel.yaml"
+    config.write_text("home: %s\ndns: {resolv_conf: %s}\n" % (tmp_path, resolv))
+    out = subprocess.run([PETREL, "-c", str(config), "dns", "lookup", "example.test"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "example.test." in out.stdout and "\tA\t" in out.stdout
+    shown = subprocess.run([PETREL, "-c", str(config), "check-config"],
+                           capture_output=True, text=True, timeout=60).stdout
+    assert "servers: []  # none: the name servers of resolv_conf" in shown
+    assert 'resolv_conf: "%s"' % resolv in shown
+    # The daemon says at start which servers it asks.
+    p = Petrel(make_home(), extra_yaml="dns: {resolv_conf: %s}\n" % resolv).start()
+    try:
+        assert ('event=dns-resolver upstream="resolv.conf %s: 127.0.0.78" dnssec=off'
+                % resolv) in p.wait_log("event=dns-resolver")
+    finally:
+        assert p.stop() == 0
+
+
+def test_empty_resolv_conf_means_localhost(tmp_path):
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("search example.test\n")
+    config = tmp_path / "petrel.yaml"
+    config.write_text("home: %s\ndns: {resolv_conf: %s, timeout_ms: 500}\n"
+                      % (tmp_path, resolv))
+    out = subprocess.run([PETREL, "-c", str(config), "dns", "lookup", "example.org"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode in (101, 105), out.stderr
+    assert ("(resolv.conf %s (no name server in it: the C library's default) 127.0.0.1)"
+            % resolv) in out.stderr
+
+
+def test_servers_and_recursion_together_is_a_config_error(tmp_path):
+    config = tmp_path / "petrel.yaml"
+    config.write_text('dns: {servers: ["127.0.0.1"], recursive: true}\n')
+    out = subprocess.run([PETREL, "-c", str(config), "check-config"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 1
+    assert "dns: servers or recursive: true, not both" in out.stderr
