@@ -3,6 +3,7 @@ two servers under test, each a private instance in a scratch directory
 (Postfix with its own queue and main.cf; petrel with its own home)."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -129,6 +130,10 @@ class Petrel:
             f.write("hostname: bench.example.test\nhome: %s\n"
                     "listen: [{protocol: smtp, address: \"127.0.0.1:%d\", tls: none}]\n"
                     "limits: {connections_per_ip: 1000}\n%s" % (self.home, self.port, yaml))
+            if not re.search(r"^dns:", yaml, re.M):
+                # The benchmarks route without DNS; never the machine's
+                # resolver (petrel's default) nor the Internet.
+                f.write('dns: {servers: ["127.0.0.1:9"]}\n')
         self.process = None
 
     def start(self):
