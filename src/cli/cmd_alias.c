@@ -15,17 +15,28 @@ static int refused(const char *error)
 	return 1;
 }
 
+/* Rows listed, and the distinct aliases among them (rows come sorted). */
+struct alias_count {
+	size_t rows, aliases;
+	char last[256];
+};
+
 static void print_alias(void *ctx, const char *const *values, size_t count)
 {
-	(void)ctx;
 	(void)count;
+	struct alias_count *c = ctx;
+	c->rows++;
+	if (strcmp(c->last, values[0]) != 0) {
+		c->aliases++;
+		snprintf(c->last, sizeof(c->last), "%s", values[0]);
+	}
 	printf("%-40s %s\n", values[0], values[1]);
 }
 
 static void print_domain(void *ctx, const char *const *values, size_t count)
 {
-	(void)ctx;
 	(void)count;
+	++*(size_t *)ctx;
 	printf("%-40s %-8s %s\n", values[0], values[1], values[2]);
 }
 
@@ -98,9 +109,13 @@ static int alias_run(const struct config *config, struct userdb *db, int argc,
 	}
 	if (argc <= 3 && strcmp(argv[1], "list") == 0) {
 		printf("%-40s %s\n", "ALIAS", "TARGET");
-		if (userdb_alias_list(db, argc == 3 ? argv[2] : NULL, print_alias, NULL,
+		struct alias_count c = {0};
+		if (userdb_alias_list(db, argc == 3 ? argv[2] : NULL, print_alias, &c,
 		                      &error) < 0)
 			return refused(error);
+		printf("-- %zu alias%s, %zu target%s%s%s\n", c.aliases,
+		       c.aliases == 1 ? "" : "es", c.rows, c.rows == 1 ? "" : "s",
+		       argc == 3 ? " in " : "", argc == 3 ? argv[2] : "");
 		return 0;
 	}
 	return cli_usage_error("alias", "unknown action or wrong arguments");
@@ -129,8 +144,10 @@ static int domain_run(const struct config *config, struct userdb *db, int argc,
 	}
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
 		printf("%-40s %-8s %s\n", "DOMAIN", "USERS", "ALIASES");
-		if (userdb_domain_list(db, print_domain, NULL, &error) < 0)
+		size_t rows = 0;
+		if (userdb_domain_list(db, print_domain, &rows, &error) < 0)
 			return refused(error);
+		printf("-- %zu domain%s\n", rows, rows == 1 ? "" : "s");
 		return 0;
 	}
 	return cli_usage_error("domain", "unknown action or wrong arguments");

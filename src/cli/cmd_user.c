@@ -44,8 +44,8 @@ static int set_password(struct config *config, struct userdb *db, const char *ad
 
 static void print_user(void *ctx, const char *const *values, size_t count)
 {
-	(void)ctx;
 	(void)count;
+	++*(size_t *)ctx;
 	/* address, quota, enabled, password: only the scheme is shown. */
 	const char *password = values[3] ? values[3] : "";
 	const char *close = strchr(password, '}');
@@ -195,8 +195,12 @@ static int run(struct config *config, struct userdb *db, const struct user_args 
 		return cmd_user_import(config, db, address, a->domain);
 	if (strcmp(verb, "list") == 0) {
 		printf("%-40s %-12s %-8s %s\n", "ADDRESS", "QUOTA", "STATE", "SCHEME");
-		int r = userdb_user_list(db, address, print_user, NULL, &error);
-		return r < 0 ? refused(error) : 0;
+		size_t rows = 0;
+		if (userdb_user_list(db, address, print_user, &rows, &error) < 0)
+			return refused(error);
+		printf("-- %zu user%s%s%s\n", rows, rows == 1 ? "" : "s",
+		       address ? " in " : "", address ? address : "");
+		return 0;
 	}
 	if (strcmp(verb, "passwd") == 0)
 		return set_password(config, db, address, false, 0, true);

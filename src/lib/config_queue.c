@@ -36,8 +36,10 @@ static void print_retry(FILE *out, const void *base, int indent)
 	(void)indent;
 	const struct queue_config *q = base;
 	fprintf(out, " [");
-	for (size_t i = 0; i < q->retry_count; i++)
-		fprintf(out, "%s%us", i ? ", " : "", q->retry[i]);
+	for (size_t i = 0; i < q->retry_count; i++) {
+		fputs(i ? ", " : "", out);
+		config_print_duration(out, q->retry[i]);
+	}
 	fprintf(out, "]\n");
 }
 

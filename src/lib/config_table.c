@@ -210,6 +210,20 @@ void config_print_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+void config_print_duration(FILE *out, unsigned long long seconds)
+{
+	static const struct {
+		unsigned seconds;
+		char unit;
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (seconds >= units[i].seconds && seconds % units[i].seconds == 0) {
+			fprintf(out, "%llu%c", seconds / units[i].seconds, units[i].unit);
+			return;
+		}
+	fprintf(out, "%llus", seconds);
+}
+
 /* One scalar value, without the key: "300s", "\"text\"", "null". */
 static void print_scalar(FILE *out, const struct config_key *k, const void *field)
 {
@@ -230,7 +244,7 @@ static void print_scalar(FILE *out, const struct config_key *k, const void *fiel
 		fprintf(out, "%u", *(const unsigned *)field);
 		break;
 	case CONFIG_DURATION:
-		fprintf(out, "%us", *(const unsigned *)field);
+		config_print_duration(out, *(const unsigned *)field);
 		break;
 	case CONFIG_UINT64:
 		fprintf(out, "%llu", (unsigned long long)*(const uint64_t *)field);
@@ -354,19 +368,6 @@ static void document_cell(FILE *out, const char *text)
 }
 
 /* 300 as "5m", 86400 as "1d": as an administrator writes it. */
-static void document_duration(FILE *out, unsigned long long seconds)
-{
-	static const struct {
-		unsigned seconds;
-		char unit;
-	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}};
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (seconds >= units[i].seconds && seconds % units[i].seconds == 0) {
-			fprintf(out, "%llu%c", seconds / units[i].seconds, units[i].unit);
-			return;
-		}
-	fprintf(out, "%llus", seconds);
-}
 
 static void document_default(FILE *out, const struct config_key *k)
 {
@@ -387,7 +388,7 @@ static void document_default(FILE *out, const struct config_key *k)
 		break;
 	case CONFIG_DURATION:
 		fputc('`', out);
-		document_duration(out, k->def);
+		config_print_duration(out, k->def);
 		fputc('`', out);
 		break;
 	case CONFIG_BOOL:
@@ -412,9 +413,9 @@ static void document_bounds(FILE *out, const struct config_key *k)
 		break;
 	case CONFIG_DURATION:
 		fprintf(out, " (");
-		document_duration(out, k->min);
+		config_print_duration(out, k->min);
 		fprintf(out, " to ");
-		document_duration(out, k->max);
+		config_print_duration(out, k->max);
 		fprintf(out, ")");
 		break;
 	case CONFIG_ENUM:

@@ -154,6 +154,10 @@ void config_print_string(FILE *out, const char *s);
 void config_print_string_list(FILE *out, char *const *list, size_t count);
 void config_free_string_list(char ***list, size_t *count);
 
+/* A duration in the largest unit that is exact, as people write it:
+ * 15m, 4h, 90s. */
+void config_print_duration(FILE *out, unsigned long long seconds);
+
 /* Writes indent spaces. */
 void config_indent(FILE *out, int indent);
 

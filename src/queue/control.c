@@ -156,6 +156,9 @@ static void do_list(struct request *req)
 	if (count)
 		qsort(ids, count, sizeof(*ids), compare_ids);
 	buf_append_str(&req->out, "ok\n");
+	if (count)
+		buf_appendf(&req->out, "%-16s  %8s  %-19s  %s\n", "QUEUE ID", "SIZE",
+		            "ARRIVAL", "SENDER, RECIPIENTS NOT YET DELIVERED");
 	size_t shown = 0;
 	for (size_t i = 0; i < count; i++)
 		shown += describe(req->control->spool, ids[i], false, &req->out) == 0;

@@ -3,6 +3,7 @@
 arguments, and commands that never create a state directory implicitly."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -10,9 +11,10 @@ import subprocess
 import pytest
 
 from conftest import PETREL, SLOW, Petrel, Raw, make_home, wait_for
+from test_auth import plain, starttls
 
-SUBCOMMANDS = ["serve", "check-config", "dns", "queue", "stats", "user", "alias",
-               "domain"]
+SUBCOMMANDS = ["serve", "check-config", "status", "reload", "stop", "dns", "queue", "stats",
+               "user", "alias", "domain"]
 
 
 def run(*args, cwd=None, env=None, input=""):
@@ -36,6 +38,20 @@ def test_every_subcommand_has_help(command):
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("usage: petrel " + command), out.stdout
         assert "--config FILE" in out.stdout
+    # Every option the synopsis names has a line of its own saying what it does.
+    text = run(command, "--help").stdout
+    synopsis = [l for l in text.splitlines() if "petrel " + command in l]
+    named = set(re.findall(r"(--[a-z-]+)", " ".join(synopsis)))
+    for option in named:
+        line = next((l for l in text.splitlines() if l.startswith("  " + option)), None)
+        assert line and len(line.split()) >= 2, (option, text)
+
+
+def test_top_level_help_lists_every_command():
+    out = run("--help")
+    assert out.returncode == 0
+    for command in SUBCOMMANDS:
+        assert re.search(r"^  %s +\S" % re.escape(command), out.stdout, re.M), command
 
 
 @pytest.mark.parametrize("args", [
@@ -132,3 +148,51 @@ def test_changes_name_the_home(make_petrel):
     assert "(home %s)" % server.home in out.stdout
     out = server.cli("user", "del", "carol@example.test")
     assert "(home %s)" % server.home in out.stdout
+
+
+def test_check_config_prints_durations_as_written(tmp_path):
+    config = tmp_path / "petrel.yaml"
+    config.write_text("home: %s\nqueue: {retry: [90s, 15m, 2h], retry_interval: 1d, "
+                      "delay_warning: 3600}\nauth: {cache: {ttl: 15m}}\n" % make_home())
+    out = run("-c", str(config), "check-config")
+    assert out.returncode == 0, out.stderr
+    assert "  retry: [90s, 15m, 2h]\n" in out.stdout
+    assert "  retry_interval: 1d\n" in out.stdout
+    assert "  delay_warning: 1h\n" in out.stdout
+    assert "    ttl: 15m\n" in out.stdout
+    assert "900s" not in out.stdout and "86400s" not in out.stdout
+
+
+def test_lists_have_headers_and_counts(petrel):
+    users = petrel.cli("user", "list").stdout.splitlines()
+    assert users[0].split() == ["ADDRESS", "QUOTA", "STATE", "SCHEME"]
+    assert users[-1] == "-- 4 users"
+    assert petrel.cli("user", "list", "localhost").stdout.splitlines()[-1] == \
+        "-- 0 users in localhost"
+    assert petrel.cli("alias", "add", "team@example.test", "alice@example.test",
+                      "bob@example.test").returncode == 0
+    assert petrel.cli("alias", "add", "@localhost", "test@example.test").returncode == 0
+    aliases = petrel.cli("alias", "list").stdout.splitlines()
+    assert aliases[0].split() == ["ALIAS", "TARGET"]
+    assert aliases[-1] == "-- 2 aliases, 3 targets"
+    assert petrel.cli("alias", "list", "localhost").stdout.splitlines()[-1] == \
+        "-- 1 alias, 1 target in localhost"
+    domains = petrel.cli("domain", "list").stdout.splitlines()
+    assert domains[0].split() == ["DOMAIN", "USERS", "ALIASES"]
+    assert domains[-1] == "-- 2 domains"
+    # The queue: a header above the messages, a count below.
+    assert petrel.cli("queue", "list").stdout == "-- 0 messages in the queue\n"
+    s = starttls(petrel.submission_port)
+    assert s.cmd("AUTH PLAIN " + plain("alice@example.test", "secret"))[-1].startswith("235")
+    s.cmd("MAIL FROM:<alice@example.test>")
+    assert s.cmd("RCPT TO:<someone@remote.example>")[-1].startswith("250")
+    s.cmd("DATA")
+    assert s.cmd("Subject: x\r\n\r\nx\r\n.")[-1].startswith("250")
+    listing = wait_for(lambda: "someone@remote.example" in petrel.cli("queue", "list").stdout
+                       and petrel.cli("queue", "list").stdout)
+    lines = listing.splitlines()
+    assert re.match(r"QUEUE ID +SIZE +ARRIVAL +SENDER, RECIPIENTS NOT YET DELIVERED$",
+                    lines[0]), lines[0]
+    assert re.match(r"[0-9A-Z]{16}  +\d+  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  <alice@example\.test>",
+                    lines[1]), lines[1]
+    assert lines[-1] == "-- 1 message in the queue"
