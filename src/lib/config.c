@@ -34,7 +34,8 @@ const char config_embedded_default[] =
     "listen:\n"
     "  - {protocol: smtp, address: \"127.0.0.1:2525\", tls: starttls}\n"
     "  - {protocol: submission, address: \"127.0.0.1:2587\", tls: starttls}\n"
-    "  - {protocol: submission, address: \"127.0.0.1:2465\", tls: implicit}\n";
+    "  - {protocol: submission, address: \"127.0.0.1:2465\", tls: implicit}\n"
+    "  - {protocol: http, address: \"127.0.0.1:2580\"}\n";
 
 /* Loaded in this order: listeners start from the global limits. */
 static const struct config_key top_keys[] = {
