@@ -591,7 +591,7 @@ static void control_status(void *arg, struct buf *out)
 	            up / 60 % 60, up % 60, since);
 	buf_appendf(out, "config: %s\nhome: %s\nhostname: %s\n", c->source, c->home,
 	            c->hostname);
-	buf_appendf(out, "processes: %u workers, %u queue, %u auth%s\n",
+	buf_appendf(out, "processes: workers %u, queue %u, auth %u%s\n",
 	            live_children(m, CHILD_WORKER), live_children(m, CHILD_QUEUE),
 	            live_children(m, CHILD_AUTH), m->stopping ? " (stopping)" : "");
 	for (size_t i = 0; i < c->listen_count; i++)

@@ -33,7 +33,7 @@ def test_status_pid_file_and_a_second_start(petrel):
     assert "config: %s\n" % petrel.config_path in out
     assert "listener: smtp 127.0.0.1:%d tls=starttls\n" % petrel.smtp_port in out
     assert "listener: submission 127.0.0.1:%d tls=starttls\n" % petrel.submission_port in out
-    assert "processes: 1 workers, 1 queue, 1 auth\n" in out
+    assert "processes: workers 1, queue 1, auth 1\n" in out
     assert "queue: 0 messages" in out
     # A second daemon on the same home is refused, and names the first.
     second = run(petrel, "serve", timeout=30)
