@@ -129,3 +129,30 @@ int dovecot_uidlist_entry(const char *line, size_t len, unsigned version,
 	out->name_len = end - i;
 	return 0;
 }
+
+int dovecot_keywords_line(const char *line, size_t len, unsigned *index,
+                          const char **name_r, size_t *name_len_r, const char **error_r)
+{
+	size_t i = 0;
+	uint64_t v;
+	if (!number(line, len, &i, 25, &v) || i >= len || line[i] != ' ') {
+		*error_r = "invalid dovecot-keywords line";
+		return -1;
+	}
+	i++;
+	if (i == len) {
+		*error_r = "invalid dovecot-keywords line";
+		return -1;
+	}
+	for (size_t k = i; k < len; k++) {
+		unsigned char c = (unsigned char)line[k];
+		if (c <= ' ' || c >= 0x7f || strchr("(){\"%*\\]", c)) {
+			*error_r = "a keyword that is not an IMAP atom";
+			return -1;
+		}
+	}
+	*index = (unsigned)v;
+	*name_r = line + i;
+	*name_len_r = len - i;
+	return 0;
+}

@@ -10,6 +10,9 @@
  *   1 1276528483 4                      version 1: uidvalidity next-uid
  *   1 1276528487.M364837P9451.host      uid name
  *
+ * and its dovecot-keywords file, which numbers the keywords that file
+ * names carry as the letters a-z ("0 $Junk", "1 NonJunk").
+ *
  * Pure: one line at a time, the name pointing into the line.
  */
 #ifndef PETREL_DOVECOT_UIDLIST_H
@@ -40,5 +43,11 @@ int dovecot_uidlist_header(const char *line, size_t len,
 /* A following line. 0, or -1 with *error_r. */
 int dovecot_uidlist_entry(const char *line, size_t len, unsigned version,
                           struct dovecot_uidlist_entry *out, const char **error_r);
+
+/* A dovecot-keywords line "N name": N (0-25) and the keyword. 0, or -1
+ * with *error_r (the keyword must be an IMAP atom: no space, no
+ * parentheses, quotes, "%", "*", "\\" or "]"). */
+int dovecot_keywords_line(const char *line, size_t len, unsigned *index,
+                          const char **name_r, size_t *name_len_r, const char **error_r);
 
 #endif

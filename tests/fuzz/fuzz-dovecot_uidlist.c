@@ -1,7 +1,8 @@
 /*
  * fuzz-dovecot_uidlist.c — libFuzzer target: a dovecot-uidlist file, a
- * line at a time (header first). Whatever comes in: UIDs are never 0,
- * names lie inside their line and hold no "/" nor start with ".".
+ * line at a time (header first), each line also read as a dovecot-keywords
+ * line. Whatever comes in: UIDs are never 0, names lie inside their line
+ * and hold no "/" nor start with ".", keyword numbers stay within 0-25.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		text = lf + 1;
 		lf = memchr(text, '\n', (size_t)(end - text));
 		len = (size_t)((lf ? lf : end) - text);
+		unsigned index;
+		const char *keyword;
+		size_t keyword_len;
+		if (dovecot_keywords_line(text, len, &index, &keyword, &keyword_len,
+		                          &error) == 0 &&
+		    (index > 25 || keyword_len == 0 ||
+		     keyword + keyword_len != text + len))
+			abort();
 		struct dovecot_uidlist_entry e;
 		if (dovecot_uidlist_entry(text, len, h.version, &e, &error) < 0)
 			continue;

@@ -78,12 +78,35 @@ static void test_bad_lines(void **state)
 			fail_msg("entry '%s' accepted", bad_entries[i]);
 }
 
+static void test_keywords(void **state)
+{
+	(void)state;
+	unsigned index;
+	const char *name, *error;
+	size_t len;
+	assert_int_equal(dovecot_keywords_line("0 $Junk", 7, &index, &name, &len, &error),
+	                 0);
+	assert_int_equal(index, 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(name, "$Junk", 5);
+	assert_int_equal(
+	    dovecot_keywords_line("25 NonJunk", 10, &index, &name, &len, &error), 0);
+	assert_int_equal(index, 25);
+	const char *bad[] = {"26 X", "0",      "0 ",       "0 a b",
+	                     "0 (x", "x Junk", "0 \\Seen", "0 a*"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (dovecot_keywords_line(bad[i], strlen(bad[i]), &index, &name, &len,
+		                          &error) == 0)
+			fail_msg("'%s' accepted", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_version_3),
 	    cmocka_unit_test(test_version_1),
 	    cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_keywords),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
