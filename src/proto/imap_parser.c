@@ -418,8 +418,9 @@ static enum imap_parse line_octet(struct imap_parser *p, unsigned char c)
 			                         : "invalid atom");
 		if (!arena_put(p, '\0'))
 			return fail(p, "out of memory");
+		long atom = p->token;
 		end_string(p);
-		struct node *n = &p->nodes[p->node_count - 1];
+		struct node *n = &p->nodes[atom];
 		if (n->len == 3 && strncasecmp(p->arena + n->str_off, "NIL", 3) == 0)
 			n->type = IMAP_ARG_NIL;
 		p->state = S_ARGS;
@@ -469,8 +470,14 @@ static enum imap_parse line_octet(struct imap_parser *p, unsigned char c)
 			return IMAP_PARSE_MORE;
 		}
 	case S_LITERAL8:
-		if (c != '{')
-			return fail(p, "~ without a literal");
+		if (c != '{') {
+			/* "~" starts an atom too ("~peter/mail"): read on as one */
+			if (!start_token(p, IMAP_ARG_ATOM) || !arena_put(p, '~'))
+				return fail(p, "too many arguments");
+			p->state = S_ATOM;
+			p->line_octets--; /* c is counted again */
+			return line_octet(p, c);
+		}
 		p->literal8 = true;
 	literal_start:
 		p->literal_size = 0;
