@@ -12,14 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "net/conn.h"
+#include "net/listener.h"
 
 #define REQUEST_MAX     64
 #define REQUEST_SECONDS 10
@@ -196,27 +195,14 @@ struct master_control *master_control_start(struct event_base *base, const char 
 	c->base = base;
 	c->hooks = *hooks;
 	c->path = home_path(home, MASTER_SOCKET);
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	if (strlen(c->path) >= sizeof(sun.sun_path)) {
-		*error_r = error_fmt("%s: path too long for a socket", c->path);
-		goto fail;
-	}
-	memcpy(sun.sun_path, c->path, strlen(c->path) + 1);
-	unlink(c->path); /* left by a previous run; the pid file said none runs */
-	mode_t old = umask(0077);
-	c->listener = evconnlistener_new_bind(
-	    base, on_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 4,
-	    (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
+	/* one left by a previous run goes: the pid file said none runs */
+	c->listener = listener_unix_private(base, c->path, 4, on_accept, c, error_r);
 	if (c->listener == NULL) {
-		*error_r = error_errno(c->path);
-		goto fail;
+		free(c->path);
+		free(c);
+		return NULL;
 	}
 	return c;
-fail:
-	free(c->path);
-	free(c);
-	return NULL;
 }
 
 static void control_free(struct master_control **control, bool remove_file)

@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/error.h"
@@ -34,4 +37,25 @@ int listener_bind(const struct listen_config *lc, const char **error_r)
 		return -1;
 	}
 	return fd;
+}
+
+struct evconnlistener *listener_unix_private(struct event_base *base, const char *path,
+                                             int backlog, evconnlistener_cb accept,
+                                             void *arg, const char **error_r)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*error_r = error_fmt("%s: path too long for a socket", path);
+		return NULL;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	mode_t old = umask(0077);
+	struct evconnlistener *l = evconnlistener_new_bind(
+	    base, accept, arg, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, backlog,
+	    (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (l == NULL)
+		*error_r = error_errno(path);
+	return l;
 }

@@ -27,6 +27,7 @@
 #include "lib/xalloc.h"
 #include "message/envelope.h"
 #include "net/conn.h"
+#include "net/listener.h"
 #include "queue/msg_status.h"
 #include "queue/spool_read.h"
 
@@ -461,27 +462,13 @@ struct control *control_start(struct event_base *base, struct workpool *pool,
 	struct buf path = BUF_INIT;
 	buf_appendf(&path, "%s/../%s", spool->queue_dir, CONTROL_SOCKET);
 	c->path = path.data;
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	if (strlen(c->path) >= sizeof(sun.sun_path)) {
-		*error_r = "control socket path too long";
-		goto fail;
-	}
-	memcpy(sun.sun_path, c->path, strlen(c->path) + 1);
-	unlink(c->path); /* left by a previous run */
-	mode_t old = umask(0077);
-	c->listener = evconnlistener_new_bind(
-	    base, on_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
-	    (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
+	c->listener = listener_unix_private(base, c->path, 16, on_accept, c, error_r);
 	if (c->listener == NULL) {
-		*error_r = error_errno(c->path);
-		goto fail;
+		free(c->path);
+		free(c);
+		return NULL;
 	}
 	return c;
-fail:
-	free(c->path);
-	free(c);
-	return NULL;
 }
 
 void control_stop(struct control **control)
