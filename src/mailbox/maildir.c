@@ -52,6 +52,16 @@ static void append_host(struct buf *out, const char *hostname)
 	}
 }
 
+void maildir_unique_base(struct buf *out, const char *hostname)
+{
+	static atomic_uint counter;
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	buf_appendf(out, "%lld.M%ldP%dQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
+	            (int)pid_current(), atomic_fetch_add(&counter, 1) + 1);
+	append_host(out, hostname);
+}
+
 /* Copies the message into fd, a piece at a time. */
 static int copy_message(int fd, const struct message_source *message)
 {
@@ -80,14 +90,12 @@ int maildir_deliver(const char *dir, const char *hostname, const char *head,
                     const char **error_r)
 {
 	uint64_t message_len = message_source_size(message);
-	static atomic_uint counter;
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
 	struct buf name = BUF_INIT, tmp = BUF_INIT, new = BUF_INIT;
-	buf_appendf(&name, "%lld.M%ldP%dQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
-	            (int)pid_current(), atomic_fetch_add(&counter, 1) + 1);
-	append_host(&name, hostname);
-	buf_appendf(&name, ",S=%llu", (unsigned long long)(head_len + message_len));
+	maildir_unique_base(&name, hostname);
+	/* SMTP delivers CRLF lines only, so the size with CRLF (W=, what
+	 * IMAP's RFC822.SIZE says) is the file's size (S=). */
+	buf_appendf(&name, ",S=%llu,W=%llu", (unsigned long long)(head_len + message_len),
+	            (unsigned long long)(head_len + message_len));
 	buf_appendf(&tmp, "%s/tmp/%s", dir, name.data);
 	buf_appendf(&new, "%s/new/%s", dir, name.data);
 	int result = -1;

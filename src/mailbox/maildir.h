@@ -12,6 +12,12 @@
 
 #include "message/message_source.h"
 
+struct buf;
+
+/* A unique file name base: time, microseconds, process, a counter, the
+ * host ("1733234567.M123456P789Q1.mx1"); sizes may follow. */
+void maildir_unique_base(struct buf *out, const char *hostname);
+
 /* mkdir -p of dir and its tmp/, new/, cur/. */
 int maildir_create(const char *dir, const char **error_r);
 

@@ -36,7 +36,7 @@ def test_smtplib_plain(petrel):
     box = petrel.mailbox("test@example.test")
     assert sorted(os.listdir(box)) == ["cur", "new", "tmp"]
     name = os.listdir(os.path.join(box, "new"))[0]
-    assert name.endswith(",S=%d" % len(msgs[0]))
+    assert name.endswith(",S=%d,W=%d" % (len(msgs[0]), len(msgs[0])))
     # The spool entry is retired once delivered.
     assert petrel.wait_spool_empty() == []
 

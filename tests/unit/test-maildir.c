@@ -116,7 +116,7 @@ static void test_content_and_name(void **state)
 	assert_int_equal(
 	    maildir_deliver(dir.data, "mx/a:b", "H: v\r\n", 6, &m, name, &error), 0);
 	/* '/' and ':' in the host name are escaped; the size is in the name. */
-	assert_non_null(strstr(name, "mx\\057a\\072b,S=12"));
+	assert_non_null(strstr(name, "mx\\057a\\072b,S=12,W=12"));
 	buf_appendf(&path, "%s/new/%s", dir.data, name);
 	char *data;
 	size_t len;
