@@ -174,9 +174,10 @@ static int call(struct auth_client *c, const struct auth_request *request,
 }
 
 int auth_client_local_rcpt(struct auth_client *c, const char *address, char **user_r,
-                           const char **error_r)
+                           uint64_t *quota_r, const char **error_r)
 {
 	*user_r = NULL;
+	*quota_r = 0;
 	struct auth_request req = {.type = AUTH_LOCAL_RCPT};
 	snprintf(req.name, sizeof(req.name), "%s", address);
 	struct auth_response resp;
@@ -185,8 +186,10 @@ int auth_client_local_rcpt(struct auth_client *c, const char *address, char **us
 	int r = resp.result;
 	if (r < 0)
 		*error_r = error_fmt("%s", resp.error);
-	else if (r > 0 && resp.user[0])
+	else if (r > 0 && resp.user[0]) {
 		*user_r = xstrdup(resp.user);
+		*quota_r = resp.quota;
+	}
 	auth_response_clear(&resp);
 	return r;
 }
@@ -244,6 +247,7 @@ enum sasl_result auth_exchange_answer(struct auth_exchange *x,
 	snprintf(x->reason, sizeof(x->reason), "%.*s", (int)sizeof(x->reason) - 1,
 	         resp->reason[0] ? resp->reason : resp->error);
 	x->rehashed = resp->rehashed;
+	x->quota = resp->quota;
 	x->cached = resp->cached;
 	buf_append(challenge, resp->challenge.data, resp->challenge.len);
 	return resp->result >= SASL_CHALLENGE && resp->result <= SASL_TEMPFAIL

@@ -27,9 +27,10 @@ void auth_socket_path(const struct config *config, struct buf *out);
 struct auth_client *auth_client_for_thread(const struct config *config);
 
 /* 1 address is in a local domain, and *user_r (malloc'd, NULL for no
- * one) gets its mail; 0 the domain is not ours; -1 no answer. */
+ * one) gets its mail, with *quota_r its quota (0: none); 0 the domain is
+ * not ours; -1 no answer. */
 int auth_client_local_rcpt(struct auth_client *client, const char *address, char **user_r,
-                           const char **error_r);
+                           uint64_t *quota_r, const char **error_r);
 /* One SASL exchange, held by the auth process; the client side keeps
  * what the last step said. */
 struct auth_exchange {
@@ -42,6 +43,7 @@ struct auth_exchange {
 	char identity[AUTH_NAME_SIZE];
 	char reason[192];
 	bool rehashed, cached;
+	uint64_t quota; /* after success: the user's storage quota (0: none) */
 };
 
 struct auth_exchange *auth_exchange_new(unsigned mechanism, const char *client_ip,

@@ -119,13 +119,16 @@ int auth_response_encode(enum auth_request_type type, const struct auth_response
 	switch (type) {
 	case AUTH_LOCAL_RCPT:
 		wire_str(out, r->user);
+		wire_u64(out, r->quota);
 		break;
 	case AUTH_EXPAND:
 		wire_u32(out, (uint32_t)r->expansion.local |
 		                  (uint32_t)r->expansion.truncated << 1);
 		wire_u32(out, (uint32_t)r->expansion.count);
-		for (size_t i = 0; i < r->expansion.count; i++)
+		for (size_t i = 0; i < r->expansion.count; i++) {
 			wire_str(out, r->expansion.addresses[i]);
+			wire_u64(out, r->expansion.quotas ? r->expansion.quotas[i] : 0);
+		}
 		wire_str(out, r->expansion.missing ? r->expansion.missing : "");
 		break;
 	case AUTH_SASL_STEP:
@@ -134,6 +137,7 @@ int auth_response_encode(enum auth_request_type type, const struct auth_response
 		wire_str(out, r->identity);
 		wire_str(out, r->reason);
 		wire_u32(out, (uint32_t)r->rehashed | (uint32_t)r->cached << 1);
+		wire_u64(out, r->quota);
 		break;
 	default:
 		break;
@@ -153,6 +157,7 @@ int auth_response_decode(enum auth_request_type type, const void *frame, size_t 
 	switch (type) {
 	case AUTH_LOCAL_RCPT:
 		wire_get_str(&in, r->user, sizeof(r->user));
+		r->quota = wire_get_u64(&in);
 		break;
 	case AUTH_EXPAND: {
 		uint32_t flags = wire_get_u32(&in);
@@ -162,10 +167,12 @@ int auth_response_decode(enum auth_request_type type, const void *frame, size_t 
 		if (in.failed || count > USERDB_MAX_EXPANSION)
 			return -1;
 		r->expansion.addresses = xcalloc(count + 1, sizeof(char *));
+		r->expansion.quotas = xcalloc(count + 1, sizeof(uint64_t));
 		for (uint32_t i = 0; i < count; i++) {
 			char address[AUTH_NAME_SIZE];
 			wire_get_str(&in, address, sizeof(address));
 			r->expansion.addresses[i] = xstrdup(address);
+			r->expansion.quotas[i] = wire_get_u64(&in);
 			r->expansion.count++;
 		}
 		char missing[AUTH_NAME_SIZE];
@@ -184,6 +191,7 @@ int auth_response_decode(enum auth_request_type type, const void *frame, size_t 
 		uint32_t flags = wire_get_u32(&in);
 		r->rehashed = flags & 1;
 		r->cached = (flags & 2) != 0;
+		r->quota = wire_get_u64(&in);
 		break;
 	}
 	default:

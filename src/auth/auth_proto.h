@@ -53,6 +53,7 @@ struct auth_response {
 	int32_t result; /* lookups: 1, 0, -1; SASL: enum sasl_result */
 	char error[AUTH_ERROR_SIZE];
 	char user[AUTH_NAME_SIZE];         /* AUTH_LOCAL_RCPT */
+	uint64_t quota;                    /* ... and a SASL success: the user's */
 	struct userdb_expansion expansion; /* AUTH_EXPAND */
 	/* AUTH_SASL_STEP */
 	struct buf challenge;

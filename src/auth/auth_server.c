@@ -167,6 +167,19 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 
 /* --- requests, on a thread -------------------------------------------------- */
 
+/* A user's storage quota (0: none, or no such user): what the protocols
+ * enforce at RCPT, at delivery and at APPEND. */
+static uint64_t user_quota(struct userdb *db, const char *address)
+{
+	struct user_record user;
+	const char *error;
+	if (db == NULL || userdb_user_get(db, address, &user, &error) <= 0)
+		return 0;
+	uint64_t quota = user.quota;
+	user_record_free(&user);
+	return quota;
+}
+
 static void sasl_step(struct auth_server *s, struct userdb *db,
                       const struct auth_request *r, struct auth_response *out)
 {
@@ -187,6 +200,8 @@ static void sasl_step(struct auth_server *s, struct userdb *db,
 	snprintf(out->reason, sizeof(out->reason), "%s", sasl_server_reason(c->sasl));
 	out->rehashed = sasl_server_rehashed(c->sasl);
 	out->cached = sasl_server_cached(c->sasl);
+	if (result == SASL_SUCCESS)
+		out->quota = user_quota(db, out->identity);
 	give_back(s, c, result != SASL_CHALLENGE);
 }
 
@@ -208,13 +223,22 @@ static void answer(struct auth_server *s, struct userdb *db, const struct auth_r
 		if (out->result > 0 &&
 		    userdb_mailbox_owner(db, r->name, &user, &error) < 0)
 			out->result = -1;
-		if (user)
+		if (user) {
 			snprintf(out->user, sizeof(out->user), "%s", user);
+			out->quota = user_quota(db, user);
+		}
 		free(user);
 		break;
 	}
 	case AUTH_EXPAND:
 		out->result = userdb_expand(db, r->name, &out->expansion, &error);
+		if (out->result > 0) {
+			out->expansion.quotas =
+			    xcalloc(out->expansion.count + 1, sizeof(uint64_t));
+			for (size_t i = 0; i < out->expansion.count; i++)
+				out->expansion.quotas[i] =
+				    user_quota(db, out->expansion.addresses[i]);
+		}
 		if (out->result == 0 && out->expansion.missing)
 			log_msg(L_WARN, "event=alias-target-missing rcpt=%s target=%s",
 			        LOG_Q(r->name), LOG_Q(out->expansion.missing));

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "lib/error.h"
+#include "lib/log.h"
 #include "lib/shm.h"
 
 /* Linear probing stops here: the oldest entry in the run gives way. */
@@ -202,4 +203,37 @@ unsigned penalty_delay_ms(const struct auth_config *auth, unsigned failures)
 		delay *= 2;
 	return delay > auth->failure_max_delay_ms ? auth->failure_max_delay_ms
 	                                          : (unsigned)delay;
+}
+
+unsigned penalty_login_failed(const struct auth_config *auth, const char *session,
+                              const char *ip, const char *login, unsigned *failures_r)
+{
+	struct penalty_table *table = penalty_table_current();
+	struct penalty_state by_ip = {0}, by_user = {0};
+	time_t now = time(NULL);
+	if (table) {
+		penalty_fail(table, PENALTY_IP, ip, now, auth, &by_ip);
+		if (login[0])
+			penalty_fail(table, PENALTY_USER, login, now, auth, &by_user);
+	}
+	unsigned failures =
+	    by_ip.failures > by_user.failures ? by_ip.failures : by_user.failures;
+	if (by_ip.locked_until > now || by_user.locked_until > now)
+		log_msg(L_WARN,
+		        "event=auth-lockout session=%s client=%s user=%s until=%lld",
+		        session, ip, LOG_Q(login),
+		        (long long)(by_ip.locked_until > by_user.locked_until
+		                        ? by_ip.locked_until
+		                        : by_user.locked_until));
+	*failures_r = failures;
+	return penalty_delay_ms(auth, failures);
+}
+
+void penalty_login_succeeded(const char *ip, const char *login)
+{
+	struct penalty_table *table = penalty_table_current();
+	if (table) {
+		penalty_clear(table, PENALTY_IP, ip);
+		penalty_clear(table, PENALTY_USER, login);
+	}
 }

@@ -58,4 +58,12 @@ void penalty_clear(struct penalty_table *table, enum penalty_kind kind, const ch
  * doubling from the first, capped at max_delay_ms. */
 unsigned penalty_delay_ms(const struct auth_config *auth, unsigned failures);
 
+/* What a protocol does after a login: a failure from ip as login ("" if
+ * none was named) is counted for both and a lockout logged (event=
+ * auth-lockout); the delay before answering is returned, the higher
+ * failure count in *failures_r. A success forgets both keys' failures. */
+unsigned penalty_login_failed(const struct auth_config *auth, const char *session,
+                              const char *ip, const char *login, unsigned *failures_r);
+void penalty_login_succeeded(const char *ip, const char *login);
+
 #endif

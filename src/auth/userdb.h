@@ -41,10 +41,11 @@ struct user_record {
 struct userdb_expansion {
 	char **addresses;
 	size_t count;
-	bool truncated; /* stopped at USERDB_MAX_EXPANSION */
-	bool local;     /* the address itself is at one of our domains */
-	char *missing;  /* on 0: an alias target at a local domain that
-	                   does not exist (the first one found), or NULL */
+	bool truncated;   /* stopped at USERDB_MAX_EXPANSION */
+	bool local;       /* the address itself is at one of our domains */
+	char *missing;    /* on 0: an alias target at a local domain that
+	                     does not exist (the first one found), or NULL */
+	uint64_t *quotas; /* each address's quota (0: none or not a user), or NULL */
 };
 
 /* Opens the configured database; does not create tables. */

@@ -236,6 +236,7 @@ void userdb_expansion_free(struct userdb_expansion *expansion)
 		free(expansion->addresses[i]);
 	free(expansion->addresses);
 	free(expansion->missing);
+	free(expansion->quotas);
 	memset(expansion, 0, sizeof(*expansion));
 }
 

@@ -35,6 +35,8 @@ const char config_embedded_default[] =
     "  - {protocol: smtp, address: \"127.0.0.1:2525\", tls: starttls}\n"
     "  - {protocol: submission, address: \"127.0.0.1:2587\", tls: starttls}\n"
     "  - {protocol: submission, address: \"127.0.0.1:2465\", tls: implicit}\n"
+    "  - {protocol: imap, address: \"127.0.0.1:1143\", tls: starttls}\n"
+    "  - {protocol: imap, address: \"127.0.0.1:1993\", tls: implicit}\n"
     "  - {protocol: http, address: \"127.0.0.1:2580\"}\n";
 
 /* Loaded in this order: listeners start from the global limits. */

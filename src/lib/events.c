@@ -50,3 +50,10 @@ const struct event_def event_dns_lookup = {
 
 /* One per HTTP request (the metrics listener); logged at debug. */
 const struct event_def event_http_request = {"http-request", {{0}}, 0};
+
+/* One per IMAP command and its tagged reply. */
+const struct event_def event_imap_command = {
+    "imap-command",
+    {{METRIC_IMAP_COMMANDS, {"command", "result"}, NULL, NULL},
+     {METRIC_IMAP_COMMAND_SECONDS, {"command"}, NULL, "duration"}},
+    2};

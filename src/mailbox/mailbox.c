@@ -396,3 +396,30 @@ int mailbox_refresh(struct mailbox *mb, bool allow_expunge,
 		n->recent(ctx, mb->recent);
 	return 0;
 }
+
+int mailbox_vanished_since(struct mailbox *mb, uint64_t modseq, uint32_t **uids_r,
+                           size_t *count_r, const char **error_r)
+{
+	static const char sql[] =
+	    "SELECT uid FROM expunged WHERE folder = ?1 AND modseq > ?2 "
+	    "ORDER BY uid";
+	*uids_r = NULL;
+	*count_r = 0;
+	sqlite3_stmt *stmt = mail_store_prepare(mb->store, sql, error_r);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, mb->row.id);
+	sqlite3_bind_int64(stmt, 2, (int64_t)modseq);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		xgrow((void **)uids_r, &cap, *count_r + 1, sizeof(**uids_r));
+		(*uids_r)[(*count_r)++] = (uint32_t)sqlite3_column_int64(stmt, 0);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		*error_r = mail_store_error(mb->store, "vanished");
+		return -1;
+	}
+	return 0;
+}

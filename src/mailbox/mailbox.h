@@ -157,6 +157,11 @@ int mailbox_cursor_next(struct mailbox_cursor *c, struct mailbox_record *rec,
                         const char **error_r);
 void mailbox_cursor_close(struct mailbox_cursor **c);
 
+/* UIDs expunged after modseq (QRESYNC's VANISHED (EARLIER)), ascending,
+ * malloc'd. */
+int mailbox_vanished_since(struct mailbox *mb, uint64_t modseq, uint32_t **uids_r,
+                           size_t *count_r, const char **error_r);
+
 /* Removes the messages marked expunged (by another session, or by a
  * MOVE), announcing each through notify. */
 void mailbox_announce_expunged(struct mailbox *mb, const struct mailbox_notify *notify,

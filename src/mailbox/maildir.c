@@ -52,6 +52,16 @@ static void append_host(struct buf *out, const char *hostname)
 	}
 }
 
+void maildir_user_root(const char *home, const char *user, struct buf *out)
+{
+	const char *at = strrchr(user, '@');
+	buf_reset(out);
+	if (at)
+		buf_appendf(out, "%s/mail/%s/%.*s", home, at + 1, (int)(at - user), user);
+	else
+		buf_appendf(out, "%s/mail/%s", home, user);
+}
+
 void maildir_unique_base(struct buf *out, const char *hostname)
 {
 	static atomic_uint counter;

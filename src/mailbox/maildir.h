@@ -18,6 +18,11 @@ struct buf;
  * host ("1733234567.M123456P789Q1.mx1"); sizes may follow. */
 void maildir_unique_base(struct buf *out, const char *hostname);
 
+/* The Maildir of a local user, home/mail/DOMAIN/LOCAL, from the stored
+ * address (never from what a client typed; userdb refuses "/" and a
+ * leading "." in local parts). */
+void maildir_user_root(const char *home, const char *user, struct buf *out);
+
 /* mkdir -p of dir and its tmp/, new/, cur/. */
 int maildir_create(const char *dir, const char **error_r);
 

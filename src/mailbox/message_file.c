@@ -162,29 +162,55 @@ static size_t read_for_structure(void *ctx, uint64_t offset, char *buf, size_t l
 /* The header section (to its blank line, at most HEADER_MAX). */
 static int read_header(struct message_file *f, struct buf *header, const char **error_r)
 {
-	char piece[8192];
+	uint64_t len;
+	if (message_file_header_size(f, &len, error_r) < 0)
+		return -1;
+	if (len > HEADER_MAX)
+		len = HEADER_MAX;
+	buf_reserve(header, (size_t)len + 1);
+	ssize_t n = message_file_read(f, 0, header->data, (size_t)len);
+	if (n < 0) {
+		*error_r = error_errno("read");
+		return -1;
+	}
+	header->len = (size_t)n;
+	header->data[header->len] = '\0';
+	return 0;
+}
+
+int message_file_header_size(struct message_file *f, uint64_t *len_r,
+                             const char **error_r)
+{
+	/* Looks for CRLF CRLF (or a CRLF at the very start), keeping the
+	 * last three octets of each piece for a boundary that straddles. */
+	char piece[8192 + 3];
+	size_t carry = 0;
 	uint64_t pos = 0;
-	while (header->len < HEADER_MAX) {
-		ssize_t n = message_file_read(f, pos, piece, sizeof(piece));
+	for (;;) {
+		ssize_t n =
+		    message_file_read(f, pos, piece + carry, sizeof(piece) - carry);
 		if (n < 0) {
 			*error_r = error_errno("read");
 			return -1;
 		}
-		if (n == 0)
-			break;
-		buf_append(header, piece, (size_t)n);
-		pos += (uint64_t)n;
-		char *end = memmem(header->data, header->len, "\r\n\r\n", 4);
+		if (pos == 0 && n >= 2 && piece[0] == '\r' && piece[1] == '\n') {
+			*len_r = 2;
+			return 0;
+		}
+		size_t have = carry + (size_t)n;
+		char *end = have >= 4 ? memmem(piece, have, "\r\n\r\n", 4) : NULL;
 		if (end) {
-			buf_truncate(header, (size_t)(end - header->data) + 4);
-			break;
+			*len_r = pos - carry + (uint64_t)(end - piece) + 4;
+			return 0;
 		}
-		if (header->len >= 2 && memcmp(header->data, "\r\n", 2) == 0) {
-			buf_truncate(header, 2); /* no header at all */
-			break;
+		if (n == 0) { /* no blank line: it is all header */
+			*len_r = f->size;
+			return 0;
 		}
+		pos += (uint64_t)n;
+		carry = have < 3 ? have : 3;
+		memmove(piece, piece + have - carry, carry);
 	}
-	return 0;
 }
 
 int message_file_parse(struct message_file *f, unsigned fields,

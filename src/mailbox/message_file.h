@@ -42,6 +42,11 @@ void message_file_close(struct message_file *f);
  * fastest forwards. */
 ssize_t message_file_read(struct message_file *f, uint64_t offset, char *buf, size_t len);
 
+/* Octets of the header section, its blank line included (the whole
+ * message when it has none). */
+int message_file_header_size(struct message_file *f, uint64_t *len_r,
+                             const char **error_r);
+
 enum {
 	MESSAGE_PARSE_ENVELOPE = 1 << 0,
 	MESSAGE_PARSE_BODY = 1 << 1,          /* BODY (no extension data) */

@@ -65,6 +65,10 @@ static int recalculate(const char *root, uint64_t limit, uint64_t *bytes_r,
 	uint64_t bytes = 0, count = 0;
 	count_maildir(root, &bytes, &count);
 	DIR *d = opendir(root);
+	if (d == NULL && errno == ENOENT) {
+		*bytes_r = *count_r = 0; /* no mail yet */
+		return 0;
+	}
 	if (d == NULL) {
 		*error_r = error_errno(root);
 		return -1;
@@ -101,20 +105,24 @@ static int recalculate(const char *root, uint64_t limit, uint64_t *bytes_r,
 	return 0;
 }
 
-int mail_quota_usage(const char *root, uint64_t limit, uint64_t *bytes_r,
-                     uint64_t *count_r, const char **error_r)
+/* Sums the maildirsize file: 1 and the usage, 0 when it must be
+ * recounted (missing, too long, another limit, lost updates). */
+static int read_usage(const char *root, const uint64_t *limit, uint64_t *bytes_r,
+                      uint64_t *count_r)
 {
 	struct buf path = BUF_INIT;
 	file_path(&path, root);
 	char *text = NULL;
 	size_t len = 0;
-	int r = fs_read_file(path.data, &text, &len, error_r);
+	const char *error;
+	int r = fs_read_file(path.data, &text, &len, &error);
 	buf_free(&path);
 	char *line = text ? strchr(text, '\n') : NULL;
 	uint64_t written_limit = text ? strtoull(text, NULL, 10) : 0;
-	if (r < 0 || line == NULL || len > MAILDIRSIZE_MAX || written_limit != limit) {
+	if (r < 0 || line == NULL || len > MAILDIRSIZE_MAX ||
+	    (limit && written_limit != *limit)) {
 		free(text);
-		return recalculate(root, limit, bytes_r, count_r, error_r);
+		return 0;
 	}
 	int64_t bytes = 0, count = 0;
 	for (line++; *line;) {
@@ -129,11 +137,25 @@ int mail_quota_usage(const char *root, uint64_t limit, uint64_t *bytes_r,
 		line = end + 1;
 	}
 	free(text);
-	if (bytes < 0 || count < 0) /* lost updates: count again */
-		return recalculate(root, limit, bytes_r, count_r, error_r);
+	if (bytes < 0 || count < 0)
+		return 0;
 	*bytes_r = (uint64_t)bytes;
 	*count_r = (uint64_t)count;
-	return 0;
+	return 1;
+}
+
+int mail_quota_usage(const char *root, uint64_t limit, uint64_t *bytes_r,
+                     uint64_t *count_r, const char **error_r)
+{
+	if (read_usage(root, &limit, bytes_r, count_r) > 0)
+		return 0;
+	return recalculate(root, limit, bytes_r, count_r, error_r);
+}
+
+int mail_quota_peek(const char *root, uint64_t *bytes_r)
+{
+	uint64_t count;
+	return read_usage(root, NULL, bytes_r, &count);
 }
 
 void mail_quota_add(const char *root, int64_t bytes, int64_t count)

@@ -18,6 +18,11 @@
 int mail_quota_usage(const char *root, uint64_t limit, uint64_t *bytes_r,
                      uint64_t *count_r, const char **error_r);
 
+/* The usage as the maildirsize file says, without ever recounting the
+ * files (cheap enough for an SMTP session's RCPT): 1 and *bytes_r, or 0
+ * when the file is missing or due for a recount. */
+int mail_quota_peek(const char *root, uint64_t *bytes_r);
+
 /* Records a change (delivery, APPEND, COPY, EXPUNGE). Without a
  * maildirsize file nothing is written: the next usage counts anew. */
 void mail_quota_add(const char *root, int64_t bytes, int64_t count);

@@ -107,6 +107,14 @@ uint64_t mail_store_quota(const struct mail_store *store);
 void mail_store_set_hostname(struct mail_store *store, const char *hostname);
 const char *mail_store_hostname(const struct mail_store *store);
 
+/* STATUS (RFC 9051 6.3.11) of a folder, synced with its files first. */
+struct mail_folder_status {
+	uint32_t messages, recent, unseen, uidnext, uidvalidity;
+	uint64_t highestmodseq, size;
+};
+int mail_store_status(struct mail_store *store, const char *name,
+                      struct mail_folder_status *status, const char **error_r);
+
 /* Runs sql (no result rows) on the store's database. */
 int mail_store_exec(struct mail_store *store, const char *sql, const char **error_r);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */

@@ -6,6 +6,7 @@
 #include "master/services.h"
 
 #include "httpd/httpd.h"
+#include "imapd/imapd.h"
 #include "smtpd/smtpd.h"
 
 static const struct {
@@ -15,6 +16,7 @@ static const struct {
     {PROTO_SMTP, &smtpd_service},
     {PROTO_SUBMISSION, &smtpd_service},
     {PROTO_HTTP, &httpd_service},
+    {PROTO_IMAP, &imapd_service},
 };
 
 const struct service *service_for(enum listen_protocol protocol)

@@ -295,6 +295,10 @@ static enum imap_parse literal_announced(struct imap_parser *p)
 			return fail(p, "too many arguments");
 		p->nodes[i].stream_size = size;
 		p->nodes[i].literal8 = p->literal8;
+		/* The arguments so far, for the caller to decide on them
+		 * (APPEND's folder) before the octets come. */
+		if (!build_args(p))
+			return fail(p, "out of memory");
 		p->state = S_STREAM_WAIT;
 		return IMAP_PARSE_STREAM;
 	}

@@ -90,7 +90,9 @@ void imap_parser_stream_done(struct imap_parser *parser);
  * sent). The next feed reports IMAP_PARSE_ERROR with why. */
 void imap_parser_stream_refuse(struct imap_parser *parser, const char *why);
 
-/* What the last result was about. */
+/* What the last result was about. After IMAP_PARSE_STREAM the arguments
+ * are those so far, the streamed literal last (valid until the next
+ * feed). */
 const char *imap_parser_tag(const struct imap_parser *parser);     /* "" if none */
 const char *imap_parser_command(const struct imap_parser *parser); /* upper case */
 const struct imap_arg *imap_parser_args(const struct imap_parser *parser);

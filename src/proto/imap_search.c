@@ -87,6 +87,45 @@ int imap_date_parse(const char *text, int32_t *day)
 	return 0;
 }
 
+int imap_datetime_parse(const char *text, int64_t *seconds_r)
+{
+	/* date-day-fixed: a leading space for one digit */
+	char date[12];
+	size_t len = strlen(text);
+	if (len != 26 || text[11] != ' ' || text[20] != ' ')
+		return -1;
+	size_t start = text[0] == ' ' ? 1 : 0;
+	memcpy(date, text + start, 11 - start);
+	date[11 - start] = '\0';
+	int32_t day;
+	if (imap_date_parse(date, &day) < 0)
+		return -1;
+	const char *t = text + 12;
+	int h, m, sec, zone;
+	char sign;
+	if (t[2] != ':' || t[5] != ':')
+		return -1;
+	for (int i = 0; i < 8; i++)
+		if (i != 2 && i != 5 && (t[i] < '0' || t[i] > '9'))
+			return -1;
+	h = (t[0] - '0') * 10 + (t[1] - '0');
+	m = (t[3] - '0') * 10 + (t[4] - '0');
+	sec = (t[6] - '0') * 10 + (t[7] - '0');
+	sign = text[21];
+	const char *z = text + 22;
+	for (int i = 0; i < 4; i++)
+		if (z[i] < '0' || z[i] > '9')
+			return -1;
+	if ((sign != '+' && sign != '-') || h > 23 || m > 59 || sec > 60)
+		return -1;
+	int zh = (z[0] - '0') * 10 + (z[1] - '0'), zm = (z[2] - '0') * 10 + (z[3] - '0');
+	if (zm > 59)
+		return -1;
+	zone = (zh * 60 + zm) * 60 * (sign == '-' ? -1 : 1);
+	*seconds_r = (int64_t)day * 86400 + h * 3600 + m * 60 + sec - zone;
+	return 0;
+}
+
 /* The argument a key takes: a string (not NIL, not a list). */
 static const char *take_string(struct state *st, const struct imap_arg **arg)
 {

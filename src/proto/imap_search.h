@@ -70,4 +70,8 @@ void imap_search_free(struct imap_search *search);
 /* "1-Feb-1994" (RFC 3501 date) to days since 1970-01-01; -1 if bad. */
 int imap_date_parse(const char *text, int32_t *day);
 
+/* "17-Jul-1996 02:44:25 -0700" (date-time of RFC 9051 9, the day
+ * space-padded or two digits) to seconds since the epoch; -1 if bad. */
+int imap_datetime_parse(const char *text, int64_t *seconds_r);
+
 #endif

@@ -28,6 +28,7 @@
 #include "proto/smtp_addr.h"
 #include "proto/utf8.h"
 #include "mailbox/maildir.h"
+#include "mailbox/quota.h"
 #include "queue/retry.h"
 #include "queue/spool_read.h"
 #include "queue/spool_writer.h"
@@ -75,16 +76,6 @@ static int journal(struct attempt_state *a, const struct spool *spool,
 	return r;
 }
 
-/* The Maildir of a local user: built from the stored address, never
- * from what the client sent; userdb refuses '/' and a leading '.' in
- * local parts. */
-static void local_mailbox(const struct config *config, const char *user, struct buf *dir)
-{
-	const char *at = strrchr(user, '@');
-	buf_reset(dir);
-	buf_appendf(dir, "%s/mail/%s/%.*s", config->home, at + 1, (int)(at - user), user);
-}
-
 /* The user database could not answer for recipient i: try again later. */
 static void defer_unknown(struct attempt_state *a, size_t i, const char *error)
 {
@@ -108,7 +99,8 @@ static double seconds_since(const struct timespec *start)
 }
 
 static void deliver_local(const struct config *config, const struct spool *spool,
-                          struct attempt_state *a, size_t i, const char *owner)
+                          struct attempt_state *a, size_t i, const char *owner,
+                          uint64_t quota)
 {
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -120,11 +112,22 @@ static void deliver_local(const struct config *config, const struct spool *spool
 		rcpt_result_set(&a->results[i], OUTCOME_PERM, "5.1.1", NULL,
 		                "x-petrel; no such local user");
 	} else {
-		local_mailbox(config, owner, &mailbox);
+		maildir_user_root(config->home, owner, &mailbox);
 		buf_appendf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
 		            a->env.sender, rcpt);
-		if (maildir_deliver(mailbox.data, config->hostname, head.data, head.len,
-		                    &a->message, name, &error) < 0) {
+		uint64_t size = head.len + message_source_size(&a->message);
+		int over = mail_quota_check(mailbox.data, quota, size, &error);
+		if (over != 0) {
+			/* Full (or unknown): later, when the user has made room;
+			 * the queue's lifetime bounds the wait. */
+			struct buf why = BUF_INIT;
+			buf_appendf(&why, "x-petrel; %s",
+			            over > 0 ? "mailbox full (over quota)" : error);
+			rcpt_result_set(&a->results[i], OUTCOME_TEMP,
+			                over > 0 ? "4.2.2" : "4.3.0", NULL, why.data);
+			buf_free(&why);
+		} else if (maildir_deliver(mailbox.data, config->hostname, head.data,
+		                           head.len, &a->message, name, &error) < 0) {
 			struct buf why = BUF_INIT;
 			buf_appendf(&why, "x-petrel; local delivery failed: %s", error);
 			rcpt_result_set(&a->results[i], OUTCOME_TEMP, "4.3.0", NULL,
@@ -133,6 +136,7 @@ static void deliver_local(const struct config *config, const struct spool *spool
 		} else {
 			rcpt_result_set(&a->results[i], OUTCOME_DELIVERED, "2.0.0", NULL,
 			                "x-petrel; delivered to mailbox");
+			mail_quota_add(mailbox.data, (int64_t)size, 1);
 			status_record_delivered(&records, i);
 			journal(a, spool, &records);
 		}
@@ -239,8 +243,9 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		/* Without the database a local domain could be mistaken for a
 		 * remote one (and sent to our own MX): wait instead. */
 		char *owner = NULL;
-		int local =
-		    auth_client_local_rcpt(auth, a->env.rcpts[i].address, &owner, &error);
+		uint64_t quota = 0;
+		int local = auth_client_local_rcpt(auth, a->env.rcpts[i].address, &owner,
+		                                   &quota, &error);
 		if (local < 0) {
 			defer_unknown(a, i, error);
 			continue;
@@ -248,7 +253,7 @@ void delivery_begin(const struct config *config, struct spool *spool,
 		struct route route;
 		route_for_domain(config, domain, local, &route);
 		if (route.kind == ROUTE_LOCAL) {
-			deliver_local(config, spool, a, i, owner);
+			deliver_local(config, spool, a, i, owner, quota);
 		} else {
 			a->remote[i] = true;
 			a->remote_count++;

@@ -129,11 +129,7 @@ static void auth_proceed(struct session *s, void *identity)
 
 static void auth_succeeded(struct session *s, struct auth_exchange *x)
 {
-	struct penalty_table *table = penalty_table_current();
-	if (table) {
-		penalty_clear(table, PENALTY_IP, s->peer_ip);
-		penalty_clear(table, PENALTY_USER, x->login);
-	}
+	penalty_login_succeeded(s->peer_ip, x->login);
 	log_auth(s, x, "ok", 0);
 	if (x->rehashed)
 		log_msg(L_INFO, "event=password-rehashed session=%s user=%s", s->log_id,
@@ -147,24 +143,10 @@ static void auth_succeeded(struct session *s, struct auth_exchange *x)
 /* Counts the failure, logs it, and answers after the penalty delay. */
 static void auth_failed(struct session *s, struct auth_exchange *x)
 {
-	const struct auth_config *auth = &s->server->config->auth;
-	struct penalty_table *table = penalty_table_current();
-	struct penalty_state ip = {0}, user = {0};
-	time_t now = time(NULL);
-	if (table) {
-		penalty_fail(table, PENALTY_IP, s->peer_ip, now, auth, &ip);
-		if (x->login[0])
-			penalty_fail(table, PENALTY_USER, x->login, now, auth, &user);
-	}
-	unsigned failures = ip.failures > user.failures ? ip.failures : user.failures;
+	unsigned failures;
+	unsigned delay = penalty_login_failed(&s->server->config->auth, s->log_id,
+	                                      s->peer_ip, x->login, &failures);
 	log_auth(s, x, "failed", failures);
-	if (ip.locked_until > now || user.locked_until > now)
-		log_msg(
-		    L_WARN, "event=auth-lockout session=%s client=%s user=%s until=%lld",
-		    s->log_id, s->peer_ip, LOG_Q(x->login),
-		    (long long)(ip.locked_until > user.locked_until ? ip.locked_until
-		                                                    : user.locked_until));
-	unsigned delay = penalty_delay_ms(auth, failures);
 	if (delay == 0) {
 		reply(s, REPLY_FAILED);
 		return;

@@ -14,6 +14,8 @@
 #include "lib/xalloc.h"
 #include "proto/esmtp_params.h"
 #include "proto/smtp_addr.h"
+#include "mailbox/maildir.h"
+#include "mailbox/quota.h"
 #include "smtpd/session.h"
 
 /* NOTIFY=NEVER, or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1). */
@@ -175,6 +177,22 @@ static bool rcpt_decide(struct session *s, struct rcpt_lookup *l)
 		reply_error(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown",
 		            l->address);
 		return false;
+	}
+	/* A full mailbox refuses now rather than bounce later (the
+	 * delivery checks again, exactly). */
+	for (size_t i = 0; l->known > 0 && l->expansion.quotas && i < l->expansion.count;
+	     i++) {
+		uint64_t used, quota = l->expansion.quotas[i];
+		struct buf root = BUF_INIT;
+		maildir_user_root(config->home, l->expansion.addresses[i], &root);
+		bool full =
+		    quota && mail_quota_peek(root.data, &used) > 0 && used >= quota;
+		buf_free(&root);
+		if (full) {
+			reply_error(s, "452 4.2.2 <%s>: Recipient mailbox is full",
+			            l->address);
+			return false;
+		}
 	}
 	/* relay_domains are accepted from anyone, as a backup MX or a gateway
 	 * does; everything else only from relay_networks and logged-in users. */

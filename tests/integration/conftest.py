@@ -72,13 +72,14 @@ class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
                  relay_networks=None, hostname="mx.example.test", extra_listen=(),
                  auth=None, client_certificates=None, password="secret",
-                 listener_limits=None, http=False):
+                 listener_limits=None, http=False, imap=False):
         self.home = home
         (self.smtp_port, self.submission_port, self.smtps_port,
          self.plain_port) = free_ports(4)
         self.config_path = os.path.join(home, "petrel.yaml")
         self.log_path = os.path.join(home, "petrel.log")
         self.process = None
+        self.password = password
         domains = domains or ["example.test", "localhost"]
         users = users or ["test@example.test", "postmaster@example.test",
                           "alice@example.test", "bob@example.test"]
@@ -110,6 +111,15 @@ class Petrel:
         self.http_port = free_ports(1)[0] if http else None
         if http:
             lines.append('  - {protocol: http, address: "127.0.0.1:%d"}' % self.http_port)
+        # imap: IMAP with STARTTLS on self.imap_port, implicit TLS on
+        # self.imaps_port
+        self.imap_port = self.imaps_port = None
+        if imap:
+            self.imap_port, self.imaps_port = free_ports(2)
+            lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: starttls%s}'
+                         % (self.imap_port, own.get("imap", "")))
+            lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: implicit%s}'
+                         % (self.imaps_port, own.get("imaps", "")))
         lines += ['  - {protocol: smtp, address: "%s", tls: starttls}' % a
                   for a in extra_listen]
         if relay_networks is not None:
@@ -194,6 +204,17 @@ class Petrel:
     def mailbox(self, address):
         local, domain = address.split("@")
         return os.path.join(self.home, "mail", domain, local)
+
+    def imap(self, user="test@example.test", password=None, tls=True):
+        """A logged-in imaplib client over STARTTLS (the certificate is the
+        self-signed one: not verified)."""
+        import imaplib
+        client = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=10 * SLOW)
+        if tls:
+            client.starttls(ssl_context=client_tls_context())
+        if user:
+            client.login(user, password or self.password)
+        return client
 
     def messages(self, address):
         """Contents of every delivered message in address's Maildir/new."""

@@ -169,12 +169,33 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void test_datetime(void **state)
+{
+	(void)state;
+	int64_t t;
+	assert_int_equal(imap_datetime_parse("17-Jul-1996 02:44:25 -0700", &t), 0);
+	assert_int_equal(t, 837596665);
+	assert_int_equal(imap_datetime_parse(" 1-Jan-1970 00:00:00 +0000", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(imap_datetime_parse("01-Jan-1970 01:00:00 +0100", &t), 0);
+	assert_int_equal(t, 0);
+	const char *bad[] = {"17-Jul-1996 02:44:25",
+	                     "17-Jul-1996 24:00:00 +0000",
+	                     "1-Jan-1970 00:00:00 +0000",
+	                     "17-Jul-1996 02:44:25 *0700",
+	                     "30-Feb-2000 00:00:00 +0000",
+	                     "17-Jul-1996 02:44:25 +07a0",
+	                     ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(imap_datetime_parse(bad[i], &t), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_keys),       cmocka_unit_test(test_tree),
-	    cmocka_unit_test(test_dates),      cmocka_unit_test(test_bad_searches),
-	    cmocka_unit_test(test_nested_ors),
+	    cmocka_unit_test(test_datetime),     cmocka_unit_test(test_keys),
+	    cmocka_unit_test(test_tree),         cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_bad_searches), cmocka_unit_test(test_nested_ors),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

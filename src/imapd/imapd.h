@@ -1,0 +1,50 @@
+/*
+ * imapd.h — the IMAP service (imap listeners) of a worker: what its
+ * clients share — the auth service, the users' open stores (one per user
+ * per process, however many sessions that user has), and the inotify
+ * watches that wake IDLE clients.
+ */
+#ifndef PETREL_IMAPD_H
+#define PETREL_IMAPD_H
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "auth/auth_service.h"
+#include "lib/config.h"
+#include "mailbox/store.h"
+#include "service/worker.h"
+
+struct imap_client;
+struct imapd_store;
+struct imapd_watch;
+
+struct imapd {
+	struct worker *worker;
+	const struct config *config;
+	struct event_base *base;
+	SSL_CTX *tls;
+	struct auth_service *auth;
+	struct imap_client *clients; /* doubly linked */
+	unsigned client_count;
+	struct imapd_store *stores; /* open stores, by user */
+	int inotify_fd;
+	struct event *inotify_event;
+	struct imapd_watch *watches;
+};
+
+extern const struct service imapd_service;
+
+/* The user's store, opened (or shared with the user's other sessions).
+ * NULL with *error_r. */
+struct mail_store *imapd_store_get(struct imapd *server, const char *user,
+                                   const char **error_r);
+/* Gives back a store from imapd_store_get(). */
+void imapd_store_put(struct imapd *server, struct mail_store **store);
+
+/* Wakes client when the folder at path changes (new mail, flags changed
+ * by others): imap_client_changed() is called. */
+void imapd_watch_add(struct imapd *server, struct imap_client *client, const char *path);
+void imapd_watch_remove(struct imapd *server, struct imap_client *client);
+
+#endif
