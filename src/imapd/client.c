@@ -476,7 +476,7 @@ static bool read_plain_line(struct imap_client *c)
 	int r = conn_read_line(c->conn, SASL_LINE_MAX, &line, &len);
 	if (r == 0)
 		return false;
-	if (c->sasl_tag)
+	if (!c->idling)
 		client_sasl_line(c, r < 0 ? NULL : line, len);
 	else
 		client_idle_line(c, r < 0 ? NULL : line, len);
@@ -495,13 +495,13 @@ static void process_input(struct imap_client *c)
 			c->pending = (struct imap_pending){0};
 			continue;
 		}
-		if (c->auth_job ||
+		if ((c->sasl && sasl_session_busy(c->sasl)) ||
 		    (c->delay_timer && evtimer_pending(c->delay_timer, NULL)))
 			return; /* a login is being decided */
 		bool progress;
 		if (c->append_left > 0)
 			progress = read_append(c);
-		else if (c->sasl_tag || c->idling)
+		else if ((c->sasl && sasl_session_wants_line(c->sasl)) || c->idling)
 			progress = read_plain_line(c);
 		else
 			progress = read_command(c);
@@ -686,9 +686,7 @@ void imap_client_destroy(struct imap_client *c, const char *reason)
 	if (c->pending.free)
 		c->pending.free(c);
 	c->pending = (struct imap_pending){0};
-	if (c->auth_job)
-		c->auth_job->owner = NULL;
-	client_abandon_exchange(c);
+	sasl_session_free(&c->sasl);
 	if (c->delay_timer)
 		event_free(c->delay_timer);
 	client_close_mailbox(c);

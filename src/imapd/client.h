@@ -12,6 +12,7 @@
 
 #include "auth/auth_client.h"
 #include "auth/auth_service.h"
+#include "auth/sasl_session.h"
 #include "imapd/imapd.h"
 #include "lib/buf.h"
 #include "mailbox/mailbox.h"
@@ -75,10 +76,9 @@ struct imap_client {
 	uint64_t append_left;
 	char *append_refusal; /* the NO to give once the parser says ERROR */
 	/* AUTHENTICATE / LOGIN */
-	struct auth_job *auth_job;
-	struct auth_exchange *exchange;
+	struct sasl_session *sasl;
 	struct event *delay_timer;
-	char *sasl_tag; /* the tag an AUTHENTICATE continuation answers */
+	char *sasl_tag; /* the tag the exchange's result answers */
 	uint64_t connect_usec;
 	struct imap_writer writer; /* to the connection */
 };
@@ -136,8 +136,5 @@ void client_write_flags_list(struct imap_client *c);
 bool client_parse_flags(struct imap_client *c, const struct imap_arg *arg,
                         uint16_t *flags_r, const char *names[MAIL_KEYWORDS_MAX],
                         size_t *name_count_r);
-
-/* imap_cmd_authenticate.c: a SASL exchange given up (the auth process told). */
-void client_abandon_exchange(struct imap_client *c);
 
 #endif

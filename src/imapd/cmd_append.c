@@ -1,5 +1,5 @@
 /*
- * imap_cmd_append.c — APPEND (RFC 9051 6.3.12) with UIDPLUS's APPENDUID (RFC
+ * cmd_append.c — APPEND (RFC 9051 6.3.12) with UIDPLUS's APPENDUID (RFC
  * 4315), LITERAL+ (RFC 7888) and APPENDLIMIT (RFC 7889).
  *
  * A message larger than what the parser holds inline is streamed: the

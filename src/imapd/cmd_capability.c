@@ -1,5 +1,5 @@
 /*
- * imap_cmd_capability.c — CAPABILITY (RFC 9051 6.1.1): what this state of
+ * cmd_capability.c — CAPABILITY (RFC 9051 6.1.1): what this state of
  * the session offers.
  */
 #include "imapd/commands.h"

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_close.c — CLOSE (RFC 9051 6.4.1: messages marked \Deleted go,
+ * cmd_close.c — CLOSE (RFC 9051 6.4.1: messages marked \Deleted go,
  * silently, unless the folder is read-only) and UNSELECT (RFC 3691:
  * nothing goes).
  */

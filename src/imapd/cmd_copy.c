@@ -1,5 +1,5 @@
 /*
- * imap_cmd_copy.c — COPY (RFC 9051 6.4.7) and MOVE (RFC 6851), with
+ * cmd_copy.c — COPY (RFC 9051 6.4.7) and MOVE (RFC 6851), with
  * UIDPLUS's COPYUID (RFC 4315): the client learns the new UIDs without
  * searching for its messages again.
  */

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_create.c — CREATE (RFC 9051 6.3.4), with CREATE-SPECIAL-USE's
+ * cmd_create.c — CREATE (RFC 9051 6.3.4), with CREATE-SPECIAL-USE's
  * (USE (\Sent)) of RFC 6154. A trailing separator only says children
  * will follow: "Work." creates "Work".
  */

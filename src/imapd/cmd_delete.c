@@ -1,5 +1,5 @@
 /*
- * imap_cmd_delete.c — DELETE (RFC 9051 6.3.5): the folder and its messages
+ * cmd_delete.c — DELETE (RFC 9051 6.3.5): the folder and its messages
  * go; folders below it stay (their parent then lists as \Noselect).
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_enable.c — ENABLE (RFC 5161): CONDSTORE, QRESYNC (which brings
+ * cmd_enable.c — ENABLE (RFC 5161): CONDSTORE, QRESYNC (which brings
  * CONDSTORE, RFC 7162 3.2.3), UTF8=ACCEPT (RFC 6855) and IMAP4rev2.
  */
 #include <strings.h>

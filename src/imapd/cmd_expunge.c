@@ -1,5 +1,5 @@
 /*
- * imap_cmd_expunge.c — EXPUNGE (RFC 9051 6.4.3) and UID EXPUNGE (RFC 4315
+ * cmd_expunge.c — EXPUNGE (RFC 9051 6.4.3) and UID EXPUNGE (RFC 4315
  * 2.1): messages marked \Deleted go, each announced (as VANISHED once
  * QRESYNC is on, RFC 7162 3.2.10).
  */

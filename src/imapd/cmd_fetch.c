@@ -1,5 +1,5 @@
 /*
- * imap_cmd_fetch.c — FETCH (RFC 9051 6.4.5) with CONDSTORE's MODSEQ and
+ * cmd_fetch.c — FETCH (RFC 9051 6.4.5) with CONDSTORE's MODSEQ and
  * CHANGEDSINCE (RFC 7162 3.1.4) and QRESYNC's VANISHED (3.2.6).
  *
  * What the index caches (envelope, body structure, size, date) comes

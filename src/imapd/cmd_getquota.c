@@ -1,5 +1,5 @@
 /*
- * imap_cmd_getquota.c — GETQUOTA and GETQUOTAROOT (RFC 9208): one quota root
+ * cmd_getquota.c — GETQUOTA and GETQUOTAROOT (RFC 9208): one quota root
  * "" for all of a user's folders, in STORAGE (KiB) and MESSAGE.
  */
 #include <errno.h>

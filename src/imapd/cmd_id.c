@@ -1,5 +1,5 @@
 /*
- * imap_cmd_id.c — ID (RFC 2971): the client says what it is (logged), the
+ * cmd_id.c — ID (RFC 2971): the client says what it is (logged), the
  * server answers its name. No version: nothing to help an attacker.
  */
 #include "imapd/commands.h"

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_idle.c — IDLE (RFC 2177): the client waits; changes to its folder
+ * cmd_idle.c — IDLE (RFC 2177): the client waits; changes to its folder
  * (a delivery, another session's flags) reach it as they happen, woken
  * by inotify on the folder's new/ and cur/ (imapd.c), until DONE.
  */

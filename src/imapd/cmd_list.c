@@ -1,5 +1,5 @@
 /*
- * imap_cmd_list.c — LIST and LSUB (RFC 9051 6.3.9, RFC 3501 6.3.9), with
+ * cmd_list.c — LIST and LSUB (RFC 9051 6.3.9, RFC 3501 6.3.9), with
  * LIST-EXTENDED's selection and return options (RFC 5258), CHILDREN
  * (RFC 3348), SPECIAL-USE (RFC 6154) and LIST-STATUS (RFC 5819).
  * Patterns are matched in linear time (proto/imap_match.h).

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_login.c — LOGIN (RFC 9051 6.2.3): a PLAIN exchange with the auth
+ * cmd_login.c — LOGIN (RFC 9051 6.2.3): a PLAIN exchange with the auth
  * process, refused before TLS (LOGINDISABLED) unless the listener allows
  * plaintext from loopback.
  */

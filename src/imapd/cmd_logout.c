@@ -1,5 +1,5 @@
 /*
- * imap_cmd_logout.c — LOGOUT (RFC 9051 6.1.3): BYE, the tagged OK, then the
+ * cmd_logout.c — LOGOUT (RFC 9051 6.1.3): BYE, the tagged OK, then the
  * connection closes once both have left.
  */
 #include "imapd/commands.h"

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_namespace.c — NAMESPACE (RFC 2342): one personal namespace, no
+ * cmd_namespace.c — NAMESPACE (RFC 2342): one personal namespace, no
  * prefix, "." between levels (Maildir++).
  */
 #include "imapd/commands.h"

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_noop.c — NOOP and CHECK (RFC 9051 6.1.2; CHECK of RFC 3501
+ * cmd_noop.c — NOOP and CHECK (RFC 9051 6.1.2; CHECK of RFC 3501
  * 6.4.1): nothing but the folder's news, which precede every tagged
  * reply anyway (client_tagged).
  */

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_rename.c — RENAME (RFC 9051 6.3.6): the folder and those below it;
+ * cmd_rename.c — RENAME (RFC 9051 6.3.6): the folder and those below it;
  * renaming INBOX moves its messages into the new folder.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_search.c — SEARCH (RFC 9051 6.4.4) with ESEARCH's RETURN options
+ * cmd_search.c — SEARCH (RFC 9051 6.4.4) with ESEARCH's RETURN options
  * (RFC 4731) and CONDSTORE's MODSEQ key (RFC 7162 3.1.5).
  *
  * The criteria come parsed as a tree (proto/imap_search.h, bounded

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_select.c — SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3), with
+ * cmd_select.c — SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3), with
  * CONDSTORE's HIGHESTMODSEQ and QRESYNC's resynchronisation (RFC 7162
  * 3.2.5): what a phone needs to catch up cheaply — the UIDs expunged
  * and the messages changed since the state it remembers.

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_starttls.c — STARTTLS (RFC 9051 6.2.1, RFC 2595). Whatever the
+ * cmd_starttls.c — STARTTLS (RFC 9051 6.2.1, RFC 2595). Whatever the
  * client sent after the command, in the clear, is thrown away by the
  * connection layer and never read as a command inside TLS
  * (CVE-2011-0411 and its IMAP cousins).

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_status.c — STATUS (RFC 9051 6.3.11; SIZE of RFC 8438,
+ * cmd_status.c — STATUS (RFC 9051 6.3.11; SIZE of RFC 8438,
  * HIGHESTMODSEQ of RFC 7162), also written for LIST-STATUS (RFC 5819).
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * imap_cmd_store.c — STORE (RFC 9051 6.4.6) with CONDSTORE's UNCHANGEDSINCE
+ * cmd_store.c — STORE (RFC 9051 6.4.6) with CONDSTORE's UNCHANGEDSINCE
  * (RFC 7162 3.1.3): flags and keywords set, added or removed; each
  * message's new flags announced unless .SILENT; messages changed by
  * someone else since the client's modseq are left alone and named in

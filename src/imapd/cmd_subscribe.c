@@ -1,5 +1,5 @@
 /*
- * imap_cmd_subscribe.c — SUBSCRIBE and UNSUBSCRIBE (RFC 9051 6.3.7, 6.3.8).
+ * cmd_subscribe.c — SUBSCRIBE and UNSUBSCRIBE (RFC 9051 6.3.7, 6.3.8).
  */
 #include <errno.h>
 #include <strings.h>

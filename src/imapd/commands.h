@@ -56,22 +56,22 @@ bool client_sequence_set(struct imap_client *c, const struct imap_arg *arg, bool
 /* sequence.c: ascending numbers as a compact set ("1:4,7"), appended. */
 void client_uid_set(struct buf *out, const uint32_t *uids, size_t count);
 
-/* imap_cmd_status.c: STATUS items of a list; "* STATUS name (...)". */
+/* cmd_status.c: STATUS items of a list; "* STATUS name (...)". */
 bool client_status_items(const struct imap_arg *list, unsigned *items_r);
 int client_write_status(struct imap_client *c, const char *name, unsigned items,
                         const char **error_r);
 
-/* imap_cmd_authenticate.c: a SASL exchange with the auth process begins
+/* cmd_authenticate.c: a SASL exchange with the auth process begins
  * (response malloc'd, NULL: no initial response); LOGIN uses it too. */
 void client_sasl_start(struct imap_client *c, unsigned mechanism, char *response,
                        size_t len);
-/* imap_cmd_authenticate.c: a continuation line of AUTHENTICATE. */
+/* cmd_authenticate.c: a continuation line of AUTHENTICATE. */
 void client_sasl_line(struct imap_client *c, const char *line, size_t len);
-/* imap_cmd_append.c: a streamed literal announced; the octets go to the
+/* cmd_append.c: a streamed literal announced; the octets go to the
  * append (client.c reads them). */
 void client_append_stream(struct imap_client *c, const struct imap_arg *args,
                           unsigned count, uint64_t size);
-/* imap_cmd_idle.c: a line while idling. */
+/* cmd_idle.c: a line while idling. */
 void client_idle_line(struct imap_client *c, const char *line, size_t len);
 
 #endif
