@@ -259,7 +259,7 @@ static void set_parser_limits(struct imap_client *c)
 bool client_logged_in(struct imap_client *c, const char *user, uint64_t quota,
                       const char **error_r)
 {
-	c->store = imapd_store_get(c->server, user, error_r);
+	c->store = mail_store_cache_get(c->server->stores, user, error_r);
 	if (c->store == NULL)
 		return false;
 	/* Shared with the user's other sessions: the latest login's word. */
@@ -692,7 +692,7 @@ void imap_client_destroy(struct imap_client *c, const char *reason)
 	client_close_mailbox(c);
 	mail_append_abort(&c->append);
 	if (c->store)
-		imapd_store_put(server, &c->store);
+		mail_store_cache_put(server->stores, &c->store);
 	conn_free(&c->conn);
 	worker_ip_release(c->accepted_on, (struct sockaddr *)&c->peer);
 	imap_parser_free(&c->parser);

@@ -10,7 +10,7 @@
 #include "imapd/commands.h"
 #include "proto/imap_utf7.h"
 
-extern const struct mailbox_notify client_expunge_notify; /* imap_cmd_expunge.c */
+extern const struct mailbox_notify client_expunge_notify; /* cmd_expunge.c */
 
 void imap_cmd_copy(struct imap_client *c, const struct imap_arg *args, unsigned count)
 {

@@ -15,15 +15,6 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "mailbox/maildir.h"
-
-/* One user's store, open while any session of the user is logged in. */
-struct imapd_store {
-	char *user;
-	struct mail_store *store;
-	unsigned users;
-	struct imapd_store *next;
-};
 
 /* A watched folder: its new/ and cur/, and the clients idling on it. */
 struct imapd_watch {
@@ -33,48 +24,6 @@ struct imapd_watch {
 	size_t count, cap;
 	struct imapd_watch *next;
 };
-
-struct mail_store *imapd_store_get(struct imapd *server, const char *user,
-                                   const char **error_r)
-{
-	for (struct imapd_store *s = server->stores; s; s = s->next)
-		if (strcmp(s->user, user) == 0) {
-			s->users++;
-			return s->store;
-		}
-	struct buf root = BUF_INIT;
-	maildir_user_root(server->config->home, user, &root);
-	struct mail_store *store;
-	int r = mail_store_open(root.data, &store, error_r);
-	buf_free(&root);
-	if (r < 0)
-		return NULL;
-	mail_store_set_hostname(store, server->config->hostname);
-	struct imapd_store *s = xcalloc(1, sizeof(*s));
-	s->user = xstrdup(user);
-	s->store = store;
-	s->users = 1;
-	s->next = server->stores;
-	server->stores = s;
-	return store;
-}
-
-void imapd_store_put(struct imapd *server, struct mail_store **store)
-{
-	for (struct imapd_store **p = &server->stores; *p; p = &(*p)->next) {
-		struct imapd_store *s = *p;
-		if (s->store != *store)
-			continue;
-		if (--s->users == 0) {
-			*p = s->next;
-			mail_store_close(&s->store);
-			free(s->user);
-			free(s);
-		}
-		break;
-	}
-	*store = NULL;
-}
 
 static int add_inotify(struct imapd *server, const char *path, const char *sub)
 {
@@ -193,6 +142,8 @@ static void *imapd_start(struct worker *worker, const char **error_r)
 	server->base = worker->base;
 	server->tls = worker->tls;
 	server->auth = auth_service_create(server->base, server->config);
+	server->stores =
+	    mail_store_cache_new(server->config->home, server->config->hostname);
 	server->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (server->inotify_fd < 0) {
 		log_msg(L_WARN, "event=inotify-failed error=%s (IDLE polls instead)",
@@ -238,6 +189,7 @@ static void imapd_stop(void *state)
 	if (server->inotify_fd >= 0)
 		close(server->inotify_fd);
 	auth_service_destroy(&server->auth);
+	mail_store_cache_free(&server->stores);
 	free(server);
 }
 

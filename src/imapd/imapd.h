@@ -13,10 +13,10 @@
 #include "auth/auth_service.h"
 #include "lib/config.h"
 #include "mailbox/store.h"
+#include "mailbox/store_cache.h"
 #include "service/worker.h"
 
 struct imap_client;
-struct imapd_store;
 struct imapd_watch;
 
 struct imapd {
@@ -27,20 +27,13 @@ struct imapd {
 	struct auth_service *auth;
 	struct imap_client *clients; /* doubly linked */
 	unsigned client_count;
-	struct imapd_store *stores; /* open stores, by user */
+	struct mail_store_cache *stores; /* the users' open stores */
 	int inotify_fd;
 	struct event *inotify_event;
 	struct imapd_watch *watches;
 };
 
 extern const struct service imapd_service;
-
-/* The user's store, opened (or shared with the user's other sessions).
- * NULL with *error_r. */
-struct mail_store *imapd_store_get(struct imapd *server, const char *user,
-                                   const char **error_r);
-/* Gives back a store from imapd_store_get(). */
-void imapd_store_put(struct imapd *server, struct mail_store **store);
 
 /* Wakes client when the folder at path changes (new mail, flags changed
  * by others): imap_client_changed() is called. */

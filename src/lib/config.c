@@ -37,6 +37,8 @@ const char config_embedded_default[] =
     "  - {protocol: submission, address: \"127.0.0.1:2465\", tls: implicit}\n"
     "  - {protocol: imap, address: \"127.0.0.1:1143\", tls: starttls}\n"
     "  - {protocol: imap, address: \"127.0.0.1:1993\", tls: implicit}\n"
+    "  - {protocol: pop3, address: \"127.0.0.1:1110\", tls: starttls}\n"
+    "  - {protocol: pop3, address: \"127.0.0.1:1995\", tls: implicit}\n"
     "  - {protocol: http, address: \"127.0.0.1:2580\"}\n";
 
 /* Loaded in this order: listeners start from the global limits. */

@@ -20,7 +20,7 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 
-enum listen_protocol { PROTO_SMTP, PROTO_SUBMISSION, PROTO_HTTP, PROTO_IMAP };
+enum listen_protocol { PROTO_SMTP, PROTO_SUBMISSION, PROTO_HTTP, PROTO_IMAP, PROTO_POP3 };
 enum tls_mode { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
 
 /* Client certificates asked for in the TLS handshake (per listener). */

@@ -9,7 +9,7 @@
 
 #include "lib/xalloc.h"
 
-const char *const listen_protocol_names[] = {"smtp", "submission", "http", "imap", NULL};
+const char *const listen_protocol_names[] = {"smtp", "submission", "http", "imap", "pop3", NULL};
 const char *const tls_mode_names[] = {"none", "starttls", "implicit", NULL};
 const char *const client_cert_mode_names[] = {"none", "optional", "required", NULL};
 
@@ -58,7 +58,7 @@ static const struct config_key listener_keys[] = {
     CONFIG_ROW_ENUM("protocol", struct listen_config, protocol, listen_protocol_names,
                     PROTO_SMTP,
                     "what is served: `submission` requires AUTH before MAIL; `imap` "
-                    "serves the users' mailboxes"),
+                    "and `pop3` serve the users' mailboxes"),
     CONFIG_ROW_CUSTOM("address", &address, "none (required)", "`\"IP:port\"`"),
     CONFIG_ROW_ENUM("tls", struct listen_config, tls, tls_mode_names, TLS_NONE,
                     "`starttls`: offered after EHLO; `implicit`: TLS from the first "

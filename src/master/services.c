@@ -7,6 +7,7 @@
 
 #include "httpd/httpd.h"
 #include "imapd/imapd.h"
+#include "pop3d/pop3d.h"
 #include "smtpd/smtpd.h"
 
 static const struct {
@@ -17,6 +18,7 @@ static const struct {
     {PROTO_SUBMISSION, &smtpd_service},
     {PROTO_HTTP, &httpd_service},
     {PROTO_IMAP, &imapd_service},
+    {PROTO_POP3, &pop3d_service},
 };
 
 const struct service *service_for(enum listen_protocol protocol)

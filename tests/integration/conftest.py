@@ -72,7 +72,7 @@ class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
                  relay_networks=None, hostname="mx.example.test", extra_listen=(),
                  auth=None, client_certificates=None, password="secret",
-                 listener_limits=None, http=False, imap=False):
+                 listener_limits=None, http=False, imap=False, pop3=False):
         self.home = home
         (self.smtp_port, self.submission_port, self.smtps_port,
          self.plain_port) = free_ports(4)
@@ -120,6 +120,15 @@ class Petrel:
                          % (self.imap_port, own.get("imap", "")))
             lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: implicit%s}'
                          % (self.imaps_port, own.get("imaps", "")))
+        # pop3: POP3 with STLS on self.pop3_port, implicit TLS on
+        # self.pop3s_port
+        self.pop3_port = self.pop3s_port = None
+        if pop3:
+            self.pop3_port, self.pop3s_port = free_ports(2)
+            lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: starttls}'
+                         % self.pop3_port)
+            lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: implicit}'
+                         % self.pop3s_port)
         lines += ['  - {protocol: smtp, address: "%s", tls: starttls}' % a
                   for a in extra_listen]
         if relay_networks is not None:

@@ -107,15 +107,17 @@ def text(value):
 def test_a_good_request_by_hand(make_petrel):
     server = make_petrel()
     s = auth_socket(server)
-    # local, and whose mailbox (a +tag goes to the user)
+    # local, and whose mailbox (a +tag goes to the user), with its quota
+    assert server.cli("user", "quota", "alice@example.test", "10M").returncode == 0
     assert ask_local_rcpt(s, b"Alice+news@example.test") == frame(
-        1, struct.pack(">i", 1) + text(b"") + text(b"alice@example.test"))
+        1, struct.pack(">i", 1) + text(b"") + text(b"alice@example.test")
+        + struct.pack(">Q", 10 * 1024 * 1024))
     # local, no such user
     assert ask_local_rcpt(s, b"nobody@example.test") == frame(
-        1, struct.pack(">i", 1) + text(b"") + text(b""))
+        1, struct.pack(">i", 1) + text(b"") + text(b"") + struct.pack(">Q", 0))
     # not ours
     assert ask_local_rcpt(s, b"bob@elsewhere.test") == frame(
-        1, struct.pack(">i", 0) + text(b"") + text(b""))
+        1, struct.pack(">i", 0) + text(b"") + text(b"") + struct.pack(">Q", 0))
     s.close()
 
 

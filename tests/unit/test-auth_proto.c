@@ -48,7 +48,9 @@ static void test_round_trips(void **state)
 
 	struct auth_response resp = {.result = 1};
 	char *list[] = {"a@example.test", "b@example.test"};
+	uint64_t quotas[] = {0, 5000000000ull};
 	resp.expansion.addresses = list;
+	resp.expansion.quotas = quotas;
 	resp.expansion.count = 2;
 	resp.expansion.local = true;
 	assert_int_equal(auth_response_encode(AUTH_EXPAND, &resp, &out), 0);
@@ -58,7 +60,18 @@ static void test_round_trips(void **state)
 	assert_true(got.expansion.local);
 	assert_int_equal(got.expansion.count, 2);
 	assert_string_equal(got.expansion.addresses[1], "b@example.test");
+	assert_int_equal(got.expansion.quotas[0], 0);
+	assert_int_equal(got.expansion.quotas[1], 5000000000ull);
 	assert_null(got.expansion.missing);
+	auth_response_clear(&got);
+	/* the owner of a local address, and its quota */
+	struct auth_response owner = {.result = 1, .quota = 1u << 30};
+	snprintf(owner.user, sizeof(owner.user), "%s", "a@example.test");
+	assert_int_equal(auth_response_encode(AUTH_LOCAL_RCPT, &owner, &out), 0);
+	assert_int_equal(auth_response_decode(AUTH_LOCAL_RCPT, out.data, out.len, &got),
+	                 0);
+	assert_string_equal(got.user, "a@example.test");
+	assert_int_equal(got.quota, 1u << 30);
 	auth_response_clear(&got);
 	/* a refused alias names its missing target */
 	struct auth_response refused = {.result = 0};

@@ -30,14 +30,18 @@ static void test_embedded_default(void **state)
 	assert_int_equal(c->domain_count, 2);
 	assert_true(config_is_local_domain(c, "EXAMPLE.test"));
 	assert_int_equal(c->user_count, 4);
-	assert_int_equal(c->listen_count, 6);
+	assert_int_equal(c->listen_count, 8);
 	assert_int_equal(c->listen[2].tls, TLS_IMPLICIT);
 	assert_int_equal(c->listen[2].protocol, PROTO_SUBMISSION);
 	assert_int_equal(c->listen[3].protocol, PROTO_IMAP);
 	assert_int_equal(c->listen[3].tls, TLS_STARTTLS);
 	assert_int_equal(c->listen[4].protocol, PROTO_IMAP);
 	assert_int_equal(c->listen[4].tls, TLS_IMPLICIT);
-	assert_int_equal(c->listen[5].protocol, PROTO_HTTP);
+	assert_int_equal(c->listen[5].protocol, PROTO_POP3);
+	assert_int_equal(c->listen[5].tls, TLS_STARTTLS);
+	assert_int_equal(c->listen[6].protocol, PROTO_POP3);
+	assert_int_equal(c->listen[6].tls, TLS_IMPLICIT);
+	assert_int_equal(c->listen[7].protocol, PROTO_HTTP);
 	assert_int_equal(c->limits.message_size, 50 * 1024 * 1024);
 	assert_int_equal(c->limits.recipients, 100);
 	assert_int_equal(c->limits.command_line, 512);
@@ -171,7 +175,7 @@ static void test_errors(void **state)
 	     "test.yaml:3:15: expected a number from 1 to 100000, not 'lots'"},
 	    {"listen:\n  - {protocol: smtp, address: \"127.0.0.1\"}\n",
 	     "test.yaml:2:32: expected \"IP:port\""},
-	    {"listen:\n  - {protocol: pop3, address: \"127.0.0.1:1\"}\n",
+	    {"listen:\n  - {protocol: gopher, address: \"127.0.0.1:1\"}\n",
 	     "test.yaml:2:16: expected smtp|submission"},
 	    {"listen:\n  - {protocol: smtp, address: \"127.0.0.1:1\", tls: maybe}\n",
 	     "test.yaml:2:51: expected none|starttls|implicit"},

@@ -1,0 +1,24 @@
+/*
+ * store_cache.h — the users' open stores of one process: a user's IMAP
+ * and POP3 sessions on one worker share one store (one index connection),
+ * opened at the first login and closed after the last logout.
+ */
+#ifndef PETREL_MAIL_STORE_CACHE_H
+#define PETREL_MAIL_STORE_CACHE_H
+
+#include "mailbox/store.h"
+
+struct mail_store_cache;
+
+struct mail_store_cache *mail_store_cache_new(const char *home, const char *hostname);
+/* Closes what is left. */
+void mail_store_cache_free(struct mail_store_cache **cache);
+
+/* The user's store (its Maildir under home, maildir_user_root()),
+ * opened or shared; NULL with *error_r. */
+struct mail_store *mail_store_cache_get(struct mail_store_cache *cache, const char *user,
+                                        const char **error_r);
+/* Gives back a store from mail_store_cache_get(); *store becomes NULL. */
+void mail_store_cache_put(struct mail_store_cache *cache, struct mail_store **store);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * session.c — one POP3 session: the connection's events, the input loop
+ * (one line, one command, through the pure parser proto/pop3_cmd.h), the
+ * replies. A RETR that the client reads slowly pauses the loop, so
+ * pipelined commands (RFC 2449 PIPELINING) run in order.
+ */
+#include "pop3d/session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/event.h"
+#include "lib/log.h"
+#include "lib/netaddr.h"
+#include "lib/xalloc.h"
+#include "net/tls.h"
+
+#define INPUT_MAX         (16 * 1024)
+#define OUTPUT_HIGH_WATER (256 * 1024)
+#define OUTPUT_LOW_WATER  (64 * 1024)
+#define SASL_LINE_MAX     12288
+
+static void process_input(struct pop3_session *s);
+
+static uint64_t now_usec(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+}
+
+void pop3_write(struct pop3_session *s, const void *data, size_t len)
+{
+	if (s->conn)
+		conn_write(s->conn, data, len);
+}
+
+void pop3_printf(struct pop3_session *s, const char *fmt, ...)
+{
+	if (s->conn == NULL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	conn_vprintf(s->conn, fmt, ap);
+	va_end(ap);
+}
+
+void pop3_reply(struct pop3_session *s, bool ok, const char *fmt, ...)
+{
+	if (s->conn == NULL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	conn_write(s->conn, ok ? "+OK " : "-ERR ", ok ? 4 : 5);
+	conn_vprintf(s->conn, fmt, ap);
+	conn_write(s->conn, "\r\n", 2);
+	va_end(ap);
+	if (!ok)
+		s->errors++;
+	if (s->command) {
+		double seconds = (double)(now_usec() - s->command_usec) / 1e6;
+		log_msg(ok ? L_DEBUG : L_INFO,
+		        "event=pop3-command session=%s user=%s command=%s result=%s "
+		        "duration=%.3fs",
+		        s->log_id, LOG_Q(s->user ? s->user : "-"), s->command,
+		        ok ? "ok" : "err", seconds);
+	}
+	s->command = NULL;
+}
+
+void pop3_close_after(struct pop3_session *s, bool ok, const char *text)
+{
+	if (s->closing || s->conn == NULL)
+		return;
+	pop3_reply(s, ok, "%s", text);
+	s->closing = true;
+	conn_close_after_flush(s->conn);
+	conn_set_idle_timeout(s->conn, 30);
+}
+
+bool pop3_login_permitted(const struct pop3_session *s)
+{
+	if (s->tls_active)
+		return true;
+	return s->server->config->auth.plaintext_loopback &&
+	       sockaddr_is_loopback((const struct sockaddr *)&s->peer);
+}
+
+void pop3_resume(struct pop3_session *s)
+{
+	if (s->conn)
+		conn_resume(s->conn);
+}
+
+static bool read_line(struct pop3_session *s)
+{
+	char *line;
+	size_t len;
+	bool sasl = s->sasl && sasl_session_wants_line(s->sasl);
+	int r =
+	    conn_read_line(s->conn, sasl ? SASL_LINE_MAX : POP3_LINE_MAX, &line, &len);
+	if (r == 0)
+		return false;
+	s->command_usec = now_usec();
+	if (sasl) {
+		s->command = "AUTH";
+		pop3_sasl_line(s, r < 0 ? NULL : line, len);
+		return true;
+	}
+	struct pop3_cmd cmd;
+	const char *error;
+	if (r < 0) {
+		s->command = "-";
+		pop3_reply(s, false, "Line too long");
+	} else if (pop3_cmd_parse(line, len, &cmd, &error) < 0) {
+		s->command = "-";
+		pop3_reply(s, false, "%s", error);
+	} else {
+		pop3_dispatch(s, &cmd);
+	}
+	if (s->errors >= s->listener->limits.errors)
+		pop3_close_after(s, false, "Too many errors");
+	return true;
+}
+
+static void process_input(struct pop3_session *s)
+{
+	while (s->conn && !s->closing && !s->tls_pending && conn_readable(s->conn)) {
+		if (s->transfer) {
+			if (!pop3_transfer_resume(s))
+				return;
+			pop3_transfer_free(s);
+			continue;
+		}
+		if (s->sasl_pending ||
+		    (s->delay_timer && evtimer_pending(s->delay_timer, NULL)))
+			return;
+		if (!read_line(s))
+			return;
+	}
+}
+
+static void on_input(struct conn *conn, void *arg)
+{
+	(void)conn;
+	process_input(arg);
+}
+
+static void on_output_low(struct conn *conn, void *arg)
+{
+	(void)conn;
+	struct pop3_session *s = arg;
+	if (s->transfer)
+		process_input(s);
+}
+
+static void greet(struct pop3_session *s)
+{
+	pop3_printf(s, "+OK petrel POP3 ready\r\n");
+}
+
+static void on_tls_up(struct conn *conn, void *arg)
+{
+	struct pop3_session *s = arg;
+	const struct conn_info *info = conn_info(conn);
+	s->tls_active = true;
+	s->tls_pending = false;
+	s->cert = info->cert;
+	log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s", s->log_id,
+	        s->peer_ip, LOG_Q(info->tls_description));
+	if (s->listener->tls == TLS_IMPLICIT)
+		greet(s);
+	process_input(s);
+}
+
+static void on_timeout(struct conn *conn, void *arg, enum conn_end which)
+{
+	(void)which;
+	(void)conn;
+	struct pop3_session *s = arg;
+	if (s->closing) {
+		pop3_session_destroy(s, "timeout writing");
+		return;
+	}
+	/* RFC 1939 3: an autologout never enters UPDATE: nothing deleted. */
+	pop3_close_after(s, false, "Autologout: idle for too long");
+}
+
+static void on_end(struct conn *conn, void *arg, enum conn_end why)
+{
+	struct pop3_session *s = arg;
+	const struct conn_info *info = conn_info(conn);
+	const char *reason = why == CONN_END_CLOSED
+	                         ? (s->state == POP3_STATE_UPDATE ? "quit" : "closed")
+	                     : why == CONN_END_EOF  ? "client closed"
+	                     : why == CONN_END_TLS  ? "TLS error"
+	                     : why == CONN_END_IDLE ? "timeout"
+	                                            : "connection error";
+	if (info->tls_error[0])
+		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s",
+		        s->log_id, s->peer_ip, LOG_Q(info->tls_error));
+	pop3_session_destroy(s, reason);
+}
+
+static const struct conn_handlers handlers = {
+    .input = on_input,
+    .tls_up = on_tls_up,
+    .output_low = on_output_low,
+    .timeout = on_timeout,
+    .end = on_end,
+};
+
+void pop3_session_start(struct pop3d *server, struct worker_listener *accepted_on, int fd,
+                        const struct sockaddr *peer, socklen_t peer_len)
+{
+	const struct listen_config *listener = accepted_on->config;
+	const struct limits_config *l = &listener->limits;
+	char ip[INET6_ADDRSTRLEN];
+	sockaddr_ip(peer, ip, sizeof(ip));
+	const char *refusal = NULL;
+	unsigned from_ip;
+	if (worker_closing(server->worker))
+		refusal = "-ERR [SYS/TEMP] Server shutting down\r\n";
+	else if (accepted_on->connections >= l->connections)
+		refusal = "-ERR [SYS/TEMP] Too many connections, try again later\r\n";
+	else if (!worker_ip_acquire(accepted_on, peer, &from_ip))
+		refusal = "-ERR [SYS/TEMP] Too many connections from your address\r\n";
+	if (refusal) {
+		char reason[80];
+		snprintf(reason, sizeof(reason), "%.*s",
+		         (int)strcspn(refusal + 16, "\r\n"), refusal + 16);
+		EVENT(L_WARN, &event_connection_refused, EV_TEXT("client", ip),
+		      EV_WORD("listener", listener->address), EV_WORD("protocol", "pop3"),
+		      EV_TEXT("reason", reason));
+		if (listener->tls != TLS_IMPLICIT) {
+			ssize_t ignored = send(fd, refusal, strlen(refusal),
+			                       MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)ignored;
+		}
+		close(fd);
+		return;
+	}
+	struct pop3_session *s = xcalloc(1, sizeof(*s));
+	s->server = server;
+	s->accepted_on = accepted_on;
+	s->listener = listener;
+	s->lock_fd = -1;
+	memcpy(&s->peer, peer, peer_len);
+	memcpy(s->peer_ip, ip, sizeof(ip));
+	snprintf(s->log_id, sizeof(s->log_id), "%llx",
+	         (unsigned long long)(now_usec() ^ (uint64_t)fd << 48));
+	s->next = server->sessions;
+	if (server->sessions)
+		server->sessions->prev = s;
+	server->sessions = s;
+	worker_connection_opened(accepted_on);
+	EVENT(L_INFO, &event_connect, EV_WORD("session", s->log_id),
+	      EV_TEXT("client", ip), EV_WORD("listener", listener->address),
+	      EV_WORD("tls", tls_mode_name(listener->tls)), EV_WORD("protocol", "pop3"));
+	struct conn_settings settings = {
+	    .idle_seconds = l->idle_timeout,
+	    .input_max = INPUT_MAX,
+	    .output_high_water = OUTPUT_HIGH_WATER,
+	    .output_low_water = OUTPUT_LOW_WATER,
+	};
+	bool implicit = listener->tls == TLS_IMPLICIT;
+	SSL *ssl = NULL;
+	if (implicit) {
+		ssl = SSL_new(server->tls);
+		tls_request_client_cert(ssl, listener->client_certificates);
+	}
+	s->conn =
+	    conn_accept(server->base, fd, peer, peer_len, ssl, &settings, &handlers, s);
+	if (!implicit)
+		greet(s);
+}
+
+void pop3_session_destroy(struct pop3_session *s, const char *reason)
+{
+	struct pop3d *server = s->server;
+	const struct conn_info *info = s->conn ? conn_info(s->conn) : NULL;
+	char tls_version[16] = "none";
+	if (s->tls_active && info)
+		snprintf(tls_version, sizeof(tls_version), "%s", info->tls_version);
+	EVENT(L_INFO, &event_disconnect, EV_WORD("session", s->log_id),
+	      EV_TEXT("client", s->peer_ip), EV_TEXT("user", s->user ? s->user : "-"),
+	      EV_TEXT("reason", reason), EV_UINT("errors", s->errors),
+	      EV_UINT("in", info ? info->bytes_in : 0),
+	      EV_UINT("out", info ? info->bytes_out : 0), EV_LABEL("protocol", "pop3"),
+	      EV_LABEL("tls_version", tls_version));
+	pop3_transfer_free(s);
+	sasl_session_free(&s->sasl);
+	if (s->delay_timer)
+		event_free(s->delay_timer);
+	pop3_maildrop_close(s);
+	conn_free(&s->conn);
+	worker_ip_release(s->accepted_on, (struct sockaddr *)&s->peer);
+	free(s->user_name);
+	free(s->user);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		server->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	struct worker_listener *accepted_on = s->accepted_on;
+	free(s);
+	worker_connection_closed(accepted_on);
+}
+
+void pop3_session_shutdown(struct pop3_session *s)
+{
+	if (s->transfer == NULL)
+		pop3_close_after(s, false, "[SYS/TEMP] Server shutting down");
+}
