@@ -39,6 +39,7 @@ const char config_embedded_default[] =
     "  - {protocol: imap, address: \"127.0.0.1:1993\", tls: implicit}\n"
     "  - {protocol: pop3, address: \"127.0.0.1:1110\", tls: starttls}\n"
     "  - {protocol: pop3, address: \"127.0.0.1:1995\", tls: implicit}\n"
+    "  - {protocol: lmtp, address: \"unix:run/lmtp.sock\"}\n"
     "  - {protocol: http, address: \"127.0.0.1:2580\"}\n";
 
 /* Loaded in this order: listeners start from the global limits. */

@@ -20,7 +20,14 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 
-enum listen_protocol { PROTO_SMTP, PROTO_SUBMISSION, PROTO_HTTP, PROTO_IMAP, PROTO_POP3 };
+enum listen_protocol {
+	PROTO_SMTP,
+	PROTO_SUBMISSION,
+	PROTO_HTTP,
+	PROTO_IMAP,
+	PROTO_POP3,
+	PROTO_LMTP,
+};
 enum tls_mode { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
 
 /* Client certificates asked for in the TLS handshake (per listener). */
@@ -144,7 +151,8 @@ struct limits_config {
 /* listen: one listening socket and the protocol it serves. */
 struct listen_config {
 	enum listen_protocol protocol;
-	char *address; /* as written: "127.0.0.1:2525" */
+	char *address;   /* as written: "127.0.0.1:2525", "unix:run/lmtp.sock" */
+	char *unix_path; /* a unix socket's path (relative: below home) */
 	enum tls_mode tls;
 	enum client_cert_mode client_certificates;
 	struct limits_config limits; /* the global ones, with its overrides */

@@ -9,7 +9,8 @@
 
 #include "lib/xalloc.h"
 
-const char *const listen_protocol_names[] = {"smtp", "submission", "http", "imap", "pop3", NULL};
+const char *const listen_protocol_names[] = {"smtp", "submission", "http", "imap",
+                                             "pop3", "lmtp",       NULL};
 const char *const tls_mode_names[] = {"none", "starttls", "implicit", NULL};
 const char *const client_cert_mode_names[] = {"none", "optional", "required", NULL};
 
@@ -19,6 +20,15 @@ static int read_address(struct loader *ld, struct fy_node *node, void *base)
 	const char *error;
 	if (loader_string(ld, node, &l->address) < 0)
 		return -1;
+	if (strncmp(l->address, "unix:", 5) == 0) {
+		/* A unix socket: its path, below home unless absolute. */
+		if (l->address[5] == '\0' || strlen(l->address) > 90)
+			return loader_fail(ld, node,
+			                   "expected \"unix:PATH\" (a short path)");
+		l->unix_path = xstrdup(l->address + 5);
+		l->addr.ss_family = AF_UNIX;
+		return 0;
+	}
 	if (sockaddr_parse(l->address, &l->addr, &l->addr_len, &error) < 0)
 		return loader_fail(ld, node, "%s", error);
 	return 0;
@@ -35,6 +45,7 @@ static void print_address(FILE *out, const void *base, int indent)
 static void free_address(void *base)
 {
 	x_free(&((struct listen_config *)base)->address);
+	x_free(&((struct listen_config *)base)->unix_path);
 }
 
 static const struct config_custom address = {read_address, print_address, free_address,
@@ -48,6 +59,10 @@ static int check_listener(struct loader *ld, struct fy_node *node, void *base)
 	if (l->protocol == PROTO_HTTP && l->tls == TLS_STARTTLS)
 		return loader_fail(ld, node,
 		                   "an http listener takes tls: none or implicit");
+	if (l->unix_path && l->protocol != PROTO_LMTP)
+		return loader_fail(ld, node, "a unix socket serves lmtp only");
+	if (l->unix_path && l->tls != TLS_NONE)
+		return loader_fail(ld, node, "a unix socket takes tls: none");
 	if (l->client_certificates != CLIENT_CERT_NONE && l->tls == TLS_NONE)
 		return loader_fail(ld, node,
 		                   "client_certificates needs tls: starttls or implicit");
@@ -55,10 +70,10 @@ static int check_listener(struct loader *ld, struct fy_node *node, void *base)
 }
 
 static const struct config_key listener_keys[] = {
-    CONFIG_ROW_ENUM("protocol", struct listen_config, protocol, listen_protocol_names,
-                    PROTO_SMTP,
-                    "what is served: `submission` requires AUTH before MAIL; `imap` "
-                    "and `pop3` serve the users' mailboxes"),
+    CONFIG_ROW_ENUM(
+        "protocol", struct listen_config, protocol, listen_protocol_names, PROTO_SMTP,
+        "what is served: `submission` requires AUTH before MAIL; `imap` "
+        "and `pop3` serve the users' mailboxes; `lmtp` delivers into them (RFC 2033)"),
     CONFIG_ROW_CUSTOM("address", &address, "none (required)", "`\"IP:port\"`"),
     CONFIG_ROW_ENUM("tls", struct listen_config, tls, tls_mode_names, TLS_NONE,
                     "`starttls`: offered after EHLO; `implicit`: TLS from the first "
@@ -96,8 +111,9 @@ static int read_listeners(struct loader *ld, struct fy_node *node, void *base)
 		if (config_section_load(ld, item, &config_listener_section, l) < 0)
 			return -1;
 		for (struct listen_config *other = c->listen; other < l; other++)
-			if (other->addr_len == l->addr_len &&
-			    memcmp(&other->addr, &l->addr, l->addr_len) == 0)
+			if (strcmp(other->address, l->address) == 0 ||
+			    (!l->unix_path && other->addr_len == l->addr_len &&
+			     memcmp(&other->addr, &l->addr, l->addr_len) == 0))
 				return loader_fail(
 				    ld, item, "two listeners on %s: each address once",
 				    l->address);

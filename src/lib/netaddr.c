@@ -189,6 +189,8 @@ void sockaddr_ip(const struct sockaddr *sa, char *out, size_t out_size)
 			          (socklen_t)out_size);
 		else
 			inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)out_size);
+	} else if (sa->sa_family == AF_UNIX) {
+		snprintf(out, out_size, "unix");
 	} else {
 		snprintf(out, out_size, "unknown");
 	}

@@ -202,7 +202,7 @@ static int bind_listeners(const struct config *c, const struct config *old,
 			    strcmp(old->listen[j].address, c->listen[i].address) == 0)
 				fds[i] = dup(old_fds[j]);
 		if (fds[i] < 0)
-			fds[i] = listener_bind(&c->listen[i], error_r);
+			fds[i] = listener_bind(&c->listen[i], c->home, error_r);
 		if (fds[i] < 0) {
 			for (size_t k = 0; k < i; k++)
 				close(fds[k]);

@@ -19,6 +19,7 @@ static const struct {
     {PROTO_HTTP, &httpd_service},
     {PROTO_IMAP, &imapd_service},
     {PROTO_POP3, &pop3d_service},
+    {PROTO_LMTP, &smtpd_service},
 };
 
 const struct service *service_for(enum listen_protocol protocol)

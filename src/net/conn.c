@@ -533,8 +533,15 @@ static void output_drained(struct conn *c)
 {
 	bool empty = conn_output_length(c) == 0;
 	if (c->closing) {
-		if (empty)
+		if (empty) {
+			/* TLS ends with close_notify, so that the peer can tell
+			 * a finished session from a cut one (RFC 8446 6.1). One
+			 * try: the socket takes the few octets, or the peer
+			 * does without. */
+			if (c->info.tls && c->ssl)
+				SSL_shutdown(c->ssl);
 			end(c, CONN_END_CLOSED);
+		}
 		return;
 	}
 	if (c->tls_pending) {

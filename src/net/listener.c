@@ -14,8 +14,41 @@
 
 #include "lib/error.h"
 
-int listener_bind(const struct listen_config *lc, const char **error_r)
+/* A unix socket listener (LMTP): any local user may connect, as to
+ * Dovecot's lmtp socket; the path's directory decides who can reach it. */
+static int bind_unix(const struct listen_config *lc, const char *home,
+                     const char **error_r)
 {
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int n = lc->unix_path[0] == '/'
+	            ? snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", lc->unix_path)
+	            : snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", home,
+	                       lc->unix_path);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
+		*error_r = error_fmt("%s: path too long for a socket", lc->address);
+		return -1;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*error_r = error_errno("socket");
+		return -1;
+	}
+	unlink(sun.sun_path); /* a previous run's */
+	mode_t old = umask(0);
+	int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0 || chmod(sun.sun_path, 0666) < 0 || listen(fd, 4096) < 0) {
+		*error_r = error_fmt("bind %s: %s", sun.sun_path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int listener_bind(const struct listen_config *lc, const char *home, const char **error_r)
+{
+	if (lc->unix_path)
+		return bind_unix(lc, home, error_r);
 	int fd =
 	    socket(lc->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -8,8 +8,9 @@
 
 #include <event2/listener.h>
 
-/* Returns a non-blocking listening socket, or -1 with *error_r. */
-int listener_bind(const struct listen_config *lc, const char **error_r);
+/* Returns a non-blocking listening socket, or -1 with *error_r. A unix
+ * socket's relative path is below home. */
+int listener_bind(const struct listen_config *lc, const char *home, const char **error_r);
 
 /* A control socket at path that only its owner may use (mode 0600),
  * replacing one a previous run left; NULL with *error_r. */

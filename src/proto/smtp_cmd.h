@@ -26,6 +26,7 @@ enum smtp_verb {
 	SMTP_HELP,
 	SMTP_STARTTLS,
 	SMTP_AUTH,
+	SMTP_LHLO, /* LMTP (RFC 2033) */
 	SMTP_VERB_COUNT
 };
 

@@ -96,6 +96,10 @@ bool worker_ip_acquire(struct worker_listener *l, const struct sockaddr *peer,
 {
 	struct worker_private *w = private_of(l->worker);
 	struct ip_key key;
+	if (peer->sa_family == AF_UNIX) { /* local programs: no address to count */
+		*count_r = 0;
+		return true;
+	}
 	ip_key_make(&key, peer, l->config->address);
 	return ip_count_acquire(w->ip_counts, w->ip_region, &key,
 	                        l->config->limits.connections_per_ip, count_r);
@@ -105,6 +109,8 @@ void worker_ip_release(struct worker_listener *l, const struct sockaddr *peer)
 {
 	struct worker_private *w = private_of(l->worker);
 	struct ip_key key;
+	if (peer->sa_family == AF_UNIX)
+		return;
 	ip_key_make(&key, peer, l->config->address);
 	ip_count_release(w->ip_counts, w->ip_region, &key);
 }

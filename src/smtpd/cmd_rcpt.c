@@ -173,6 +173,11 @@ static bool rcpt_decide(struct session *s, struct rcpt_lookup *l)
 		reply(s, "451 4.3.0 <%s>: Temporary lookup failure", l->address);
 		return false;
 	}
+	/* LMTP delivers into our mailboxes; it relays nowhere. */
+	if (s->listener->protocol == PROTO_LMTP && !l->local) {
+		reply_error(s, "550 5.1.1 <%s>: Not a local recipient", l->address);
+		return false;
+	}
 	if (l->local && l->known == 0) {
 		reply_error(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown",
 		            l->address);

@@ -86,9 +86,17 @@ static void helo_proceed(struct session *s, void *data);
 
 static void cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 {
-	bool ehlo = cmd->verb == SMTP_EHLO;
+	/* RFC 2033 4.1: LMTP greets with LHLO only, and SMTP knows no LHLO. */
+	bool lmtp = s->listener->protocol == PROTO_LMTP;
+	if (lmtp != (cmd->verb == SMTP_LHLO)) {
+		reply_error(s, lmtp ? "500 5.5.1 Error: this is LMTP, send LHLO"
+		                    : "500 5.5.2 Error: command not recognized");
+		return;
+	}
+	bool ehlo = cmd->verb != SMTP_HELO;
 	if (!helo_name_valid(cmd->arg, cmd->arg_len)) {
-		reply_error(s, "501 5.5.2 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+		reply_error(s, "501 5.5.2 Syntax: %s hostname",
+		            smtp_verb_name(cmd->verb));
 		return;
 	}
 	struct helo_call *h = xcalloc(1, sizeof(*h));
@@ -233,6 +241,7 @@ static void cmd_starttls(struct session *s, const struct smtp_cmd *cmd)
 static const struct command command_table[] = {
     {SMTP_HELO, ANY_STATE, NULL, cmd_helo},
     {SMTP_EHLO, ANY_STATE, NULL, cmd_helo},
+    {SMTP_LHLO, ANY_STATE, NULL, cmd_helo},
     {SMTP_MAIL, STATE_BIT(STATE_GREETED), NULL, cmd_mail},
     {SMTP_RCPT, STATE_BIT(STATE_MAIL) | STATE_BIT(STATE_RCPT),
      "503 5.5.1 Error: need MAIL command", cmd_rcpt},
@@ -255,7 +264,9 @@ static const struct command command_table[] = {
 static const char *default_refusal(const struct session *s, enum smtp_verb verb)
 {
 	if (s->state == STATE_CONNECTED)
-		return "503 5.5.1 Error: send HELO/EHLO first";
+		return s->listener->protocol == PROTO_LMTP
+		           ? "503 5.5.1 Error: send LHLO first"
+		           : "503 5.5.1 Error: send HELO/EHLO first";
 	if (verb == SMTP_MAIL)
 		return "503 5.5.1 Error: nested MAIL command";
 	if (verb == SMTP_DATA && s->state == STATE_MAIL)
@@ -367,8 +378,8 @@ static void data_stage_done(const struct stage_decision *d, void *arg)
 		      EV_TEXT("reason", text),
 		      EV_WORD("result", text[0] == '4' ? "deferred" : "rejected"));
 	}
+	reply_per_rcpt(s, "%s", text);
 	session_transaction_reset(s); /* what was written goes */
-	reply(s, "%s", text);
 	session_resume(s);
 }
 
@@ -478,14 +489,14 @@ void commands_spooled(void *owner, void *context, const char *id, int result, in
 		      EV_UINT("nrcpt", tx->env.rcpt_count), EV_UINT("size", tx->size),
 		      EV_TEXT("tls", s->tls_active ? s->tls_info : "none"),
 		      EV_UINT("delay_ms", (now_usec() - tx->start_usec) / 1000));
-		reply(s, "250 2.0.0 Ok: queued as %s", id);
+		reply_per_rcpt(s, "250 2.0.0 Ok: queued as %s", id);
 	} else {
 		log_msg(L_ERROR, "event=spool-failed session=%s id=%s error=%s",
 		        s->log_id, id, LOG_Q(strerror(e)));
 		if (e == ENOSPC || e == EDQUOT)
-			reply(s, "452 4.3.1 Insufficient system storage");
+			reply_per_rcpt(s, "452 4.3.1 Insufficient system storage");
 		else
-			reply(s, "451 4.3.0 Error: queue file write error");
+			reply_per_rcpt(s, "451 4.3.0 Error: queue file write error");
 	}
 	session_transaction_reset(s);
 	session_resume(s);

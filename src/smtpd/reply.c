@@ -108,6 +108,21 @@ void reply(struct session *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+void reply_per_rcpt(struct session *s, const char *fmt, ...)
+{
+	/* RFC 2033 4.2: after the data, LMTP answers once for each
+	 * recipient accepted, in order; they share the spool's fate here. */
+	unsigned count = s->listener->protocol == PROTO_LMTP && s->tx.rcpt_accepted
+	                     ? s->tx.rcpt_accepted
+	                     : 1;
+	for (unsigned i = 0; i < count; i++) {
+		va_list ap;
+		va_start(ap, fmt);
+		vreply(s, fmt, ap);
+		va_end(ap);
+	}
+}
+
 void reply_error(struct session *s, const char *fmt, ...)
 {
 	va_list ap;

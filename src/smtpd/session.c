@@ -69,7 +69,8 @@ static void banner_proceed(struct session *s, void *data)
 {
 	(void)data;
 	s->state = STATE_CONNECTED;
-	reply(s, "220 %s ESMTP petrel", s->server->config->hostname);
+	reply(s, "220 %s %s petrel", s->server->config->hostname,
+	      s->listener->protocol == PROTO_LMTP ? "LMTP" : "ESMTP");
 	process_input(s);
 }
 

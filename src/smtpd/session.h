@@ -165,6 +165,9 @@ void session_hook_cancel(struct session *s);
 /* The command whose final reply comes next (reply.c counts it). */
 void reply_command_started(struct session *s, const char *command);
 void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The reply to a message's data: once, or under LMTP once per recipient. */
+void reply_per_rcpt(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* A protocol error: replies, counts, and closes past the error limit. */
 void reply_error(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -72,7 +72,7 @@ class Petrel:
     def __init__(self, home, extra_yaml="", limits=None, users=None, domains=None,
                  relay_networks=None, hostname="mx.example.test", extra_listen=(),
                  auth=None, client_certificates=None, password="secret",
-                 listener_limits=None, http=False, imap=False, pop3=False):
+                 listener_limits=None, http=False, imap=False, pop3=False, lmtp=False):
         self.home = home
         (self.smtp_port, self.submission_port, self.smtps_port,
          self.plain_port) = free_ports(4)
@@ -129,6 +129,10 @@ class Petrel:
                          % self.pop3_port)
             lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: implicit}'
                          % self.pop3s_port)
+        # lmtp: LMTP on the unix socket self.lmtp_path
+        self.lmtp_path = os.path.join(home, "run", "lmtp.sock") if lmtp else None
+        if lmtp:
+            lines.append('  - {protocol: lmtp, address: "unix:run/lmtp.sock"}')
         lines += ['  - {protocol: smtp, address: "%s", tls: starttls}' % a
                   for a in extra_listen]
         if relay_networks is not None:

@@ -49,7 +49,9 @@ def test_readme_has_the_blocks_a_new_user_needs():
     blocks = readme_blocks()
     text = "\n".join(blocks)
     assert any(b.startswith("make run") for b in blocks)
-    for needed in ("swaks --server 127.0.0.1:2525", "petrel user add", "petrel alias add",
+    for needed in ("swaks --server 127.0.0.1:2525", "imaps://127.0.0.1:1993",
+                   "pop3s://127.0.0.1:1995", "-starttls imap", "-starttls pop3",
+                   "-starttls smtp", "petrel user add", "petrel alias add",
                    "petrel queue list", "petrel dns lookup", "petrel status",
                    "curl http://127.0.0.1:2580/metrics"):
         assert needed in text, needed
@@ -91,6 +93,17 @@ def test_every_command_block_runs(tmp_path):
     first = output("swaks --server 127.0.0.1:2525")
     assert re.search(r"^\d+\.\w+\.", first, re.M), first  # a Maildir file name
     assert "listener: http 127.0.0.1:2580 tls=none" in first  # petrel status
+    mail = output("imaps://127.0.0.1:1993/INBOX -X")
+    assert "* SEARCH 1" in mail, mail
+    assert "Delivered-To: test@example.test" in output("INBOX;UID=1")
+    assert "Delivered-To: test@example.test" in output("pop3s://127.0.0.1:1995/1")
+    # The six s_client sessions: each greeting, or the reply to the
+    # command sent inside TLS (after STARTTLS no greeting comes again).
+    tls = output("-starttls imap").split("\n")
+    assert tls.count("a OK Logout completed") == 2, tls
+    assert tls.count("+OK Bye") == 2 and tls.count("221 2.0.0 Bye") == 2, tls
+    for greeting in ("* OK [CAPABILITY IMAP4rev1", "+OK petrel POP3 ready", "220 "):
+        assert any(line.startswith(greeting) for line in tls), (greeting, tls)
     dns = output("petrel dns lookup")
     assert re.search(r"example\.org\.\s+\d+\s+IN\s+MX\s+10 mail\.example\.org\.", dns), dns
     assert "v=spf1 mx -all" in dns and "192.0.2.10" in dns

@@ -30,7 +30,7 @@ static void test_embedded_default(void **state)
 	assert_int_equal(c->domain_count, 2);
 	assert_true(config_is_local_domain(c, "EXAMPLE.test"));
 	assert_int_equal(c->user_count, 4);
-	assert_int_equal(c->listen_count, 8);
+	assert_int_equal(c->listen_count, 9);
 	assert_int_equal(c->listen[2].tls, TLS_IMPLICIT);
 	assert_int_equal(c->listen[2].protocol, PROTO_SUBMISSION);
 	assert_int_equal(c->listen[3].protocol, PROTO_IMAP);
@@ -41,7 +41,9 @@ static void test_embedded_default(void **state)
 	assert_int_equal(c->listen[5].tls, TLS_STARTTLS);
 	assert_int_equal(c->listen[6].protocol, PROTO_POP3);
 	assert_int_equal(c->listen[6].tls, TLS_IMPLICIT);
-	assert_int_equal(c->listen[7].protocol, PROTO_HTTP);
+	assert_int_equal(c->listen[7].protocol, PROTO_LMTP);
+	assert_string_equal(c->listen[7].unix_path, "run/lmtp.sock");
+	assert_int_equal(c->listen[8].protocol, PROTO_HTTP);
 	assert_int_equal(c->limits.message_size, 50 * 1024 * 1024);
 	assert_int_equal(c->limits.recipients, 100);
 	assert_int_equal(c->limits.command_line, 512);
