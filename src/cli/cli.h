@@ -25,6 +25,7 @@ int cmd_user(const struct cli_options *options, int argc, char **argv);
 int cmd_alias(const struct cli_options *options, int argc, char **argv);
 int cmd_domain(const struct cli_options *options, int argc, char **argv);
 int cmd_stats(const struct cli_options *options, int argc, char **argv);
+int cmd_mailbox(const struct cli_options *options, int argc, char **argv);
 
 /* cmd_queue.c: sends request (one line) to the running daemon's control
  * socket; print gets the answer after "ok". 0, 1 (refused, reason on

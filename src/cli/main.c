@@ -78,6 +78,13 @@ static const struct subcommand subcommands[] = {
      "       petrel alias list [DOMAIN]\n"
      "  --force  add: accept targets in local domains that do not exist yet\n"
      "           (mail to ADDRESS is refused at RCPT until they do)\n"},
+    {"mailbox", cmd_mailbox, "a user's folders: list, status, reindex, purge",
+     "usage: petrel mailbox list USER      folders, messages, unseen, size\n"
+     "       petrel mailbox status USER    totals, quota, INBOX's UIDVALIDITY\n"
+     "       petrel mailbox reindex USER   rescan every folder against its files\n"
+     "                                     (UIDs kept)\n"
+     "       petrel mailbox purge USER     remove messages marked \\Deleted, compact\n"
+     "                                     the index\n"},
     {"domain", cmd_domain, "manage local domains in the user database",
      "usage: petrel domain add DOMAIN\n"
      "       petrel domain del DOMAIN\n"

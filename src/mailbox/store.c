@@ -162,6 +162,11 @@ const char *mail_store_hostname(const struct mail_store *store)
 	return store->hostname[0] ? store->hostname : "localhost";
 }
 
+bool mail_store_was_rebuilt(const struct mail_store *store)
+{
+	return store->rebuilt;
+}
+
 const char *mail_store_root(const struct mail_store *store)
 {
 	return store->root;

@@ -115,6 +115,17 @@ struct mail_folder_status {
 int mail_store_status(struct mail_store *store, const char *name,
                       struct mail_folder_status *status, const char **error_r);
 
+/* `petrel mailbox`: a full rescan of a folder against its files (UIDs
+ * kept), and its message count after; the messages marked \Deleted
+ * removed (counted); the index compacted. */
+int mail_store_reindex(struct mail_store *store, const char *name, uint32_t *messages_r,
+                       const char **error_r);
+int mail_store_purge(struct mail_store *store, const char *name, uint32_t *removed_r,
+                     const char **error_r);
+int mail_store_compact(struct mail_store *store, const char **error_r);
+/* Whether the last open found the index corrupt and began a new one. */
+bool mail_store_was_rebuilt(const struct mail_store *store);
+
 /* Runs sql (no result rows) on the store's database. */
 int mail_store_exec(struct mail_store *store, const char *sql, const char **error_r);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
