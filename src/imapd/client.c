@@ -110,12 +110,13 @@ void client_tagged(struct imap_client *c, const char *status, const char *fmt, .
 	 * ours (peers do not choose label values). */
 	const struct imap_command *known = imap_command_find(c->command);
 	double seconds = (double)(now_usec() - c->command_usec) / 1e6;
+	/* The label first: a metric takes the first field of its name. */
 	EVENT(strcmp(status, "OK") == 0 ? L_DEBUG : L_INFO, &event_imap_command,
+	      EV_LABEL("command", known ? known->name : "unknown"),
 	      EV_WORD("session", c->log_id), EV_TEXT("user", c->user ? c->user : "-"),
 	      EV_TEXT("command", c->uid ? "UID" : c->command),
 	      EV_OPTIONAL("subcommand", c->uid ? c->command : NULL),
-	      EV_WORD("result", result_label(status)), EV_SECONDS("duration", seconds),
-	      EV_LABEL("command", known ? known->name : "unknown"));
+	      EV_WORD("result", result_label(status)), EV_SECONDS("duration", seconds));
 	c->tag[0] = '\0';
 	c->uid = false;
 }

@@ -89,6 +89,6 @@ void event_emit(enum log_level level, const struct event_def *def,
 extern const struct event_def event_connect, event_connection_refused, event_disconnect,
     event_command, event_auth, event_queued, event_message_refused,
     event_message_discarded, event_delivery, event_dns_lookup, event_http_request,
-    event_imap_command;
+    event_imap_command, event_pop3_command;
 
 #endif

@@ -51,9 +51,15 @@ const struct event_def event_dns_lookup = {
 /* One per HTTP request (the metrics listener); logged at debug. */
 const struct event_def event_http_request = {"http-request", {{0}}, 0};
 
-/* One per IMAP command and its tagged reply. */
+/* One per IMAP command and its tagged reply, one per POP3 command. */
 const struct event_def event_imap_command = {
     "imap-command",
-    {{METRIC_IMAP_COMMANDS, {"command", "result"}, NULL, NULL},
-     {METRIC_IMAP_COMMAND_SECONDS, {"command"}, NULL, "duration"}},
+    {{METRIC_MAILBOX_COMMANDS, {"command", "result"}, "protocol=\"imap\"", NULL},
+     {METRIC_MAILBOX_COMMAND_SECONDS, {"command"}, "protocol=\"imap\"", "duration"}},
+    2};
+
+const struct event_def event_pop3_command = {
+    "pop3-command",
+    {{METRIC_MAILBOX_COMMANDS, {"command", "result"}, "protocol=\"pop3\"", NULL},
+     {METRIC_MAILBOX_COMMAND_SECONDS, {"command"}, "protocol=\"pop3\"", "duration"}},
     2};

@@ -55,10 +55,13 @@ static const struct {
                             "DNS lookups, by result."},
     [METRIC_DNS_CACHE_HITS] = {"petrel_dns_cache_hits_total", COUNTER,
                                "DNS lookups answered from petrel's cache."},
-    [METRIC_IMAP_COMMANDS] = {"petrel_imap_commands_total", COUNTER,
-                              "IMAP commands, by command and result (ok, no, bad)."},
-    [METRIC_IMAP_COMMAND_SECONDS] = {"petrel_imap_command_duration_seconds", HISTOGRAM,
-                                     "Time from an IMAP command to its tagged reply."},
+    [METRIC_MAILBOX_COMMANDS] = {"petrel_mailbox_commands_total", COUNTER,
+                                 "IMAP and POP3 commands, by protocol, command and "
+                                 "result (ok, no, bad; POP3: ok, err)."},
+    [METRIC_MAILBOX_COMMAND_SECONDS] = {"petrel_mailbox_command_duration_seconds",
+                                        HISTOGRAM,
+                                        "Time from an IMAP or POP3 command to its reply "
+                                        "(a FETCH or RETR: until its last octet is out)."},
     [METRIC_LOGINS] = {"petrel_logins_total", COUNTER,
                        "SASL logins, by mechanism and result."},
     [METRIC_AUTH_LOOKUPS] = {"petrel_auth_lookups_total", COUNTER,

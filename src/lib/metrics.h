@@ -38,8 +38,8 @@ enum metric_family {
 	METRIC_DNS_CACHE_HITS,   /* counter */
 	METRIC_LOGINS,           /* counter {mechanism, result} */
 	METRIC_AUTH_LOOKUPS,     /* counter {cache}: hit or miss */
-	METRIC_IMAP_COMMANDS,         /* counter {command, result} */
-	METRIC_IMAP_COMMAND_SECONDS,  /* histogram {command} */
+	METRIC_MAILBOX_COMMANDS,        /* counter {protocol, command, result}: IMAP, POP3 */
+	METRIC_MAILBOX_COMMAND_SECONDS, /* histogram {protocol, command} */
 	METRIC_START_TIME,       /* gauge: Unix seconds */
 	METRIC_DROPPED_SERIES,   /* counter: series the full store could not hold */
 	METRIC_FAMILY_COUNT

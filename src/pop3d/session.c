@@ -62,12 +62,12 @@ void pop3_reply(struct pop3_session *s, bool ok, const char *fmt, ...)
 	if (!ok)
 		s->errors++;
 	if (s->command) {
+		/* command is one of the table's names (or "-"): ours, never
+		 * the peer's, so it may label a metric */
 		double seconds = (double)(now_usec() - s->command_usec) / 1e6;
-		log_msg(ok ? L_DEBUG : L_INFO,
-		        "event=pop3-command session=%s user=%s command=%s result=%s "
-		        "duration=%.3fs",
-		        s->log_id, LOG_Q(s->user ? s->user : "-"), s->command,
-		        ok ? "ok" : "err", seconds);
+		EVENT(ok ? L_DEBUG : L_INFO, &event_pop3_command, EV_WORD("session", s->log_id),
+		      EV_TEXT("user", s->user ? s->user : "-"), EV_WORD("command", s->command),
+		      EV_WORD("result", ok ? "ok" : "err"), EV_SECONDS("duration", seconds));
 	}
 	s->command = NULL;
 }
