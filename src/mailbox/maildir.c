@@ -116,11 +116,13 @@ int maildir_deliver(const char *dir, const char *hostname, const char *head,
 		*error_r = error_errno(tmp.data);
 		goto out;
 	}
-	/* Complete in tmp/ before the name appears in new/; then one journal
-	 * commit makes both durable, and concurrent deliveries to this
-	 * Maildir share the directory sync. Done only once both returned. */
+	/* Complete and on disk in tmp/ before the name appears in new/: a
+	 * reader (or a crash) never finds half a message there. Then the
+	 * directory sync makes the name durable; concurrent deliveries to
+	 * this Maildir share it. Done only once both returned. */
 	bool renamed = false;
-	if (fs_write_all(fd, head, head_len) < 0 || copy_message(fd, message) < 0) {
+	if (fs_write_all(fd, head, head_len) < 0 || copy_message(fd, message) < 0 ||
+	    fdatasync(fd) < 0) {
 		*error_r = error_errno(tmp.data);
 		goto fail;
 	}
@@ -132,10 +134,6 @@ int maildir_deliver(const char *dir, const char *hostname, const char *head,
 		goto fail;
 	}
 	renamed = true;
-	if (fdatasync(fd) < 0) {
-		*error_r = error_errno(new.data);
-		goto fail;
-	}
 	buf_reset(&tmp);
 	buf_appendf(&tmp, "%s/new", dir);
 	if (dirsync_after_change(tmp.data, error_r) < 0)

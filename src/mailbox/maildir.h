@@ -1,9 +1,10 @@
 /*
  * maildir.h — delivery into a Maildir (cr.yp.to/proto/maildir.html).
  *
- * The message is written completely to tmp/ under a unique name, renamed
- * into new/, then the file and new/ are fsynced: only then is the
- * delivery done. Blocks: call from the queue's delivery threads.
+ * The message is written completely to tmp/ under a unique name and
+ * fsynced, renamed into new/, then new/ is fsynced: only then is the
+ * delivery done, and no reader ever sees half a message. Blocks: call
+ * from the queue's delivery threads.
  */
 #ifndef PETREL_MAILDIR_H
 #define PETREL_MAILDIR_H
