@@ -348,32 +348,22 @@ static const struct imap_arg *options(struct imap_client *c, const struct imap_a
 	return a;
 }
 
-void imap_cmd_search(struct imap_client *c, const struct imap_arg *args, unsigned count)
+bool client_search(struct imap_client *c, const struct imap_arg *keys, uint32_t **seqs_r,
+                   size_t *count_r, struct search_result *result)
 {
-	(void)count;
-	unsigned ret;
-	bool esearch, bad_charset;
-	const struct imap_arg *keys = options(c, args, &ret, &esearch, &bad_charset);
-	if (keys == NULL) {
-		client_tagged(c, "BAD", "SEARCH [RETURN (options)] [CHARSET name] keys");
-		return;
-	}
-	if (bad_charset) {
-		client_tagged(c, "NO",
-		              "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-		return;
-	}
 	struct imap_search search;
 	const char *error;
+	*seqs_r = NULL;
+	*count_r = 0;
 	if (imap_search_parse(keys, &search, &error) < 0) {
 		client_tagged(c, "BAD", "%s", error);
 		imap_search_free(&search);
-		return;
+		return false;
 	}
 	if (uses_saved(search.root)) {
 		client_tagged(c, "BAD", "[NOTSAVED] No saved search result");
 		imap_search_free(&search);
-		return;
+		return false;
 	}
 	uint32_t n = mailbox_count(c->mailbox);
 	uint32_t *uids = xcalloc(n + 1, sizeof(*uids)),
@@ -393,7 +383,7 @@ void imap_cmd_search(struct imap_client *c, const struct imap_arg *args, unsigne
 		struct candidate cand = {
 		    .seq = seq, .m = mailbox_get(c->mailbox, seq), .rec = &rec};
 		if (!cand.m->expunged && matches(&run, search.root, &cand)) {
-			found[hits++] = c->uid ? cand.m->uid : seq;
+			found[hits++] = seq;
 			if (cand.m->modseq > run.highest_modseq)
 				run.highest_modseq = cand.m->modseq;
 		}
@@ -405,8 +395,41 @@ void imap_cmd_search(struct imap_client *c, const struct imap_arg *args, unsigne
 	if (r < 0) {
 		free(found);
 		client_tagged(c, "NO", "[SERVERBUG] %s", error);
+		return false;
+	}
+	*seqs_r = found;
+	*count_r = hits;
+	result->highest_modseq = run.highest_modseq;
+	result->modseq_key = run.modseq_key;
+	return true;
+}
+
+void imap_cmd_search(struct imap_client *c, const struct imap_arg *args, unsigned count)
+{
+	(void)count;
+	unsigned ret;
+	bool esearch, bad_charset;
+	const struct imap_arg *keys = options(c, args, &ret, &esearch, &bad_charset);
+	if (keys == NULL) {
+		client_tagged(c, "BAD", "SEARCH [RETURN (options)] [CHARSET name] keys");
 		return;
 	}
+	if (bad_charset) {
+		client_tagged(c, "NO",
+		              "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return;
+	}
+	uint32_t *found;
+	size_t hits;
+	struct search_result result;
+	if (!client_search(c, keys, &found, &hits, &result))
+		return;
+	struct search_run run = {.c = c,
+	                         .highest_modseq = result.highest_modseq,
+	                         .modseq_key = result.modseq_key};
+	if (c->uid)
+		for (size_t i = 0; i < hits; i++)
+			found[i] = mailbox_get(c->mailbox, found[i])->uid;
 	struct buf out = BUF_INIT;
 	if (esearch) {
 		buf_appendf(&out, "ESEARCH (TAG \"%s\")%s", c->tag, c->uid ? " UID" : "");
@@ -438,4 +461,19 @@ void imap_cmd_search(struct imap_client *c, const struct imap_arg *args, unsigne
 	buf_free(&out);
 	free(found);
 	client_tagged(c, "OK", "Search completed");
+}
+
+bool client_search_charset(struct imap_client *c, const struct imap_arg *arg)
+{
+	const char *cs = arg ? imap_arg_astring(arg) : NULL;
+	if (cs == NULL) {
+		client_tagged(c, "BAD", "Missing charset");
+		return false;
+	}
+	if (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0) {
+		client_tagged(c, "NO",
+		              "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return false;
+	}
+	return true;
 }

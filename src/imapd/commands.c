@@ -38,6 +38,8 @@ static const struct imap_command commands[] = {
     {"UNSELECT", imap_cmd_close, IMAP_CMD_SELECTED},
     {"EXPUNGE", imap_cmd_expunge, IMAP_CMD_SELECTED | IMAP_CMD_UID},
     {"SEARCH", imap_cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_UID | IMAP_CMD_KEEPS_SEQS},
+    {"SORT", imap_cmd_sort, IMAP_CMD_SELECTED | IMAP_CMD_UID | IMAP_CMD_KEEPS_SEQS},
+    {"THREAD", imap_cmd_thread, IMAP_CMD_SELECTED | IMAP_CMD_UID | IMAP_CMD_KEEPS_SEQS},
     {"FETCH", imap_cmd_fetch, IMAP_CMD_SELECTED | IMAP_CMD_UID | IMAP_CMD_KEEPS_SEQS},
     {"STORE", imap_cmd_store, IMAP_CMD_SELECTED | IMAP_CMD_UID | IMAP_CMD_KEEPS_SEQS},
     {"COPY", imap_cmd_copy, IMAP_CMD_SELECTED | IMAP_CMD_UID},

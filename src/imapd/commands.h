@@ -45,7 +45,7 @@ imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_st
     imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe, imap_cmd_list, imap_cmd_status,
     imap_cmd_append, imap_cmd_close, imap_cmd_expunge, imap_cmd_search, imap_cmd_fetch,
     imap_cmd_store, imap_cmd_copy, imap_cmd_idle, imap_cmd_namespace, imap_cmd_id,
-    imap_cmd_enable, imap_cmd_getquota;
+    imap_cmd_enable, imap_cmd_getquota, imap_cmd_sort, imap_cmd_thread;
 
 /* sequence.c: the messages a sequence set (UIDs when uid) names in the
  * selected folder, as ascending sequence numbers (malloc'd); false after
@@ -55,6 +55,18 @@ bool client_sequence_set(struct imap_client *c, const struct imap_arg *arg, bool
 
 /* sequence.c: ascending numbers as a compact set ("1:4,7"), appended. */
 void client_uid_set(struct buf *out, const uint32_t *uids, size_t count);
+
+/* cmd_search.c: the sequence numbers (ascending, malloc'd) of the
+ * messages matching keys; false after a reply. */
+struct search_result {
+	uint64_t highest_modseq; /* of the matches */
+	bool modseq_key;         /* a MODSEQ key was used (CONDSTORE) */
+};
+bool client_search(struct imap_client *c, const struct imap_arg *keys, uint32_t **seqs_r,
+                   size_t *count_r, struct search_result *result);
+/* cmd_search.c: CHARSET name, as SORT and THREAD take it: true if it is
+ * one petrel searches in (UTF-8, US-ASCII), else false after a reply. */
+bool client_search_charset(struct imap_client *c, const struct imap_arg *arg);
 
 /* cmd_status.c: STATUS items of a list; "* STATUS name (...)". */
 bool client_status_items(const struct imap_arg *list, unsigned *items_r);

@@ -494,3 +494,41 @@ def test_metrics_and_command_log(make_petrel):
     assert re.search(r"event=imap-command session=\w+ user=test@example.test "
                      r"command=XYZZYATTACKERNAME result=bad duration=", server.read_log()), \
         server.read_log()[-2000:]
+
+
+def test_sort_and_thread(server):
+    """SORT and THREAD (RFC 5256): REFERENCES links by Message-ID and
+    References, then joins roots with one base subject."""
+    msgs = [  # subject, message-id, references header, hour, from
+        ("Hello", "<a@x>", "", 10, "carol@x.test"),
+        ("Re: Hello", "<b@x>", "In-Reply-To: <a@x>\r\n", 11, "bob@x.test"),
+        ("Other", "<c@x>", "", 9, "alice@x.test"),
+        ("Re: Hello", "<d@x>", "References: <a@x> <b@x>\r\n", 12, "dave@x.test"),
+        ("Re: Other", "<e@x>", "References: <c@x>\r\n", 13, "erin@x.test"),
+        ("Hello", "<f@x>", "", 14, "frank@x.test"),
+    ]
+    m = server.imap()
+    for subject, mid, refs, hour, sender in msgs:
+        m.append("INBOX", None, None, (
+            "From: %s\r\nSubject: %s\r\nMessage-ID: %s\r\n%s"
+            "Date: Thu, 1 Jan 2026 %02d:00:00 +0000\r\n\r\nbody\r\n"
+            % (sender, subject, mid, refs, hour)).encode())
+    m.select("INBOX")
+    assert m.sort("(SUBJECT)", "UTF-8", "ALL") == ("OK", [b"1 2 4 6 3 5"])
+    assert m.sort("(REVERSE DATE)", "UTF-8", "ALL") == ("OK", [b"6 5 4 2 1 3"])
+    assert m.sort("(FROM)", "US-ASCII", "NOT", "FROM", "frank") == ("OK", [b"3 2 1 4 5"])
+    typ, data = m.uid("SORT", "(SIZE SUBJECT)", "UTF-8", "ALL")
+    assert typ == "OK" and len(data[0].split()) == 6
+    typ, data = m.sort("(DATE)", "KOI8-R", "ALL")
+    assert typ == "NO" and b"[BADCHARSET" in data[0]
+    assert m.thread("REFERENCES", "UTF-8", "ALL") == ("OK", [b"(3 5)((1 2 4)(6))"])
+    assert m.thread("ORDEREDSUBJECT", "UTF-8", "ALL") == ("OK", [b"(3 5)(1 (2)(4)(6))"])
+    # a References loop is refused link by link, not followed
+    m.append("INBOX", None, None, b"Subject: loop\r\nMessage-ID: <l1@x>\r\n"
+             b"References: <l2@x>\r\n\r\nx\r\n")
+    m.append("INBOX", None, None, b"Subject: loop\r\nMessage-ID: <l2@x>\r\n"
+             b"References: <l1@x>\r\n\r\nx\r\n")
+    m.noop()
+    typ, data = m.thread("REFERENCES", "UTF-8", "SUBJECT", "loop")
+    assert typ == "OK" and data[0] in (b"(7 8)", b"(8 7)"), data
+    m.logout()

@@ -1,0 +1,137 @@
+/*
+ * sort_keys.c — what SORT and THREAD (RFC 5256) compare, per message:
+ * arrival and sent dates, size, the base subject, the first address of
+ * From, To and Cc, and the Message-ID, References and In-Reply-To that
+ * threads follow. Read once from each message's header.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imapd/sort_keys.h"
+#include "lib/xalloc.h"
+#include "mailbox/message_file.h"
+#include "proto/imap_subject.h"
+#include "proto/rfc5322.h"
+#include "proto/rfc5322_address.h"
+#include "proto/rfc5322_date.h"
+
+#define HEADER_READ_MAX (256 * 1024)
+
+struct first_address {
+	char *mailbox;
+};
+
+static void take_first(void *ctx, const struct rfc5322_address *a)
+{
+	struct first_address *f = ctx;
+	if (f->mailbox == NULL && a->kind == RFC5322_MAILBOX)
+		f->mailbox = xstrdup(a->local ? a->local : "");
+}
+
+static char *unfold(const char *value, size_t len)
+{
+	char *out = xmalloc(len + 1);
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (value[i] != '\r' && value[i] != '\n')
+			out[n++] = value[i];
+	out[n] = '\0';
+	return out;
+}
+
+static void read_header(struct message_keys *k, const char *path, uint64_t size)
+{
+	struct message_file f;
+	const char *error;
+	uint64_t len;
+	if (message_file_open(&f, path, size, &error) < 0)
+		return;
+	if (message_file_header_size(&f, &len, &error) < 0) {
+		message_file_close(&f);
+		return;
+	}
+	if (len > HEADER_READ_MAX)
+		len = HEADER_READ_MAX;
+	char *header = xmalloc((size_t)len + 1);
+	ssize_t n = message_file_read(&f, 0, header, (size_t)len);
+	message_file_close(&f);
+	size_t pos = 0;
+	struct rfc5322_field field;
+	while (n > 0 && rfc5322_next_field(header, (size_t)n, &pos, &field) == 1) {
+#define IS(wanted)                                                                       \
+	(field.name_len == strlen(wanted) &&                                             \
+	 strncasecmp(field.name, wanted, field.name_len) == 0)
+		if (IS("Date") && !k->has_sent) {
+			int zone;
+			k->has_sent = rfc5322_date_parse(field.value, field.value_len,
+			                                 &k->sent, &zone) == 0;
+		} else if (IS("Subject") && k->subject == NULL) {
+			char *raw = unfold(field.value, field.value_len);
+			char base[1024];
+			imap_base_subject(raw, strlen(raw), base, sizeof(base),
+			                  &k->subject_reply);
+			k->subject = xstrdup(base);
+			free(raw);
+		} else if ((IS("From") || IS("To") || IS("Cc"))) {
+			char **slot = IS("From") ? &k->from : IS("To") ? &k->to : &k->cc;
+			if (*slot == NULL) {
+				struct first_address first = {0};
+				rfc5322_address_list(field.value, field.value_len,
+				                     take_first, &first);
+				*slot = first.mailbox ? first.mailbox : xstrdup("");
+			}
+		} else if (IS("Message-ID") && k->message_id == NULL) {
+			k->message_id = unfold(field.value, field.value_len);
+		} else if (IS("References") && k->references == NULL) {
+			k->references = unfold(field.value, field.value_len);
+		} else if (IS("In-Reply-To") && k->in_reply_to == NULL) {
+			k->in_reply_to = unfold(field.value, field.value_len);
+		}
+#undef IS
+	}
+	free(header);
+}
+
+struct message_keys *sort_keys_load(struct imap_client *c, const uint32_t *seqs,
+                                    size_t count)
+{
+	struct message_keys *keys = xcalloc(count + 1, sizeof(*keys));
+	uint32_t *uids = xcalloc(count + 1, sizeof(*uids));
+	for (size_t i = 0; i < count; i++)
+		uids[i] = mailbox_get(c->mailbox, seqs[i])->uid;
+	struct mailbox_cursor *cursor = mailbox_cursor_open(
+	    c->mailbox, uids, count, MAILBOX_WANT_SIZE | MAILBOX_WANT_DATE);
+	const char *error;
+	for (size_t i = 0; i < count; i++) {
+		struct message_keys *k = &keys[i];
+		struct mailbox_record rec;
+		k->seq = seqs[i];
+		k->uid = uids[i];
+		if (mailbox_cursor_next(cursor, &rec, &error) <= 0 || rec.expunged)
+			continue;
+		k->arrival = rec.internaldate;
+		k->size = rec.size;
+		read_header(k, rec.path, rec.size);
+		/* RFC 5256 2.2: no usable Date: the internal date */
+		if (!k->has_sent)
+			k->sent = k->arrival;
+	}
+	mailbox_cursor_close(&cursor);
+	free(uids);
+	return keys;
+}
+
+void sort_keys_free(struct message_keys *keys, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(keys[i].subject);
+		free(keys[i].from);
+		free(keys[i].to);
+		free(keys[i].cc);
+		free(keys[i].message_id);
+		free(keys[i].references);
+		free(keys[i].in_reply_to);
+	}
+	free(keys);
+}
