@@ -238,7 +238,7 @@ void client_capabilities(struct imap_client *c, struct buf *out)
 	            " LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
 	            "CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS "
 	            "ESEARCH CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE "
-	            "APPENDLIMIT=%llu UTF8=ACCEPT STATUS=SIZE SORT THREAD=REFERENCES "
+	            "APPENDLIMIT=%llu UTF8=ACCEPT STATUS=SIZE SORT THREAD=REFERENCES COMPRESS=DEFLATE "
 	            "THREAD=ORDEREDSUBJECT",
 	            (unsigned long long)c->listener->limits.message_size);
 }

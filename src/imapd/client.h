@@ -55,7 +55,7 @@ struct imap_client {
 	char peer_ip[INET6_ADDRSTRLEN];
 	char log_id[24];
 	enum imap_state state;
-	bool tls_active, tls_pending, closing;
+	bool tls_active, tls_pending, closing, compressed;
 	struct client_cert cert;
 	struct imap_parser *parser;
 	unsigned errors;

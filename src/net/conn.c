@@ -24,6 +24,7 @@
 #include "lib/buf.h"
 #include "lib/netaddr.h"
 #include "lib/xalloc.h"
+#include "net/conn_deflate.h"
 #include "net/tls.h"
 
 struct conn {
@@ -50,7 +51,18 @@ struct conn {
 	bool ended;
 	unsigned depth; /* protocol callbacks running */
 	bool freed;     /* conn_free() inside one of them */
+	/* COMPRESS: input inflated into plain_in; output deflated, flushed
+	 * by zflush once per turn of the loop */
+	struct conn_deflate *z;
+	struct evbuffer *plain_in;
+	struct event *zflush;
 };
+
+/* What the protocol reads: the socket's input, or its inflated form. */
+static struct evbuffer *input_of(const struct conn *c)
+{
+	return c->z ? c->plain_in : bufferevent_get_input(c->bev);
+}
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
@@ -71,6 +83,11 @@ static void destroy(struct conn *c)
 		bufferevent_free(c->bev);
 	if (c->ssl)
 		SSL_free(c->ssl);
+	if (c->zflush)
+		event_free(c->zflush);
+	if (c->plain_in)
+		evbuffer_free(c->plain_in);
+	conn_deflate_free(&c->z);
 	if (c->fd >= 0)
 		close(c->fd);
 	buf_free(&c->line);
@@ -140,11 +157,23 @@ static void deliver_input(struct conn *c)
 {
 	if (!conn_readable(c) || c->handlers->input == NULL)
 		return;
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 && !c->discarding)
+	if (c->z && conn_deflate_inflate(c->z, bufferevent_get_input(c->bev), c->plain_in,
+	                                 c->settings.input_max) < 0) {
+		c->info.error_errno = EPROTO;
+		end(c, CONN_END_ERROR); /* not deflate: nothing more can be read */
+		return;
+	}
+	if (evbuffer_get_length(input_of(c)) == 0 && !c->discarding)
 		return;
 	enter(c);
 	c->handlers->input(c, c->arg);
+	bool more = c->z && !c->ended && !c->freed &&
+	            evbuffer_get_length(c->plain_in) == 0 &&
+	            evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
 	leave(c);
+	/* Inflated a bounded amount: the rest waits in the socket's buffer. */
+	if (more && !c->freed)
+		event_active(c->kick, EV_TIMEOUT, 0);
 }
 
 static void output_drained(struct conn *c);
@@ -327,7 +356,7 @@ struct conn *conn_connect(struct event_base *base, const struct sockaddr *addr,
 
 int conn_read_line(struct conn *c, size_t limit, char **line_r, size_t *len_r)
 {
-	struct evbuffer *input = bufferevent_get_input(c->bev);
+	struct evbuffer *input = input_of(c);
 	size_t eol_len;
 	struct evbuffer_ptr eol =
 	    evbuffer_search_eol(input, NULL, &eol_len, EVBUFFER_EOL_LF);
@@ -367,7 +396,7 @@ int conn_read_line(struct conn *c, size_t limit, char **line_r, size_t *len_r)
 
 size_t conn_read(struct conn *c, void *out, size_t max)
 {
-	int n = evbuffer_remove(bufferevent_get_input(c->bev), out, max);
+	int n = evbuffer_remove(input_of(c), out, max);
 	if (n <= 0)
 		return 0;
 	c->info.bytes_in += (size_t)n;
@@ -379,7 +408,7 @@ int conn_peek(struct conn *c, struct iovec *vec, int count)
 	struct evbuffer_iovec spans[16];
 	if (count > 16)
 		count = 16;
-	int n = evbuffer_peek(bufferevent_get_input(c->bev), -1, NULL, spans, count);
+	int n = evbuffer_peek(input_of(c), -1, NULL, spans, count);
 	if (n > count)
 		n = count;
 	for (int i = 0; i < n; i++) {
@@ -391,18 +420,18 @@ int conn_peek(struct conn *c, struct iovec *vec, int count)
 
 void conn_drain(struct conn *c, size_t len)
 {
-	evbuffer_drain(bufferevent_get_input(c->bev), len);
+	evbuffer_drain(input_of(c), len);
 	c->info.bytes_in += len;
 }
 
 size_t conn_input_length(const struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_input(c->bev));
+	return evbuffer_get_length(input_of(c));
 }
 
 size_t conn_input_copy(const struct conn *c, void *out, size_t len)
 {
-	ev_ssize_t n = evbuffer_copyout(bufferevent_get_input(c->bev), out, len);
+	ev_ssize_t n = evbuffer_copyout(input_of(c), out, len);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -423,18 +452,52 @@ static void output_added(struct conn *c)
 
 void conn_write(struct conn *c, const void *data, size_t len)
 {
-	bufferevent_write(c->bev, data, len);
 	c->info.bytes_out += len;
+	if (c->z) {
+		conn_deflate_write(c->z, data, len, bufferevent_get_output(c->bev));
+		event_active(c->zflush, EV_TIMEOUT, 0);
+		return;
+	}
+	bufferevent_write(c->bev, data, len);
 	output_added(c);
 }
 
 void conn_vprintf(struct conn *c, const char *fmt, va_list ap)
 {
+	if (c->z) {
+		struct buf text = BUF_INIT;
+		buf_vappendf(&text, fmt, ap);
+		conn_write(c, text.data, text.len);
+		buf_free(&text);
+		return;
+	}
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t before = evbuffer_get_length(out);
 	evbuffer_add_vprintf(out, fmt, ap);
 	c->info.bytes_out += evbuffer_get_length(out) - before;
 	output_added(c);
+}
+
+static void deflate_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn *c = arg;
+	if (c->ended || c->freed || c->z == NULL)
+		return;
+	conn_deflate_flush(c->z, bufferevent_get_output(c->bev));
+	output_added(c);
+}
+
+void conn_compress(struct conn *c)
+{
+	if (c->z)
+		return;
+	c->z = conn_deflate_new();
+	c->plain_in = evbuffer_new();
+	c->zflush = event_new(c->base, -1, 0, deflate_flush, c);
+	/* What already came after the command is compressed already. */
+	event_active(c->kick, EV_TIMEOUT, 0);
 }
 
 void conn_printf(struct conn *c, const char *fmt, ...)

@@ -182,6 +182,11 @@ bool conn_readable(struct conn *c);
  */
 size_t conn_starttls(struct conn *c, SSL *ssl);
 
+/* COMPRESS=DEFLATE (RFC 4978): from now on both directions are raw
+ * deflate; call after queueing the OK that agrees to it (which leaves
+ * uncompressed). */
+void conn_compress(struct conn *c);
+
 /* Stops reading; end(CONN_END_CLOSED) once the output has left. */
 void conn_close_after_flush(struct conn *c);
 

@@ -532,3 +532,78 @@ def test_sort_and_thread(server):
     typ, data = m.thread("REFERENCES", "UTF-8", "SUBJECT", "loop")
     assert typ == "OK" and data[0] in (b"(7 8)", b"(8 7)"), data
     m.logout()
+
+
+class Deflated:
+    """RFC 4978 on a RawImap: raw deflate both ways."""
+
+    def __init__(self, raw):
+        import zlib
+        self.raw = raw
+        self.out = zlib.compressobj(wbits=-15)
+        self.inflate = zlib.decompressobj(wbits=-15)
+        self.plain = raw.buffer  # anything left was compressed already
+        raw.buffer = b""
+        self.plain = self.inflate.decompress(self.plain)
+
+    def send(self, data):
+        import zlib
+        self.raw.sock.sendall(self.out.compress(data) + self.out.flush(zlib.Z_SYNC_FLUSH))
+
+    def line(self):
+        while b"\r\n" not in self.plain:
+            chunk = self.raw.sock.recv(65536)
+            if not chunk:
+                raise EOFError(self.plain)
+            self.plain += self.inflate.decompress(chunk)
+        line, self.plain = self.plain.split(b"\r\n", 1)
+        return line
+
+    def until_tagged(self, tag):
+        lines = []
+        while True:
+            line = self.line()
+            lines.append(line)
+            m = re.search(rb"\{(\d+)\}$", line)
+            if m:
+                size = int(m.group(1))
+                while len(self.plain) < size:
+                    self.plain += self.inflate.decompress(self.raw.sock.recv(65536))
+                lines.append(self.plain[:size])
+                self.plain = self.plain[size:]
+            elif line.startswith(tag.encode() + b" "):
+                return lines
+
+    def cmd(self, tag, text):
+        self.send(tag.encode() + b" " + text.encode() + b"\r\n")
+        return self.until_tagged(tag)
+
+
+def test_compress_deflate(server):
+    for i in range(20):
+        deliver(server, subject="compressible %d" % i, body="the same words again\r\n" * 50)
+    wait_delivered(server, 20)
+    raw = login_raw(server)  # inside TLS: compression under it
+    assert raw.cmd("a", "COMPRESS DEFLATE")[-1] == b"a OK DEFLATE active"
+    z = Deflated(raw)
+    out = z.cmd("b", "SELECT INBOX")
+    assert b"* 20 EXISTS" in out and out[-1].startswith(b"b OK")
+    out = z.cmd("c", "FETCH 1:* (ENVELOPE BODY.PEEK[])")
+    assert len([l for l in out if b" FETCH (" in l]) == 20 and out[-1].startswith(b"c OK")
+    assert any(b"the same words again" in l for l in out)
+    assert z.cmd("d", "COMPRESS DEFLATE")[-1].startswith(b"d NO [COMPRESSIONACTIVE]")
+    # An inflation bomb: 50 MB of one line that compresses to little. The
+    # line is refused and the session goes on, memory bounded.
+    import zlib
+    from conftest import rss_kib, worker_pids
+    before = max(rss_kib(p) for p in worker_pids(server))
+    chunk = b"e NOOP " + b"x" * (1024 * 1024)
+    z.raw.sock.sendall(z.out.compress(chunk))
+    for _ in range(49):
+        z.raw.sock.sendall(z.out.compress(b"x" * (1024 * 1024)))
+    z.raw.sock.sendall(z.out.compress(b"\r\n") + z.out.flush(zlib.Z_SYNC_FLUSH))
+    assert z.until_tagged("e")[-1].startswith(b"e BAD")
+    assert z.cmd("f", "NOOP")[-1] == b"f OK NOOP completed"
+    grown = max(rss_kib(p) for p in worker_pids(server)) - before
+    assert grown < 8 * 1024, grown
+    raw.close()
