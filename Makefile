@@ -77,6 +77,7 @@ bench:
 	./bench/dns
 	./bench/auth
 	./bench/memory
+	./bench/imap
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
