@@ -207,6 +207,13 @@ const char *client_store_error(int error_number, const char *error)
 
 /* --- capabilities and login ---------------------------------------------- */
 
+const struct client_cert *client_cert(const struct imap_client *c)
+{
+	static const struct client_cert none;
+	const struct conn_info *info = c->conn ? conn_info(c->conn) : NULL;
+	return info && info->cert ? info->cert : &none;
+}
+
 bool client_login_permitted(const struct imap_client *c)
 {
 	if (c->tls_active)
@@ -225,7 +232,7 @@ void client_capabilities(struct imap_client *c, struct buf *out)
 			buf_append_str(out, " LOGINDISABLED");
 		} else {
 			unsigned available =
-			    sasl_mechanisms_available(c->server->config, &c->cert);
+			    sasl_mechanisms_available(c->server->config, client_cert(c));
 			for (unsigned i = 0; i < MECH_COUNT; i++)
 				if (available & (1u << i))
 					buf_appendf(out, " AUTH=%s",
@@ -322,10 +329,18 @@ static const struct mailbox_notify client_notify = {
 
 void client_refresh(struct imap_client *c, bool allow_expunge)
 {
+	client_refresh_from(c, allow_expunge, true);
+}
+
+void client_refresh_from(struct imap_client *c, bool allow_expunge, bool sync)
+{
 	if (c->mailbox == NULL || c->conn == NULL)
 		return;
 	const char *error;
-	if (mailbox_refresh(c->mailbox, allow_expunge, &client_notify, c, &error) < 0) {
+	int r = sync ? mailbox_refresh(c->mailbox, allow_expunge, &client_notify, c, &error)
+	             : mailbox_refresh_index(c->mailbox, allow_expunge, &client_notify, c,
+	                                     &error);
+	if (r < 0) {
 		log_msg(L_WARN, "event=mailbox-error session=%s user=%s error=%s",
 		        c->log_id, LOG_Q(c->user), LOG_Q(error));
 		if (strstr(error, "deleted")) {
@@ -343,10 +358,10 @@ void client_close_mailbox(struct imap_client *c)
 		c->state = IMAP_STATE_AUTHENTICATED;
 }
 
-void imap_client_changed(struct imap_client *c)
+void imap_client_changed(struct imap_client *c, bool sync)
 {
 	if (c->idling && c->conn && !c->closing)
-		client_refresh(c, true);
+		client_refresh_from(c, true, sync);
 }
 
 /* --- input ------------------------------------------------------------- */
@@ -542,7 +557,6 @@ static void on_tls_up(struct conn *conn, void *arg)
 	const struct conn_info *info = conn_info(conn);
 	c->tls_active = true;
 	c->tls_pending = false;
-	c->cert = info->cert;
 	log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s", c->log_id,
 	        c->peer_ip, LOG_Q(info->tls_description));
 	if (c->listener->tls == TLS_IMPLICIT)

@@ -56,7 +56,6 @@ struct imap_client {
 	char log_id[24];
 	enum imap_state state;
 	bool tls_active, tls_pending, closing, compressed;
-	struct client_cert cert;
 	struct imap_parser *parser;
 	unsigned errors;
 	unsigned enabled; /* IMAP_ENABLED_* */
@@ -89,8 +88,9 @@ void imap_client_start(struct imapd *server, struct worker_listener *accepted_on
 void imap_client_destroy(struct imap_client *c, const char *reason);
 /* A stop: an idle session is told BYE and closed. */
 void imap_client_shutdown(struct imap_client *c);
-/* The folder being watched changed (imapd.c). */
-void imap_client_changed(struct imap_client *c);
+/* The folder being watched changed (imapd.c); sync false when another
+ * client of this process has just synced it. */
+void imap_client_changed(struct imap_client *c, bool sync);
 
 /* "* text" CRLF */
 void client_untagged(struct imap_client *c, const char *fmt, ...)
@@ -109,8 +109,13 @@ void client_resume(struct imap_client *c);
 /* Untagged news of the selected folder (EXISTS, EXPUNGE, FETCH); with
  * allow_expunge false expunges wait (RFC 9051 7.5.1). */
 void client_refresh(struct imap_client *c, bool allow_expunge);
+/* The same; with sync false the index alone is asked (it was just synced). */
+void client_refresh_from(struct imap_client *c, bool allow_expunge, bool sync);
 /* The selected folder is closed (SELECT elsewhere, CLOSE, UNSELECT). */
 void client_close_mailbox(struct imap_client *c);
+
+/* The client's certificate (an empty one when none was shown). */
+const struct client_cert *client_cert(const struct imap_client *c);
 
 /* The capability list for the current state (no leading "CAPABILITY"). */
 void client_capabilities(struct imap_client *c, struct buf *out);

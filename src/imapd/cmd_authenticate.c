@@ -120,7 +120,7 @@ void client_sasl_start(struct imap_client *c, unsigned mechanism, char *response
 	free(c->sasl_tag);
 	c->sasl_tag = xstrdup(c->tag);
 	sasl_session_start(c->sasl, mechanism, c->peer_ip,
-	                   c->cert.verified ? &c->cert : NULL, response, len);
+	                   client_cert(c)->verified ? client_cert(c) : NULL, response, len);
 }
 
 void imap_cmd_authenticate(struct imap_client *c, const struct imap_arg *args,
@@ -136,7 +136,7 @@ void imap_cmd_authenticate(struct imap_client *c, const struct imap_arg *args,
 		return;
 	}
 	unsigned mechanism = auth_mechanism_by_name(name, strlen(name));
-	unsigned available = sasl_mechanisms_available(c->server->config, &c->cert);
+	unsigned available = sasl_mechanisms_available(c->server->config, client_cert(c));
 	if (!(mechanism & available)) {
 		client_tagged(c, "NO", "[CANNOT] Unsupported authentication mechanism");
 		return;

@@ -127,8 +127,10 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
 		size_t count = w->count;
 		struct imap_client **clients = xcalloc(count + 1, sizeof(*clients));
 		memcpy(clients, w->clients, count * sizeof(*clients));
+		/* One rescan of the folder for all of them: the first client's
+		 * sync updates the index, the others read it. */
 		for (size_t i = 0; i < count; i++)
-			imap_client_changed(clients[i]);
+			imap_client_changed(clients[i], i == 0);
 		free(clients);
 	}
 }

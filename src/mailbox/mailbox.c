@@ -316,10 +316,22 @@ static int apply_expunges(struct mailbox *mb, bool allow, uint64_t since,
 int mailbox_refresh(struct mailbox *mb, bool allow_expunge,
                     const struct mailbox_notify *n, void *ctx, const char **error_r)
 {
-	static const char sql[] = "SELECT uid, flags, keywords, modseq FROM messages "
-	                          "WHERE folder = ?1 AND modseq > ?2 ORDER BY uid";
 	if (mailbox_sync_row(mb, error_r) < 0)
 		return -1;
+	return mailbox_refresh_index(mb, allow_expunge, n, ctx, error_r);
+}
+
+int mailbox_refresh_index(struct mailbox *mb, bool allow_expunge,
+                          const struct mailbox_notify *n, void *ctx, const char **error_r)
+{
+	static const char sql[] = "SELECT uid, flags, keywords, modseq FROM messages "
+	                          "WHERE folder = ?1 AND modseq > ?2 ORDER BY uid";
+	int found = mail_store_folder_row(mb->store, mb->name, false, 0, &mb->row, error_r);
+	if (found <= 0) {
+		if (found == 0)
+			*error_r = "the folder was deleted";
+		return -1;
+	}
 	bool pending = false;
 	for (uint32_t i = 0; i < mb->count && !pending; i++)
 		pending = mb->messages[i].expunged;
@@ -329,8 +341,7 @@ int mailbox_refresh(struct mailbox *mb, bool allow_expunge,
 	if (mail_store_exec(mb->store, "BEGIN", error_r) < 0)
 		return -1;
 	uint32_t old_recent = mb->recent;
-	int found =
-	    mail_store_folder_row(mb->store, mb->name, false, 0, &mb->row, error_r);
+	found = mail_store_folder_row(mb->store, mb->name, false, 0, &mb->row, error_r);
 	sqlite3_stmt *stmt =
 	    found > 0 ? mail_store_prepare(mb->store, sql, error_r) : NULL;
 	if (stmt == NULL) {

@@ -92,6 +92,12 @@ uint32_t mailbox_seq_of_uid(const struct mailbox *mb, uint32_t uid, uint32_t *ne
 int mailbox_refresh(struct mailbox *mb, bool allow_expunge,
                     const struct mailbox_notify *notify, void *ctx, const char **error_r);
 
+/* The same without looking at the files: what the index says, after
+ * another view of the folder in this process has just synced it (many
+ * IDLE sessions woken by one delivery do not rescan it each). */
+int mailbox_refresh_index(struct mailbox *mb, bool allow_expunge,
+                          const struct mailbox_notify *notify, void *ctx, const char **error_r);
+
 /* The keyword's number in this folder (creating it unless create is
  * false: then 0 when unknown). See mail_keywords_find(). */
 int mailbox_keyword(struct mailbox *mb, const char *name, bool create, unsigned *id_r,

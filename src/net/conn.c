@@ -91,6 +91,7 @@ static void destroy(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	buf_free(&c->line);
+	free(c->info.cert);
 	free(c);
 }
 
@@ -668,8 +669,15 @@ static void tls_established(struct conn *c)
 	snprintf(c->info.tls_cipher, sizeof(c->info.tls_cipher), "%s",
 	         SSL_get_cipher_name(c->ssl));
 	tls_describe(c->ssl, c->info.tls_description, sizeof(c->info.tls_description));
-	if (c->info.role == CONN_SERVER)
-		tls_client_cert_read(c->ssl, &c->info.cert);
+	if (c->info.role == CONN_SERVER) {
+		struct client_cert cert;
+		tls_client_cert_read(c->ssl, &cert);
+		if (cert.present) {
+			free(c->info.cert);
+			c->info.cert = xmalloc(sizeof(cert));
+			*c->info.cert = cert;
+		}
+	}
 	if (c->handlers->tls_up) {
 		enter(c);
 		c->handlers->tls_up(c, c->arg);

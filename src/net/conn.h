@@ -88,7 +88,9 @@ struct conn_info {
 	char tls_version[16];      /* "TLSv1.3" */
 	char tls_cipher[64];       /* "TLS_AES_256_GCM_SHA384" */
 	char tls_description[128]; /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384" */
-	struct client_cert cert;   /* server role: the client's certificate */
+	/* server role: the client's certificate, NULL when none was shown
+	 * (kept only then: a connection without one stays small) */
+	struct client_cert *cert;
 	uint64_t bytes_in, bytes_out;
 	int error_errno;     /* CONN_END_ERROR, CONN_END_CONNECT */
 	char tls_error[160]; /* CONN_END_TLS: the first OpenSSL error */

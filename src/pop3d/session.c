@@ -169,7 +169,8 @@ static void on_tls_up(struct conn *conn, void *arg)
 	const struct conn_info *info = conn_info(conn);
 	s->tls_active = true;
 	s->tls_pending = false;
-	s->cert = info->cert;
+	if (info->cert)
+		s->cert = *info->cert;
 	log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s", s->log_id,
 	        s->peer_ip, LOG_Q(info->tls_description));
 	if (s->listener->tls == TLS_IMPLICIT)

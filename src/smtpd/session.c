@@ -104,7 +104,8 @@ static void on_tls_up(struct conn *c, void *arg)
 	snprintf(s->tls_info, sizeof(s->tls_info), "%s", info->tls_description);
 	log_msg(L_INFO, "event=tls-established session=%s client=%s tls=%s", s->log_id,
 	        s->peer_ip, LOG_Q(s->tls_info));
-	s->cert = info->cert;
+	if (info->cert)
+		s->cert = *info->cert;
 	log_client_cert(s);
 	/* RFC 3207 4.2: after the handshake the client starts afresh, a
 	 * login made in the clear included. */
