@@ -245,7 +245,8 @@ void client_capabilities(struct imap_client *c, struct buf *out)
 	            " LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
 	            "CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS "
 	            "ESEARCH CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE "
-	            "APPENDLIMIT=%llu UTF8=ACCEPT STATUS=SIZE SORT THREAD=REFERENCES COMPRESS=DEFLATE "
+	            "APPENDLIMIT=%llu UTF8=ACCEPT STATUS=SIZE SORT THREAD=REFERENCES "
+	            "COMPRESS=DEFLATE "
 	            "THREAD=ORDEREDSUBJECT",
 	            (unsigned long long)c->listener->limits.message_size);
 }
@@ -294,7 +295,7 @@ static void notify_flags(void *ctx, uint32_t seq, const struct mailbox_message *
 {
 	struct imap_client *c = ctx;
 	conn_printf(c->conn, "* %u FETCH (", seq);
-	client_write_flags(c, m);
+	client_write_flags(c, seq);
 	if (c->uid || (c->enabled & IMAP_ENABLED_CONDSTORE))
 		conn_printf(c->conn, " UID %u", m->uid);
 	if (c->enabled & IMAP_ENABLED_CONDSTORE)
@@ -337,9 +338,10 @@ void client_refresh_from(struct imap_client *c, bool allow_expunge, bool sync)
 	if (c->mailbox == NULL || c->conn == NULL)
 		return;
 	const char *error;
-	int r = sync ? mailbox_refresh(c->mailbox, allow_expunge, &client_notify, c, &error)
-	             : mailbox_refresh_index(c->mailbox, allow_expunge, &client_notify, c,
-	                                     &error);
+	int r =
+	    sync ? mailbox_refresh(c->mailbox, allow_expunge, &client_notify, c, &error)
+	         : mailbox_refresh_index(c->mailbox, allow_expunge, &client_notify, c,
+	                                 &error);
 	if (r < 0) {
 		log_msg(L_WARN, "event=mailbox-error session=%s user=%s error=%s",
 		        c->log_id, LOG_Q(c->user), LOG_Q(error));

@@ -136,7 +136,7 @@ void client_write_mailbox(struct imap_client *c, const char *name);
 /* flags.c: "FLAGS (\\Seen $Junk)" of a message; the untagged FLAGS and
  * PERMANENTFLAGS of the selected folder; flag lists of STORE and APPEND
  * into flags and keyword numbers (keywords made as needed). */
-void client_write_flags(struct imap_client *c, const struct mailbox_message *m);
+void client_write_flags(struct imap_client *c, uint32_t seq);
 void client_write_flags_list(struct imap_client *c);
 bool client_parse_flags(struct imap_client *c, const struct imap_arg *arg,
                         uint16_t *flags_r, const char *names[MAIL_KEYWORDS_MAX],

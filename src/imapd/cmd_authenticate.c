@@ -120,7 +120,8 @@ void client_sasl_start(struct imap_client *c, unsigned mechanism, char *response
 	free(c->sasl_tag);
 	c->sasl_tag = xstrdup(c->tag);
 	sasl_session_start(c->sasl, mechanism, c->peer_ip,
-	                   client_cert(c)->verified ? client_cert(c) : NULL, response, len);
+	                   client_cert(c)->verified ? client_cert(c) : NULL, response,
+	                   len);
 }
 
 void imap_cmd_authenticate(struct imap_client *c, const struct imap_arg *args,

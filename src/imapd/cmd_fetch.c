@@ -315,7 +315,7 @@ static bool write_item(struct imap_client *c, struct fetch_run *run,
 		conn_printf(c->conn, "UID %u", m->uid);
 		return true;
 	case IMAP_FETCH_FLAGS:
-		client_write_flags(c, m);
+		client_write_flags(c, run->seq);
 		return true;
 	case IMAP_FETCH_INTERNALDATE:
 		write_internaldate(c, run->rec.internaldate);
@@ -455,7 +455,7 @@ static bool fetch_resume(struct imap_client *c)
 		if (run->with_flags ||
 		    contains(run->newly_seen, run->newly_seen_count, run->seq)) {
 			client_puts(c, " ");
-			client_write_flags(c, m);
+			client_write_flags(c, run->seq);
 		}
 		client_puts(c, ")\r\n");
 		end_message(run);

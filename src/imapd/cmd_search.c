@@ -146,9 +146,12 @@ static bool text_matches(struct candidate *cand, const char *str, bool with_head
 	return hit;
 }
 
-static bool flag_matches(struct imap_client *c, const struct mailbox_message *m,
+static bool flag_matches(struct imap_client *c, const struct candidate *cand,
                          const char *name)
 {
+	const struct mailbox_message *m = cand->m;
+	uint16_t own =
+	    m->flags | (mailbox_is_recent(c->mailbox, cand->seq) ? MAIL_RECENT : 0);
 	static const struct {
 		const char *name;
 		uint16_t flag;
@@ -157,7 +160,7 @@ static bool flag_matches(struct imap_client *c, const struct mailbox_message *m,
 	             {"\\Draft", MAIL_DRAFT},     {"\\Recent", MAIL_RECENT}};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
 		if (strcasecmp(flags[i].name, name) == 0)
-			return m->flags & flags[i].flag;
+			return own & flags[i].flag;
 	unsigned id;
 	const char *error;
 	return mailbox_keyword(c->mailbox, name, false, &id, &error) > 0 &&
@@ -223,13 +226,14 @@ static bool matches(struct search_run *run, const struct imap_search_key *k,
 	case IMAP_SEARCH_ALL:
 		return true;
 	case IMAP_SEARCH_FLAG:
-		return flag_matches(run->c, m, k->str);
+		return flag_matches(run->c, cand, k->str);
 	case IMAP_SEARCH_UNFLAG:
-		return !flag_matches(run->c, m, k->str);
+		return !flag_matches(run->c, cand, k->str);
 	case IMAP_SEARCH_NEW:
-		return (m->flags & MAIL_RECENT) && !(m->flags & MAIL_SEEN);
+		return mailbox_is_recent(run->c->mailbox, cand->seq) &&
+		       !(m->flags & MAIL_SEEN);
 	case IMAP_SEARCH_OLD:
-		return !(m->flags & MAIL_RECENT);
+		return !mailbox_is_recent(run->c->mailbox, cand->seq);
 	case IMAP_SEARCH_HEADER:
 		return header_matches(cand, k->field, k->str);
 	case IMAP_SEARCH_BODY:

@@ -102,7 +102,7 @@ static void resync(struct imap_client *c, const struct qresync *q)
 		if (m->modseq <= q->modseq)
 			continue;
 		conn_printf(c->conn, "* %u FETCH (UID %u ", seq, m->uid);
-		client_write_flags(c, m);
+		client_write_flags(c, seq);
 		conn_printf(c->conn, " MODSEQ (%llu))\r\n",
 		            (unsigned long long)m->modseq);
 	}

@@ -108,7 +108,7 @@ void imap_cmd_store(struct imap_client *c, const struct imap_arg *args, unsigned
 			continue;
 		conn_printf(c->conn, "* %u FETCH (", seqs[i]);
 		if (!silent)
-			client_write_flags(c, m);
+			client_write_flags(c, seqs[i]);
 		if (c->uid)
 			conn_printf(c->conn, "%sUID %u", silent ? "" : " ", m->uid);
 		if (condstore)

@@ -204,7 +204,8 @@ static void sort_children(struct forest *f, long root)
 		size_t count;
 		long *kids = children(f, f->nodes[n].child, &count);
 		sorting = f;
-		qsort(kids, count, sizeof(*kids), by_date);
+		if (count > 1)
+			qsort(kids, count, sizeof(*kids), by_date);
 		f->nodes[n].child = count ? kids[0] : NONE;
 		for (size_t i = 0; i < count; i++) {
 			f->nodes[kids[i]].next = i + 1 < count ? kids[i + 1] : NONE;

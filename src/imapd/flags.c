@@ -16,13 +16,16 @@ static const struct {
     {"\\Draft", MAIL_DRAFT},     {"\\Recent", MAIL_RECENT},
 };
 
-void client_write_flags(struct imap_client *c, const struct mailbox_message *m)
+void client_write_flags(struct imap_client *c, uint32_t seq)
 {
+	const struct mailbox_message *m = mailbox_get(c->mailbox, seq);
+	uint16_t flags =
+	    m->flags | (mailbox_is_recent(c->mailbox, seq) ? MAIL_RECENT : 0);
 	struct buf out = BUF_INIT;
 	buf_append_str(&out, "FLAGS (");
 	bool first = true;
 	for (size_t i = 0; i < sizeof(system_flags) / sizeof(*system_flags); i++) {
-		if (!(m->flags & system_flags[i].flag))
+		if (!(flags & system_flags[i].flag))
 			continue;
 		/* IMAP4rev2 has no \Recent (RFC 9051 appendix E). */
 		if (system_flags[i].flag == MAIL_RECENT &&

@@ -354,6 +354,8 @@ int mailbox_copy(struct mailbox *mb, const uint32_t *seqs, size_t count, const c
 	result->uidvalidity = c.dest->uidvalidity;
 	if (c.copied_count)
 		mail_quota_add(mb->store->root, c.copied_bytes, c.copied_count);
+	if (move && result->count)
+		mailbox_make_private(mb);
 	for (size_t i = 0; move && i < result->count; i++) {
 		uint32_t seq = mailbox_seq_of_uid(mb, result->source_uids[i], NULL);
 		if (seq)

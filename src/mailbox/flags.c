@@ -136,6 +136,7 @@ int mailbox_change_flags(struct mailbox *mb, const uint32_t *seqs, size_t count,
 	    "keywords = ?5, modseq = ?6 WHERE folder = ?1 AND uid = ?2";
 	if (begin_write(mb, error_r) < 0)
 		return -1;
+	mailbox_make_private(mb); /* its flags change below */
 	uint32_t *done = xcalloc(count + 1, sizeof(*done));
 	size_t done_count = 0;
 	int r = 0;
@@ -192,7 +193,7 @@ int mailbox_change_flags(struct mailbox *mb, const uint32_t *seqs, size_t count,
 		sqlite3_bind_int64(stmt, 6, (int64_t)++mb->row.highestmodseq);
 		r = step_done(mb, stmt, "flags", error_r);
 		if (r == 0) {
-			m->flags = (uint16_t)((m->flags & MAIL_RECENT) | flags);
+			m->flags = flags;
 			m->keywords = new_keywords;
 			m->modseq = mb->row.highestmodseq;
 			done[done_count++] = seqs[i];
@@ -304,6 +305,8 @@ int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t count,
 		mail_store_rollback(mb->store);
 	if (freed_count)
 		mail_quota_add(mail_store_root(mb->store), -freed, -(int64_t)freed_count);
+	if (n && r == 0)
+		mailbox_make_private(mb);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t seq = mailbox_seq_of_uid(mb, doomed[i].uid, NULL);
 		if (seq && r == 0)

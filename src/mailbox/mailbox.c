@@ -46,8 +46,77 @@ int mailbox_sync_row(struct mailbox *mb, const char **error_r)
 	return folder_sync(mb->store, mb->name, mb->path, false, &mb->row, error_r);
 }
 
+static void release_shared(struct mailbox *mb)
+{
+	struct mailbox_snapshot *snap = mb->shared;
+	if (snap == NULL)
+		return;
+	mb->shared = NULL;
+	mb->messages = NULL;
+	mb->cap = 0;
+	if (--snap->refs > 0)
+		return;
+	for (struct mailbox_snapshot **p = &mb->store->snapshots; *p; p = &(*p)->next)
+		if (*p == snap) {
+			*p = snap->next;
+			break;
+		}
+	free(snap);
+}
+
+void mailbox_make_private(struct mailbox *mb)
+{
+	if (mb->shared == NULL)
+		return;
+	struct mailbox_message *own = xcalloc(mb->count + 1, sizeof(*own));
+	if (mb->count)
+		memcpy(own, mb->messages, mb->count * sizeof(*own));
+	uint32_t count = mb->count;
+	release_shared(mb);
+	mb->messages = own;
+	mb->count = count;
+	mb->cap = count + 1;
+}
+
+/* The view is the index at mb->modseq: share the array with the other
+ * views that are, or offer it to them. */
+static void share(struct mailbox *mb)
+{
+	if (mb->shared)
+		return;
+	for (uint32_t i = 0; i < mb->count; i++)
+		if (mb->messages[i].expunged)
+			return; /* a view of its own until announced */
+	for (struct mailbox_snapshot *snap = mb->store->snapshots; snap;
+	     snap = snap->next)
+		if (snap->folder == mb->row.id && snap->modseq == mb->modseq &&
+		    snap->count == mb->count) {
+			free(mb->messages);
+			snap->refs++;
+			mb->shared = snap;
+			mb->messages = snap->messages;
+			mb->cap = mb->count;
+			return;
+		}
+	struct mailbox_snapshot *snap =
+	    xmalloc(sizeof(*snap) + (size_t)mb->count * sizeof(*mb->messages));
+	*snap = (struct mailbox_snapshot){.refs = 1,
+	                                  .folder = mb->row.id,
+	                                  .modseq = mb->modseq,
+	                                  .count = mb->count,
+	                                  .next = mb->store->snapshots};
+	if (mb->count)
+		memcpy(snap->messages, mb->messages, mb->count * sizeof(*mb->messages));
+	mb->store->snapshots = snap;
+	free(mb->messages);
+	mb->shared = snap;
+	mb->messages = snap->messages;
+	mb->cap = mb->count;
+}
+
 static void push(struct mailbox *mb, const struct mailbox_message *m)
 {
+	mailbox_make_private(mb);
 	if (mb->count == mb->cap) {
 		size_t cap = mb->cap;
 		xgrow((void **)&mb->messages, &cap, (size_t)mb->count + 1,
@@ -55,6 +124,19 @@ static void push(struct mailbox *mb, const struct mailbox_message *m)
 		mb->cap = (uint32_t)cap;
 	}
 	mb->messages[mb->count++] = *m;
+}
+
+static bool uid_recent(const struct mailbox *mb, uint32_t uid)
+{
+	for (size_t i = 0; i < mb->recent_range_count; i++)
+		if (uid >= mb->recent_ranges[i].lo && uid <= mb->recent_ranges[i].hi)
+			return true;
+	return false;
+}
+
+bool mailbox_is_recent(const struct mailbox *mb, uint32_t seq)
+{
+	return seq >= 1 && seq <= mb->count && uid_recent(mb, mb->messages[seq - 1].uid);
 }
 
 static struct mailbox_message row_message(sqlite3_stmt *stmt)
@@ -90,15 +172,18 @@ static uint32_t claim_recent(struct mailbox *mb)
 	return from;
 }
 
+/* The view's messages from from_uid to the last are \Recent here. */
 static void mark_recent(struct mailbox *mb, uint32_t from_uid)
 {
-	if (from_uid == 0)
+	if (from_uid == 0 || mb->count == 0 || mb->messages[mb->count - 1].uid < from_uid)
 		return;
-	for (uint32_t i = mb->count; i > 0 && mb->messages[i - 1].uid >= from_uid; i--) {
-		if (!(mb->messages[i - 1].flags & MAIL_RECENT))
+	uint32_t hi = mb->messages[mb->count - 1].uid;
+	for (uint32_t i = mb->count; i > 0 && mb->messages[i - 1].uid >= from_uid; i--)
+		if (!uid_recent(mb, mb->messages[i - 1].uid))
 			mb->recent++;
-		mb->messages[i - 1].flags |= MAIL_RECENT;
-	}
+	xgrow((void **)&mb->recent_ranges, &(size_t){mb->recent_range_count},
+	      mb->recent_range_count + 1, sizeof(*mb->recent_ranges));
+	mb->recent_ranges[mb->recent_range_count++] = (struct uid_range){from_uid, hi};
 }
 
 static int load(struct mailbox *mb, const char **error_r)
@@ -152,6 +237,7 @@ int mailbox_open(struct mail_store *store, const char *name, bool readonly,
 		goto fail;
 	}
 	mark_recent(mb, claim_recent(mb));
+	share(mb);
 	*mb_r = mb;
 	return 0;
 fail:
@@ -165,7 +251,11 @@ void mailbox_close(struct mailbox **mb_p)
 	if (mb == NULL)
 		return;
 	mail_keywords_clear(&mb->keywords);
-	free(mb->messages);
+	if (mb->shared)
+		release_shared(mb);
+	else
+		free(mb->messages);
+	free(mb->recent_ranges);
 	free(mb->name);
 	free(mb->path);
 	free(mb);
@@ -264,7 +354,8 @@ int mailbox_keyword(struct mailbox *mb, const char *name, bool create, unsigned 
 /* Removes message index i from the view. */
 static void remove_at(struct mailbox *mb, uint32_t i)
 {
-	if (mb->messages[i].flags & MAIL_RECENT)
+	mailbox_make_private(mb);
+	if (uid_recent(mb, mb->messages[i].uid))
 		mb->recent--;
 	memmove(&mb->messages[i], &mb->messages[i + 1],
 	        (mb->count - i - 1) * sizeof(*mb->messages));
@@ -300,8 +391,10 @@ static int apply_expunges(struct mailbox *mb, bool allow, uint64_t since,
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		uint32_t seq =
 		    mailbox_seq_of_uid(mb, (uint32_t)sqlite3_column_int64(stmt, 0), NULL);
-		if (seq)
+		if (seq) {
+			mailbox_make_private(mb);
 			mb->messages[seq - 1].expunged = true;
+		}
 	}
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE) {
@@ -326,7 +419,8 @@ int mailbox_refresh_index(struct mailbox *mb, bool allow_expunge,
 {
 	static const char sql[] = "SELECT uid, flags, keywords, modseq FROM messages "
 	                          "WHERE folder = ?1 AND modseq > ?2 ORDER BY uid";
-	int found = mail_store_folder_row(mb->store, mb->name, false, 0, &mb->row, error_r);
+	int found =
+	    mail_store_folder_row(mb->store, mb->name, false, 0, &mb->row, error_r);
 	if (found <= 0) {
 		if (found == 0)
 			*error_r = "the folder was deleted";
@@ -369,11 +463,11 @@ int mailbox_refresh_index(struct mailbox *mb, bool allow_expunge,
 		uint32_t seq = mailbox_seq_of_uid(mb, m.uid, NULL);
 		if (seq == 0)
 			continue;
+		mailbox_make_private(mb);
 		struct mailbox_message *old = &mb->messages[seq - 1];
-		bool differs = (old->flags & MAIL_FLAGS_STORED) != m.flags ||
-		               old->keywords != m.keywords;
+		bool differs = old->flags != m.flags || old->keywords != m.keywords;
 		old->modseq = m.modseq;
-		old->flags = (uint16_t)((old->flags & MAIL_RECENT) | m.flags);
+		old->flags = m.flags;
 		old->keywords = m.keywords;
 		if (differs && n && n->flags)
 			n->flags(ctx, seq, old);
@@ -399,6 +493,7 @@ int mailbox_refresh_index(struct mailbox *mb, bool allow_expunge,
 		return -1;
 	mb->modseq = mb->row.highestmodseq;
 	mark_recent(mb, claim_recent(mb));
+	share(mb);
 	if (n && new_keywords && n->keywords)
 		n->keywords(ctx);
 	if (n && added && n->exists)

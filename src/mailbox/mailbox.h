@@ -30,7 +30,7 @@ enum {
 	MAIL_FLAGGED = 1 << 2,
 	MAIL_DELETED = 1 << 3,
 	MAIL_DRAFT = 1 << 4,
-	MAIL_RECENT = 1 << 5, /* this session's: never stored */
+	MAIL_RECENT = 1 << 5, /* this session's: never stored (mailbox_is_recent) */
 	MAIL_FLAGS_STORED =
 	    MAIL_SEEN | MAIL_ANSWERED | MAIL_FLAGGED | MAIL_DELETED | MAIL_DRAFT,
 };
@@ -81,6 +81,8 @@ uint32_t mailbox_uidnext(const struct mailbox *mb);
 uint64_t mailbox_highestmodseq(const struct mailbox *mb);
 enum mail_special_use mailbox_special_use(const struct mailbox *mb);
 const struct mail_keywords *mailbox_keywords(const struct mailbox *mb);
+/* Whether message seq is \Recent in this view (its flags never say). */
+bool mailbox_is_recent(const struct mailbox *mb, uint32_t seq);
 /* Sequence number seq (1..count); NULL beyond. */
 const struct mailbox_message *mailbox_get(const struct mailbox *mb, uint32_t seq);
 /* The sequence number of uid, or 0; *next_r (if given) the sequence
@@ -96,7 +98,8 @@ int mailbox_refresh(struct mailbox *mb, bool allow_expunge,
  * another view of the folder in this process has just synced it (many
  * IDLE sessions woken by one delivery do not rescan it each). */
 int mailbox_refresh_index(struct mailbox *mb, bool allow_expunge,
-                          const struct mailbox_notify *notify, void *ctx, const char **error_r);
+                          const struct mailbox_notify *notify, void *ctx,
+                          const char **error_r);
 
 /* The keyword's number in this folder (creating it unless create is
  * false: then 0 when unknown). See mail_keywords_find(). */

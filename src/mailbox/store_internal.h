@@ -18,6 +18,7 @@ struct mail_store {
 	bool rebuilt; /* ... because the old one was corrupt */
 	uint64_t quota;
 	char hostname[256];
+	struct mailbox_snapshot *snapshots; /* in use by views (mailbox.c) */
 	struct {
 		const char *sql; /* static text: the cache key is its address */
 		sqlite3_stmt *stmt;

@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "mailbox/mailbox.h"
+#include "mailbox/mailbox_internal.h"
 #include "mailbox/maildir.h"
 #include "mailbox/message_file.h"
 #include "mailbox/quota.h"
@@ -185,7 +186,7 @@ static void test_uids_and_recent(void **state)
 	assert_int_equal(mailbox_count(a), 3);
 	for (uint32_t seq = 1; seq <= 3; seq++) {
 		assert_int_equal(mailbox_get(a, seq)->uid, seq);
-		assert_true(mailbox_get(a, seq)->flags & MAIL_RECENT);
+		assert_true(mailbox_is_recent(a, seq));
 	}
 	assert_int_equal(mailbox_recent_count(a), 3);
 	assert_int_equal(mailbox_uidnext(a), 4);
@@ -202,10 +203,10 @@ static void test_uids_and_recent(void **state)
 	assert_int_equal(mailbox_refresh(b, true, &notify, &seen_b, &error), 0);
 	assert_int_equal(seen_b.exists, 4);
 	assert_int_equal(mailbox_get(b, 4)->uid, 4);
-	assert_true(mailbox_get(b, 4)->flags & MAIL_RECENT);
+	assert_true(mailbox_is_recent(b, 4));
 	assert_int_equal(mailbox_refresh(a, true, &notify, &seen_a, &error), 0);
 	assert_int_equal(seen_a.exists, 4);
-	assert_false(mailbox_get(a, 4)->flags & MAIL_RECENT);
+	assert_false(mailbox_is_recent(a, 4));
 	assert_int_equal(mailbox_seq_of_uid(a, 3, NULL), 3);
 	uint32_t next;
 	assert_int_equal(mailbox_seq_of_uid(a, 9, &next), 0);
@@ -224,6 +225,57 @@ static void test_uids_and_recent(void **state)
 	assert_int_equal(mailbox_count(a), 4);
 	assert_int_equal(mailbox_get(a, 4)->uid, 4);
 	mailbox_close(&a);
+	mail_store_close(&store);
+}
+
+/* Views that are up to date share one array; a view that changes or
+ * holds back an expunge gets its own, and shares again once current. */
+static void test_shared_views(void **state)
+{
+	(void)state;
+	const char *root = new_root(), *error;
+	struct mail_store *store;
+	assert_int_equal(mail_store_open(root, &store, &error), 0);
+	for (int i = 0; i < 3; i++)
+		deliver(root, MESSAGE);
+	struct mailbox *a, *b, *c;
+	assert_int_equal(mailbox_open(store, "INBOX", false, &a, &error), 0);
+	assert_int_equal(mailbox_open(store, "INBOX", false, &b, &error), 0);
+	assert_int_equal(mailbox_open(store, "INBOX", true, &c, &error), 0);
+	assert_non_null(a->shared);
+	assert_ptr_equal(a->shared, b->shared);
+	assert_ptr_equal(b->shared, c->shared);
+	/* a's \Recent is a's alone, though the array is shared */
+	assert_true(mailbox_is_recent(a, 1));
+	assert_false(mailbox_is_recent(b, 1));
+	uint32_t seqs[] = {2};
+	struct mailbox_flags_change change = {.op = MAILBOX_FLAGS_ADD,
+	                                      .flags = MAIL_DELETED};
+	assert_int_equal(
+	    mailbox_change_flags(a, seqs, 1, &change, NULL, NULL, NULL, &error), 0);
+	assert_null(a->shared);
+	assert_false(mailbox_get(b, 2)->flags & MAIL_DELETED); /* b not told yet */
+	struct seen seen = {0};
+	assert_int_equal(mailbox_refresh(b, true, &notify, &seen, &error), 0);
+	assert_true(mailbox_get(b, 2)->flags & MAIL_DELETED);
+	assert_int_equal(mailbox_refresh(a, true, &notify, &seen, &error), 0);
+	assert_non_null(a->shared);
+	assert_ptr_equal(a->shared, b->shared);
+	/* c may not hear of the expunge yet: an array of its own */
+	assert_int_equal(mailbox_expunge(a, NULL, 0, &notify, &seen, &error), 0);
+	assert_int_equal(mailbox_refresh(c, false, &notify, &seen, &error), 0);
+	assert_null(c->shared);
+	assert_int_equal(mailbox_count(c), 3);
+	assert_int_equal(mailbox_refresh(c, true, &notify, &seen, &error), 0);
+	assert_int_equal(mailbox_count(c), 2);
+	assert_int_equal(mailbox_refresh(a, true, &notify, &seen, &error), 0);
+	assert_int_equal(mailbox_refresh(b, true, &notify, &seen, &error), 0);
+	assert_non_null(c->shared);
+	assert_ptr_equal(a->shared, c->shared);
+	assert_ptr_equal(b->shared, c->shared);
+	mailbox_close(&a);
+	mailbox_close(&b);
+	mailbox_close(&c);
 	mail_store_close(&store);
 }
 
@@ -833,6 +885,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_new_store),
 	    cmocka_unit_test(test_uids_and_recent),
+	    cmocka_unit_test(test_shared_views),
 	    cmocka_unit_test(test_flags_and_expunge),
 	    cmocka_unit_test(test_external_changes),
 	    cmocka_unit_test(test_append_and_cache),
