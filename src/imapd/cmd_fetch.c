@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "mailbox/message_file.h"
+#include "proto/cte.h"
 #include "proto/imap_fetch.h"
 #include "proto/imap_seqset.h"
 #include "proto/mime.h"
@@ -47,6 +48,11 @@ struct fetch_run {
 	/* a literal being streamed from the file */
 	bool streaming;
 	uint64_t stream_pos, stream_end;
+	/* BINARY: the part decoded on the way (RFC 3516) */
+	bool decoding;
+	struct cte_decoder decoder;
+	uint64_t out_skip, out_left;
+	bool unknown_cte; /* a part whose encoding petrel cannot undo */
 };
 
 static void run_free(struct imap_client *c)
@@ -306,6 +312,144 @@ static bool write_section(struct imap_client *c, struct fetch_run *run,
 	return true;
 }
 
+/* A part's body and its Content-Transfer-Encoding (BINARY[]: the whole
+ * message, as it is). 0, or -1 with *error_r. */
+static int binary_range(struct fetch_run *run, const struct imap_fetch_item *item,
+                        uint64_t *start_r, uint64_t *end_r, enum cte_kind *kind_r,
+                        const char **error_r)
+{
+	*start_r = *end_r = 0;
+	*kind_r = CTE_IDENTITY;
+	if (!open_file(run, error_r))
+		return -1;
+	if (item->part_count == 0) {
+		*end_r = run->file.size;
+		return 0;
+	}
+	if (!parse_mime(run, error_r))
+		return -1;
+	long idx = resolve(run->mime, item);
+	if (idx < 0)
+		return 0;
+	const struct mime_part *p = mime_part_get(run->mime, (size_t)idx);
+	*start_r = p->body_offset;
+	*end_r = p->end_offset;
+	if (p->kind == MIME_LEAF) {
+		size_t len;
+		const char *cte =
+		    mime_part_value(run->mime, p, MIME_CONTENT_TRANSFER_ENCODING, &len);
+		*kind_r = cte_kind_of(cte, len);
+	}
+	return 0;
+}
+
+/* The decoded size of [start, end): one pass through the part. */
+static uint64_t decoded_size(struct fetch_run *run, uint64_t start, uint64_t end,
+                             enum cte_kind kind)
+{
+	if (kind == CTE_IDENTITY)
+		return end - start;
+	struct cte_decoder d;
+	cte_decoder_init(&d, kind);
+	char *piece = xmalloc(STREAM_PIECE), *out = xmalloc(STREAM_PIECE + 8);
+	uint64_t size = 0;
+	for (uint64_t pos = start; pos < end;) {
+		uint64_t want = end - pos < STREAM_PIECE ? end - pos : STREAM_PIECE;
+		ssize_t n = message_file_read(&run->file, pos, piece, (size_t)want);
+		if (n <= 0)
+			break;
+		size += cte_decode(&d, piece, (size_t)n, out);
+		pos += (uint64_t)n;
+	}
+	size += cte_finish(&d, out);
+	free(piece);
+	free(out);
+	return size;
+}
+
+/* BINARY[part]<partial> (a literal8, decoded as it streams) and
+ * BINARY.SIZE[part]. */
+static bool write_binary(struct imap_client *c, struct fetch_run *run,
+                         const struct imap_fetch_item *item)
+{
+	uint64_t start, end;
+	enum cte_kind kind;
+	const char *error;
+	if (binary_range(run, item, &start, &end, &kind, &error) < 0) {
+		log_msg(L_WARN, "event=fetch-failed session=%s user=%s uid=%u error=%s",
+		        c->log_id, LOG_Q(c->user), run->rec.uid, LOG_Q(error));
+		return false;
+	}
+	struct buf name = BUF_INIT;
+	buf_append_str(&name,
+	               item->type == IMAP_FETCH_BINARY_SIZE ? "BINARY.SIZE[" : "BINARY[");
+	for (size_t i = 0; i < item->part_count; i++)
+		buf_appendf(&name, "%s%u", i ? "." : "", item->part[i]);
+	buf_append_char(&name, ']');
+	if (kind == CTE_UNKNOWN) {
+		run->unknown_cte = true;
+		client_write(c, name.data, name.len);
+		client_puts(c, " NIL");
+		buf_free(&name);
+		return true;
+	}
+	uint64_t size = decoded_size(run, start, end, kind);
+	if (item->type == IMAP_FETCH_BINARY_SIZE) {
+		conn_printf(c->conn, "%s %llu", name.data, (unsigned long long)size);
+		buf_free(&name);
+		return true;
+	}
+	uint64_t skip = 0, left = size;
+	if (item->partial) {
+		skip = item->offset < size ? item->offset : size;
+		left = size - skip < item->length ? size - skip : item->length;
+		buf_appendf(&name, "<%llu>", (unsigned long long)item->offset);
+	}
+	conn_printf(c->conn, "%s ~{%llu}\r\n", name.data, (unsigned long long)left);
+	buf_free(&name);
+	run->streaming = left > 0;
+	run->decoding = true;
+	run->stream_pos = start;
+	run->stream_end = end;
+	run->out_skip = skip;
+	run->out_left = left;
+	cte_decoder_init(&run->decoder, kind);
+	return true;
+}
+
+/* The next piece of a decoded (BINARY) literal. */
+static void stream_decoded(struct imap_client *c, struct fetch_run *run)
+{
+	char *piece = xmalloc(STREAM_PIECE), *out = xmalloc(STREAM_PIECE + 8);
+	uint64_t want = run->stream_end - run->stream_pos;
+	ssize_t n =
+	    want ? message_file_read(&run->file, run->stream_pos, piece,
+	                             want < STREAM_PIECE ? (size_t)want : STREAM_PIECE)
+	         : 0;
+	size_t made;
+	if (n > 0) {
+		made = cte_decode(&run->decoder, piece, (size_t)n, out);
+		run->stream_pos += (uint64_t)n;
+	} else {
+		made = cte_finish(&run->decoder, out);
+		if (made == 0) { /* shrank under us: the promise is kept */
+			made = run->out_left < STREAM_PIECE ? (size_t)run->out_left
+			                                    : STREAM_PIECE;
+			memset(out, ' ', made);
+		}
+	}
+	size_t skip = run->out_skip < made ? (size_t)run->out_skip : made;
+	run->out_skip -= skip;
+	size_t send = made - skip < run->out_left ? made - skip : (size_t)run->out_left;
+	client_write(c, out + skip, send);
+	run->out_left -= send;
+	run->streaming = run->out_left > 0;
+	if (!run->streaming)
+		run->decoding = false;
+	free(piece);
+	free(out);
+}
+
 static bool write_item(struct imap_client *c, struct fetch_run *run,
                        const struct imap_fetch_item *item,
                        const struct mailbox_message *m)
@@ -340,14 +484,10 @@ static bool write_item(struct imap_client *c, struct fetch_run *run,
 		conn_printf(c->conn, "MODSEQ (%llu)", (unsigned long long)m->modseq);
 		return true;
 	case IMAP_FETCH_SECTION:
-	case IMAP_FETCH_BINARY:
 		return write_section(c, run, item);
+	case IMAP_FETCH_BINARY:
 	case IMAP_FETCH_BINARY_SIZE:
-		conn_printf(c->conn, "BINARY.SIZE[");
-		for (size_t i = 0; i < item->part_count; i++)
-			conn_printf(c->conn, "%s%u", i ? "." : "", item->part[i]);
-		conn_printf(c->conn, "] %llu", (unsigned long long)run->rec.size);
-		return true;
+		return write_binary(c, run, item);
 	}
 	return true;
 }
@@ -355,6 +495,10 @@ static bool write_item(struct imap_client *c, struct fetch_run *run,
 /* The next piece of a streamed literal. */
 static bool stream_piece(struct imap_client *c, struct fetch_run *run)
 {
+	if (run->decoding) {
+		stream_decoded(c, run);
+		return true;
+	}
 	char *piece = xmalloc(STREAM_PIECE);
 	uint64_t want = run->stream_end - run->stream_pos;
 	ssize_t n = message_file_read(&run->file, run->stream_pos, piece,
@@ -424,7 +568,12 @@ static bool fetch_resume(struct imap_client *c)
 				return true;
 			}
 			if (r == 0) {
-				if (run->vanished_issued)
+				if (run->unknown_cte)
+					client_tagged(
+					    c, "NO",
+					    "[UNKNOWN-CTE] A part has an encoding "
+					    "petrel cannot decode");
+				else if (run->vanished_issued)
 					client_tagged(c, "NO",
 					              "[EXPUNGEISSUED] Some messages "
 					              "were expunged");

@@ -607,3 +607,33 @@ def test_compress_deflate(server):
     grown = max(rss_kib(p) for p in worker_pids(server)) - before
     assert grown < 8 * 1024, grown
     raw.close()
+
+
+def test_binary(server):
+    """BINARY (RFC 3516, part of IMAP4rev2): parts decoded from base64 and
+    quoted-printable, as literal8, with BINARY.SIZE and partials."""
+    import base64
+    payload = bytes(range(256)) * 4
+    message = (b"Subject: binary\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n"
+               b"--z\r\nContent-Type: text/plain\r\n"
+               b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+               b"caf=C3=A9 au lait=\r\n, please\r\n"
+               b"--z\r\nContent-Type: application/octet-stream\r\n"
+               b"Content-Transfer-Encoding: base64\r\n\r\n" +
+               base64.encodebytes(payload).replace(b"\n", b"\r\n") +
+               b"--z\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n"
+               b"\r\nbegin 644 x\r\n--z--\r\n")
+    m = server.imap()
+    m.append("INBOX", None, None, message)
+    m.logout()
+    raw = login_raw(server)
+    raw.cmd("a", "SELECT INBOX")
+    out = raw.cmd("b", "FETCH 1 (BINARY.SIZE[1] BINARY.SIZE[2])")
+    assert b"BINARY.SIZE[1] 21" in out[0] and b"BINARY.SIZE[2] 1024" in out[0], out
+    out = raw.cmd("c", "FETCH 1 (BINARY.PEEK[1])")
+    assert out[0].endswith(b"BINARY[1] ~{21}") and out[1] == "café au lait, please".encode()
+    out = raw.cmd("d", "FETCH 1 (BINARY.PEEK[2]<1000.100>)")
+    assert out[0].endswith(b"BINARY[2]<1000> ~{24}") and out[1] == payload[1000:], out[0]
+    out = raw.cmd("e", "FETCH 1 (BINARY.PEEK[3])")
+    assert out[-1].startswith(b"e NO [UNKNOWN-CTE]"), out
+    raw.close()
