@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import SLOW, rss_kib, worker_pids
+from conftest import SANITIZED, SLOW, worker_pids
 from test_imap import deliver
 
 USER = "test@example.test"
@@ -51,7 +51,8 @@ def test_ten_thousand_idle_clients(make_petrel):
             socks.append(s)
         time.sleep(0.5)
         per = (sum(pss_kib(p) for p in workers) - before) / CONNECTIONS
-        assert per < 7 * SLOW, "%.1f KB per IDLE connection" % per
+        # (ASan's shadow memory and quarantine make this figure its own)
+        assert SANITIZED or per < 7, "%.1f KB per IDLE connection" % per
         # A delivery: the last client (and every other) hears of it.
         watcher = socks[-1]
         watcher.settimeout(5 * SLOW)
