@@ -420,6 +420,14 @@ static void bad_command(struct imap_client *c)
 		client_bye(c, "Too many errors");
 }
 
+/* The parser has the start of a command: its tag and name, and when. */
+static void command_begins(struct imap_client *c)
+{
+	snprintf(c->tag, sizeof(c->tag), "%s", imap_parser_tag(c->parser));
+	snprintf(c->command, sizeof(c->command), "%s", imap_parser_command(c->parser));
+	c->command_usec = now_usec();
+}
+
 /* Feeds the parser until a command, a continuation or a stream. Returns
  * false when the input ran out (or the client must wait). */
 static bool read_command(struct imap_client *c)
@@ -444,11 +452,7 @@ static bool read_command(struct imap_client *c)
 			return true;
 		case IMAP_PARSE_STREAM:
 			conn_drain(c->conn, before + consumed);
-			snprintf(c->tag, sizeof(c->tag), "%s",
-			         imap_parser_tag(c->parser));
-			snprintf(c->command, sizeof(c->command), "%s",
-			         imap_parser_command(c->parser));
-			c->command_usec = now_usec();
+			command_begins(c);
 			client_append_stream(c, imap_parser_args(c->parser),
 			                     imap_parser_arg_count(c->parser),
 			                     imap_parser_literal_size(c->parser));
@@ -466,11 +470,7 @@ static bool read_command(struct imap_client *c)
 			return true;
 		case IMAP_PARSE_DONE:
 			conn_drain(c->conn, before + consumed);
-			snprintf(c->tag, sizeof(c->tag), "%s",
-			         imap_parser_tag(c->parser));
-			snprintf(c->command, sizeof(c->command), "%s",
-			         imap_parser_command(c->parser));
-			c->command_usec = now_usec();
+			command_begins(c);
 			imap_command_dispatch(c, imap_parser_args(c->parser),
 			                      imap_parser_arg_count(c->parser));
 			return true;
@@ -626,29 +626,12 @@ void imap_client_start(struct imapd *server, struct worker_listener *accepted_on
 	const struct limits_config *l = &listener->limits;
 	char ip[INET6_ADDRSTRLEN];
 	sockaddr_ip(peer, ip, sizeof(ip));
-	const char *refusal = NULL;
-	unsigned from_ip;
-	if (worker_closing(server->worker))
-		refusal = "* BYE Server shutting down\r\n";
-	else if (accepted_on->connections >= l->connections)
-		refusal = "* BYE Too many connections, try again later\r\n";
-	else if (!worker_ip_acquire(accepted_on, peer, &from_ip))
-		refusal = "* BYE Too many connections from your address\r\n";
-	if (refusal) {
-		char reason[80];
-		snprintf(reason, sizeof(reason), "%.*s",
-		         (int)strcspn(refusal + 6, "\r\n"), refusal + 6);
-		EVENT(L_WARN, &event_connection_refused, EV_TEXT("client", ip),
-		      EV_WORD("listener", listener->address), EV_WORD("protocol", "imap"),
-		      EV_TEXT("reason", reason));
-		if (listener->tls != TLS_IMPLICIT) {
-			ssize_t ignored = send(fd, refusal, strlen(refusal),
-			                       MSG_DONTWAIT | MSG_NOSIGNAL);
-			(void)ignored;
-		}
-		close(fd);
+	static const struct worker_refusals refusals = {
+	    "* BYE Server shutting down\r\n",
+	    "* BYE Too many connections, try again later\r\n",
+	    "* BYE Too many connections from your address\r\n", 6};
+	if (!worker_admit(accepted_on, fd, peer, "imap", &refusals))
 		return;
-	}
 	struct imap_client *c = xcalloc(1, sizeof(*c));
 	c->server = server;
 	c->accepted_on = accepted_on;

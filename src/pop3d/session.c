@@ -65,9 +65,12 @@ void pop3_reply(struct pop3_session *s, bool ok, const char *fmt, ...)
 		/* command is one of the table's names (or "-"): ours, never
 		 * the peer's, so it may label a metric */
 		double seconds = (double)(now_usec() - s->command_usec) / 1e6;
-		EVENT(ok ? L_DEBUG : L_INFO, &event_pop3_command, EV_WORD("session", s->log_id),
-		      EV_TEXT("user", s->user ? s->user : "-"), EV_WORD("command", s->command),
-		      EV_WORD("result", ok ? "ok" : "err"), EV_SECONDS("duration", seconds));
+		EVENT(ok ? L_DEBUG : L_INFO, &event_pop3_command,
+		      EV_WORD("session", s->log_id),
+		      EV_TEXT("user", s->user ? s->user : "-"),
+		      EV_WORD("command", s->command),
+		      EV_WORD("result", ok ? "ok" : "err"),
+		      EV_SECONDS("duration", seconds));
 	}
 	s->command = NULL;
 }
@@ -222,29 +225,12 @@ void pop3_session_start(struct pop3d *server, struct worker_listener *accepted_o
 	const struct limits_config *l = &listener->limits;
 	char ip[INET6_ADDRSTRLEN];
 	sockaddr_ip(peer, ip, sizeof(ip));
-	const char *refusal = NULL;
-	unsigned from_ip;
-	if (worker_closing(server->worker))
-		refusal = "-ERR [SYS/TEMP] Server shutting down\r\n";
-	else if (accepted_on->connections >= l->connections)
-		refusal = "-ERR [SYS/TEMP] Too many connections, try again later\r\n";
-	else if (!worker_ip_acquire(accepted_on, peer, &from_ip))
-		refusal = "-ERR [SYS/TEMP] Too many connections from your address\r\n";
-	if (refusal) {
-		char reason[80];
-		snprintf(reason, sizeof(reason), "%.*s",
-		         (int)strcspn(refusal + 16, "\r\n"), refusal + 16);
-		EVENT(L_WARN, &event_connection_refused, EV_TEXT("client", ip),
-		      EV_WORD("listener", listener->address), EV_WORD("protocol", "pop3"),
-		      EV_TEXT("reason", reason));
-		if (listener->tls != TLS_IMPLICIT) {
-			ssize_t ignored = send(fd, refusal, strlen(refusal),
-			                       MSG_DONTWAIT | MSG_NOSIGNAL);
-			(void)ignored;
-		}
-		close(fd);
+	static const struct worker_refusals refusals = {
+	    "-ERR [SYS/TEMP] Server shutting down\r\n",
+	    "-ERR [SYS/TEMP] Too many connections, try again later\r\n",
+	    "-ERR [SYS/TEMP] Too many connections from your address\r\n", 16};
+	if (!worker_admit(accepted_on, fd, peer, "pop3", &refusals))
 		return;
-	}
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
 	s->server = server;
 	s->accepted_on = accepted_on;

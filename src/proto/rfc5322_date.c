@@ -144,7 +144,9 @@ int rfc5322_date_parse(const char *text, size_t len, int64_t *time_r, int *zone_
 	if (c.pos < len && (text[c.pos] == '+' || text[c.pos] == '-')) {
 		int sign = text[c.pos++] == '-' ? -1 : 1, hhmm;
 		size_t start = c.pos;
-		if (!number(&c, 4, 4, &hhmm) || c.pos - start != 4 || hhmm % 100 > 59)
+		/* no zone is a day or more away (RFC 5322 3.3 leaves it open) */
+		if (!number(&c, 4, 4, &hhmm) || c.pos - start != 4 || hhmm % 100 > 59 ||
+		    hhmm / 100 > 23)
 			return -1;
 		zone = sign * ((hhmm / 100) * 3600 + (hhmm % 100) * 60);
 	} else if (word(&c, name, sizeof(name)) > 0) {

@@ -7,11 +7,15 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/event.h"
 #include "lib/log.h"
+#include "lib/netaddr.h"
 #include "lib/xalloc.h"
 
 /* How long a stop waits for what is in flight before cutting it. */
@@ -103,6 +107,37 @@ bool worker_ip_acquire(struct worker_listener *l, const struct sockaddr *peer,
 	ip_key_make(&key, peer, l->config->address);
 	return ip_count_acquire(w->ip_counts, w->ip_region, &key,
 	                        l->config->limits.connections_per_ip, count_r);
+}
+
+bool worker_admit(struct worker_listener *l, int fd, const struct sockaddr *peer,
+                  const char *protocol, const struct worker_refusals *refusals)
+{
+	const struct listen_config *listener = l->config;
+	const char *refusal = NULL;
+	unsigned from_ip;
+	if (worker_closing(l->worker))
+		refusal = refusals->closing;
+	else if (l->connections >= listener->limits.connections)
+		refusal = refusals->full;
+	else if (!worker_ip_acquire(l, peer, &from_ip))
+		refusal = refusals->per_ip;
+	if (refusal == NULL)
+		return true;
+	char ip[INET6_ADDRSTRLEN], reason[80];
+	sockaddr_ip(peer, ip, sizeof(ip));
+	snprintf(reason, sizeof(reason), "%.*s",
+	         (int)strcspn(refusal + refusals->prefix_len, "\r\n"),
+	         refusal + refusals->prefix_len);
+	EVENT(L_WARN, &event_connection_refused, EV_TEXT("client", ip),
+	      EV_WORD("listener", listener->address), EV_WORD("protocol", protocol),
+	      EV_TEXT("reason", reason));
+	if (listener->tls != TLS_IMPLICIT) {
+		ssize_t ignored =
+		    send(fd, refusal, strlen(refusal), MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)ignored;
+	}
+	close(fd);
+	return false;
 }
 
 void worker_ip_release(struct worker_listener *l, const struct sockaddr *peer)

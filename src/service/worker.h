@@ -57,6 +57,23 @@ bool worker_closing(const struct worker *worker);
 void worker_connection_opened(struct worker_listener *listener);
 void worker_connection_closed(struct worker_listener *listener);
 
+/* What a protocol answers a connection it turns away, by reason: the
+ * worker stops, the listener is full, the client's address is. Each a
+ * whole line with its CRLF; prefix_len octets of it (the protocol's
+ * code) are left out of the log's reason. */
+struct worker_refusals {
+	const char *closing, *full, *per_ip;
+	size_t prefix_len;
+};
+
+/* Whether a connection accepted on listener may become a session: the
+ * worker's state and the listener's limits (counting the peer's address
+ * across the workers: a true holds a count, released with
+ * worker_ip_release). A refused one is logged, told why when it is not
+ * implicit TLS, and closed. */
+bool worker_admit(struct worker_listener *listener, int fd, const struct sockaddr *peer,
+                  const char *protocol, const struct worker_refusals *refusals);
+
 /* Counts a connection from peer on listener against its
  * connections_per_ip, across every worker; false (and *count_r at the
  * limit) when it would exceed it. Each true is paired with a release. */

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "auth/penalty.h"
+#include "auth/sasl_session.h"
 #include "lib/event.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
@@ -225,23 +226,6 @@ static void submit_step(struct session *s, char *response, size_t len)
 	auth_service_submit(s->server->auth, &step->job);
 }
 
-/* Strict base64 into a fresh NUL-terminated buffer; -1 if malformed. */
-static int decode_response(const char *text, size_t len, char **out_r, size_t *len_r)
-{
-	char *out = xmalloc(base64_decoded_max(len) + 1);
-	const char *error;
-	long n = base64_decode(BASE64_STANDARD, text, len, (unsigned char *)out,
-	                       base64_decoded_max(len), &error);
-	if (n < 0) {
-		free(out);
-		return -1;
-	}
-	out[n] = '\0';
-	*out_r = out;
-	*len_r = (size_t)n;
-	return 0;
-}
-
 void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
 {
 	if (s->auth_user) {
@@ -272,7 +256,7 @@ void cmd_auth(struct session *s, const struct smtp_cmd *cmd)
 		if (empty)
 			response = xstrdup("");
 		else if (text_len == 0 || memchr(text, ' ', text_len) ||
-		         decode_response(text, text_len, &response, &len) < 0) {
+		         sasl_decode_base64(text, text_len, &response, &len) < 0) {
 			reply_error(s,
 			            "501 5.5.2 Invalid base64 data in initial response");
 			return;
@@ -298,7 +282,7 @@ void auth_response(struct session *s, const char *line, size_t len)
 	/* An empty line is an empty response (SCRAM's last step). */
 	char *response;
 	size_t decoded_len;
-	if (decode_response(line, len, &response, &decoded_len) < 0) {
+	if (sasl_decode_base64(line, len, &response, &decoded_len) < 0) {
 		end_exchange(s);
 		reply_error(s, "501 5.5.2 Invalid base64 data");
 		return;

@@ -182,32 +182,14 @@ void session_start(struct smtpd *server, struct worker_listener *accepted_on,
 	const struct limits_config *l = &listener->limits;
 	char ip[INET6_ADDRSTRLEN];
 	sockaddr_ip(peer, ip, sizeof(ip));
-	const char *refusal = NULL;
-	unsigned from_ip;
-	if (worker_closing(server->worker))
-		refusal = "421 4.3.2 Service shutting down\r\n";
-	else if (accepted_on->connections >= l->connections)
-		refusal = "421 4.3.2 Too many connections, try again later\r\n";
-	else if (!worker_ip_acquire(accepted_on, peer, &from_ip))
-		refusal = "421 4.7.0 Too many connections from your address\r\n";
-	/* From here on the session holds its per-IP count until destroyed. */
-	if (refusal) {
-		char reason[80]; /* the reply's text, without its CRLF */
-		snprintf(reason, sizeof(reason), "%.*s",
-		         (int)strcspn(refusal + 10, "\r\n"), refusal + 10);
-		EVENT(L_WARN, &event_connection_refused, EV_TEXT("client", ip),
-		      EV_WORD("listener", listener->address),
-		      EV_WORD("protocol", listen_protocol_name(listener->protocol)),
-		      EV_TEXT("reason", reason));
-		if (listener->tls != TLS_IMPLICIT) {
-			ssize_t ignored = send(fd, refusal, strlen(refusal),
-			                       MSG_DONTWAIT | MSG_NOSIGNAL);
-			(void)ignored;
-		}
-		close(fd);
+	static const struct worker_refusals refusals = {
+	    "421 4.3.2 Service shutting down\r\n",
+	    "421 4.3.2 Too many connections, try again later\r\n",
+	    "421 4.7.0 Too many connections from your address\r\n", 10};
+	if (!worker_admit(accepted_on, fd, peer, listen_protocol_name(listener->protocol),
+	                  &refusals))
 		return;
-	}
-
+	/* From here on the session holds its per-IP count until destroyed. */
 	struct session *s = xcalloc(1, sizeof(*s));
 	s->server = server;
 	s->accepted_on = accepted_on;
