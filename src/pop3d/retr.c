@@ -81,21 +81,27 @@ void pop3_retr_start(struct pop3_session *s, uint32_t number, bool top, uint32_t
 	pop3_reply(s, true, "%llu octets", (unsigned long long)t->end);
 }
 
-/* Stuffs and writes data; stops TOP's body at its line count. Returns
- * false once TOP has sent what it should. */
+/* Stuffs data a line at a time (a "." that begins a line is doubled)
+ * into out; stops TOP's body at its line count. Returns false once TOP
+ * has sent what it should. */
 static bool emit(struct pop3_transfer *t, const char *data, size_t len, struct buf *out)
 {
-	for (size_t i = 0; i < len; i++) {
-		uint64_t at = t->pos + i;
-		if (t->top && at >= t->header_end && t->line_start) {
-			if (t->lines_left == 0)
-				return false;
-			t->lines_left--;
+	size_t i = 0;
+	while (i < len) {
+		if (t->line_start) {
+			if (t->top && t->pos + i >= t->header_end) {
+				if (t->lines_left == 0)
+					return false;
+				t->lines_left--;
+			}
+			if (data[i] == '.')
+				buf_append_char(out, '.');
 		}
-		if (t->line_start && data[i] == '.')
-			buf_append_char(out, '.');
-		buf_append_char(out, data[i]);
-		t->line_start = data[i] == '\n';
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - data) + 1 : len;
+		buf_append(out, data + i, end - i);
+		t->line_start = nl != NULL;
+		i = end;
 	}
 	return true;
 }
