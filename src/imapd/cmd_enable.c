@@ -37,6 +37,9 @@ void imap_cmd_enable(struct imap_client *c, const struct imap_arg *args, unsigne
 				buf_appendf(&enabled, " %s", extensions[i].name);
 			}
 	}
+	/* RFC 6855 3: UTF-8 may now travel in quoted strings, not only as
+	 * literals */
+	c->writer.utf8 = (c->enabled & IMAP_ENABLED_UTF8) != 0;
 	client_untagged(c, "ENABLED%s", enabled.data ? enabled.data : "");
 	buf_free(&enabled);
 	client_tagged(c, "OK", "Enabled");
