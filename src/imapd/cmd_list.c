@@ -90,7 +90,7 @@ static bool matches(const struct list_request *r, const char *name)
 }
 
 static void write_entry(struct imap_client *c, const struct list_request *r,
-                        const struct mail_folder *f)
+                        const struct mail_folder *f, bool childinfo)
 {
 	struct buf attrs = BUF_INIT;
 #define ATTR(s) buf_appendf(&attrs, "%s%s", attrs.len ? " " : "", (s))
@@ -106,6 +106,9 @@ static void write_entry(struct imap_client *c, const struct list_request *r,
 	conn_printf(c->conn, "* %s (%s) \".\" ", r->lsub ? "LSUB" : "LIST",
 	            attrs.data ? attrs.data : "");
 	client_write_mailbox(c, f->name);
+	/* RFC 5258 4: listed for a subscribed child, it says so */
+	if (childinfo)
+		client_puts(c, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 	client_write(c, "\r\n", 2);
 	buf_free(&attrs);
 	const char *error;
@@ -113,6 +116,18 @@ static void write_entry(struct imap_client *c, const struct list_request *r,
 	    client_write_status(c, f->name, r->status_items, &error) < 0)
 		log_msg(L_WARN, "event=mailbox-error session=%s user=%s error=%s",
 		        c->log_id, LOG_Q(c->user), LOG_Q(error));
+}
+
+/* A folder below name is subscribed (RECURSIVEMATCH). */
+static bool subscribed_below(const struct mail_folder *folders, size_t n,
+                             const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < n; i++)
+		if (folders[i].subscribed && strncmp(folders[i].name, name, len) == 0 &&
+		    folders[i].name[len] == MAIL_STORE_SEPARATOR)
+			return true;
+	return false;
 }
 
 static bool parse(struct imap_client *c, const struct imap_arg *args, unsigned count,
@@ -176,12 +191,16 @@ void imap_cmd_list(struct imap_client *c, const struct imap_arg *args, unsigned 
 	for (size_t i = 0; i < n; i++) {
 		const struct mail_folder *f = &folders[i];
 		bool subscribed_only = r.lsub || r.select_subscribed;
-		if (subscribed_only ? !f->subscribed : (!f->exists && !f->has_children))
+		bool childinfo = false;
+		if (r.select_subscribed && r.recursive_match && !f->subscribed)
+			childinfo = subscribed_below(folders, n, f->name);
+		if (subscribed_only ? !f->subscribed && !childinfo
+		                    : (!f->exists && !f->has_children))
 			continue;
 		if (r.select_special_use && f->special_use == MAIL_SPECIAL_NONE)
 			continue;
 		if (matches(&r, f->name))
-			write_entry(c, &r, f);
+			write_entry(c, &r, f, childinfo);
 	}
 	mail_folder_list_free(folders, n);
 	client_tagged(c, "OK", "%s completed", c->command);

@@ -10,13 +10,10 @@
 
 #include "imapd/sort_keys.h"
 #include "lib/xalloc.h"
-#include "mailbox/message_file.h"
 #include "proto/imap_subject.h"
 #include "proto/rfc5322.h"
 #include "proto/rfc5322_address.h"
 #include "proto/rfc5322_date.h"
-
-#define HEADER_READ_MAX (256 * 1024)
 
 struct first_address {
 	char *mailbox;
@@ -40,25 +37,12 @@ static char *unfold(const char *value, size_t len)
 	return out;
 }
 
-static void read_header(struct message_keys *k, const char *path, uint64_t size)
+/* The keys from the cached header fields (mailbox/cursor.c). */
+static void read_fields(struct message_keys *k, const char *header, size_t n)
 {
-	struct message_file f;
-	const char *error;
-	uint64_t len;
-	if (message_file_open(&f, path, size, &error) < 0)
-		return;
-	if (message_file_header_size(&f, &len, &error) < 0) {
-		message_file_close(&f);
-		return;
-	}
-	if (len > HEADER_READ_MAX)
-		len = HEADER_READ_MAX;
-	char *header = xmalloc((size_t)len + 1);
-	ssize_t n = message_file_read(&f, 0, header, (size_t)len);
-	message_file_close(&f);
 	size_t pos = 0;
 	struct rfc5322_field field;
-	while (n > 0 && rfc5322_next_field(header, (size_t)n, &pos, &field) == 1) {
+	while (n > 0 && rfc5322_next_field(header, n, &pos, &field) == 1) {
 #define IS(wanted)                                                                       \
 	(field.name_len == strlen(wanted) &&                                             \
 	 strncasecmp(field.name, wanted, field.name_len) == 0)
@@ -90,7 +74,6 @@ static void read_header(struct message_keys *k, const char *path, uint64_t size)
 		}
 #undef IS
 	}
-	free(header);
 }
 
 struct message_keys *sort_keys_load(struct imap_client *c, const uint32_t *seqs,
@@ -101,7 +84,8 @@ struct message_keys *sort_keys_load(struct imap_client *c, const uint32_t *seqs,
 	for (size_t i = 0; i < count; i++)
 		uids[i] = mailbox_get(c->mailbox, seqs[i])->uid;
 	struct mailbox_cursor *cursor = mailbox_cursor_open(
-	    c->mailbox, uids, count, MAILBOX_WANT_SIZE | MAILBOX_WANT_DATE);
+	    c->mailbox, uids, count,
+	    MAILBOX_WANT_SIZE | MAILBOX_WANT_DATE | MAILBOX_WANT_HEADERS);
 	const char *error;
 	for (size_t i = 0; i < count; i++) {
 		struct message_keys *k = &keys[i];
@@ -112,7 +96,7 @@ struct message_keys *sort_keys_load(struct imap_client *c, const uint32_t *seqs,
 			continue;
 		k->arrival = rec.internaldate;
 		k->size = rec.size;
-		read_header(k, rec.path, rec.size);
+		read_fields(k, rec.headers ? rec.headers : "", rec.headers_len);
 		/* RFC 5256 2.2: no usable Date: the internal date */
 		if (!k->has_sent)
 			k->sent = k->arrival;

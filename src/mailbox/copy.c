@@ -135,9 +135,9 @@ static int drop_source(struct copying *c, uint32_t uid)
 
 static void copy_cache(struct copying *c, uint32_t from_uid, uint32_t to_uid)
 {
-	static const char sql[] =
-	    "INSERT OR REPLACE INTO cache SELECT ?3, ?4, envelope, body, bodystructure "
-	    "FROM cache WHERE folder = ?1 AND uid = ?2";
+	static const char sql[] = "INSERT OR REPLACE INTO cache SELECT ?3, ?4, envelope, "
+	                          "body, bodystructure, headers "
+	                          "FROM cache WHERE folder = ?1 AND uid = ?2";
 	const char *error;
 	sqlite3_stmt *stmt = mail_store_prepare(c->mb->store, sql, &error);
 	if (stmt == NULL)

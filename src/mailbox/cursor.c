@@ -27,7 +27,7 @@ struct entry {
 	char *path;
 	uint64_t size;
 	int64_t date;
-	bool cached[3]; /* envelope, body, bodystructure */
+	bool cached[4]; /* envelope, body, bodystructure, headers */
 	struct message_parsed parsed;
 };
 
@@ -100,6 +100,8 @@ static void fill_entry(struct mailbox_cursor *c, struct entry *e, sqlite3_stmt *
 		take_blob(stmt, 5, &e->cached[1], &e->parsed.body);
 	if (c->want & MAILBOX_WANT_BODYSTRUCTURE)
 		take_blob(stmt, 6, &e->cached[2], &e->parsed.bodystructure);
+	if (c->want & MAILBOX_WANT_HEADERS)
+		take_blob(stmt, 7, &e->cached[3], &e->parsed.headers);
 }
 
 static int query_batch(struct mailbox_cursor *c, const char **error_r)
@@ -109,11 +111,11 @@ static int query_batch(struct mailbox_cursor *c, const char **error_r)
 	    "WHERE folder = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid";
 	static const char sql_cache[] =
 	    "SELECT m.uid, m.file, m.size, m.internaldate, c.envelope, c.body, "
-	    "c.bodystructure "
+	    "c.bodystructure, c.headers "
 	    "FROM messages m LEFT JOIN cache c ON c.folder = m.folder AND c.uid = m.uid "
 	    "WHERE m.folder = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid";
 	bool with_cache = c->want & (MAILBOX_WANT_ENVELOPE | MAILBOX_WANT_BODY |
-	                             MAILBOX_WANT_BODYSTRUCTURE);
+	                             MAILBOX_WANT_BODYSTRUCTURE | MAILBOX_WANT_HEADERS);
 	sqlite3_stmt *stmt =
 	    mail_store_prepare(c->mb->store, with_cache ? sql_cache : sql_plain, error_r);
 	if (stmt == NULL)
@@ -174,6 +176,8 @@ static int complete_entry(struct mailbox_cursor *c, struct entry *e, const char 
 		fields |= MESSAGE_PARSE_BODY;
 	if ((c->want & MAILBOX_WANT_BODYSTRUCTURE) && !e->cached[2])
 		fields |= MESSAGE_PARSE_BODYSTRUCTURE;
+	if ((c->want & MAILBOX_WANT_HEADERS) && !e->cached[3])
+		fields |= MESSAGE_PARSE_HEADERS;
 	bool need_size = (c->want & MAILBOX_WANT_SIZE) && !e->has_size;
 	bool need_date = (c->want & MAILBOX_WANT_DATE) && !e->has_date;
 	if (fields == 0 && !need_size && !need_date)
@@ -201,6 +205,7 @@ static int complete_entry(struct mailbox_cursor *c, struct entry *e, const char 
 			e->cached[0] |= (fields & MESSAGE_PARSE_ENVELOPE) != 0;
 			e->cached[1] |= (fields & MESSAGE_PARSE_BODY) != 0;
 			e->cached[2] |= (fields & MESSAGE_PARSE_BODYSTRUCTURE) != 0;
+			e->cached[3] |= (fields & MESSAGE_PARSE_HEADERS) != 0;
 		}
 	}
 	message_file_close(&f);
@@ -221,11 +226,12 @@ static void bind_blob(sqlite3_stmt *stmt, int index, bool cached, const struct b
 static void write_back(struct mailbox_cursor *c)
 {
 	static const char sql_cache[] =
-	    "INSERT INTO cache (folder, uid, envelope, body, bodystructure) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (folder, uid) DO UPDATE SET "
+	    "INSERT INTO cache (folder, uid, envelope, body, bodystructure, headers) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (folder, uid) DO UPDATE SET "
 	    "envelope = coalesce(excluded.envelope, envelope), "
 	    "body = coalesce(excluded.body, body), "
-	    "bodystructure = coalesce(excluded.bodystructure, bodystructure)";
+	    "bodystructure = coalesce(excluded.bodystructure, bodystructure), "
+	    "headers = coalesce(excluded.headers, headers)";
 	static const char sql_row[] = "UPDATE messages SET size = ?3, internaldate = ?4 "
 	                              "WHERE folder = ?1 AND uid = ?2";
 	bool dirty = false;
@@ -252,6 +258,7 @@ static void write_back(struct mailbox_cursor *c)
 				bind_blob(stmt, 4, e->cached[1], &e->parsed.body);
 				bind_blob(stmt, 5, e->cached[2],
 				          &e->parsed.bodystructure);
+				bind_blob(stmt, 6, e->cached[3], &e->parsed.headers);
 				r = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
 			}
 			if (r == 0 && e->dirty_row &&
@@ -310,5 +317,7 @@ int mailbox_cursor_next(struct mailbox_cursor *c, struct mailbox_record *rec,
 	rec->body_len = e->parsed.body.len;
 	rec->bodystructure = e->parsed.bodystructure.data;
 	rec->bodystructure_len = e->parsed.bodystructure.len;
+	rec->headers = e->parsed.headers.data;
+	rec->headers_len = e->parsed.headers.len;
 	return 1;
 }

@@ -139,6 +139,7 @@ enum {
 	MAILBOX_WANT_ENVELOPE = 1 << 2, /* cached IMAP text */
 	MAILBOX_WANT_BODY = 1 << 3,
 	MAILBOX_WANT_BODYSTRUCTURE = 1 << 4,
+	MAILBOX_WANT_HEADERS = 1 << 5, /* the fields SORT and THREAD compare */
 };
 
 struct mailbox_record {
@@ -147,8 +148,8 @@ struct mailbox_record {
 	const char *path;
 	uint64_t size;
 	int64_t internaldate; /* seconds since the epoch */
-	const char *envelope, *body, *bodystructure;
-	size_t envelope_len, body_len, bodystructure_len;
+	const char *envelope, *body, *bodystructure, *headers;
+	size_t envelope_len, body_len, bodystructure_len, headers_len;
 };
 
 struct mailbox_cursor;

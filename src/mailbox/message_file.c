@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "proto/imap_bodystructure.h"
 #include "proto/imap_write.h"
 #include "proto/mime.h"
+#include "proto/rfc5322.h"
 
 #define PIECE (64 * 1024)
 /* The header section ENVELOPE reads is cut here (as nested ones are). */
@@ -213,17 +215,42 @@ int message_file_header_size(struct message_file *f, uint64_t *len_r,
 	}
 }
 
+/* The fields SORT and THREAD compare (RFC 5256), kept whole. */
+static void keep_sort_fields(const char *header, size_t len, struct buf *out)
+{
+	static const char *const names[] = {"Date",       "Subject",    "From",
+	                                    "To",         "Cc",         "Message-ID",
+	                                    "References", "In-Reply-To"};
+	size_t pos = 0;
+	struct rfc5322_field f;
+	buf_reserve(out, 1); /* cached even when none is there */
+	while (rfc5322_next_field(header, len, &pos, &f) == 1)
+		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+			if (strlen(names[i]) == f.name_len &&
+			    strncasecmp(names[i], f.name, f.name_len) == 0) {
+				buf_append(out, f.raw, f.raw_len);
+				break;
+			}
+}
+
 int message_file_parse(struct message_file *f, unsigned fields,
                        struct message_parsed *out, const char **error_r)
 {
-	if (fields & MESSAGE_PARSE_ENVELOPE) {
+	if (fields & (MESSAGE_PARSE_ENVELOPE | MESSAGE_PARSE_HEADERS)) {
 		struct buf header = BUF_INIT;
 		if (read_header(f, &header, error_r) < 0) {
 			buf_free(&header);
 			return -1;
 		}
-		struct imap_writer w = {.write = write_to_buf, .ctx = &out->envelope};
-		imap_write_envelope(&w, header.data ? header.data : "", header.len);
+		if (fields & MESSAGE_PARSE_ENVELOPE) {
+			struct imap_writer w = {.write = write_to_buf,
+			                        .ctx = &out->envelope};
+			imap_write_envelope(&w, header.data ? header.data : "",
+			                    header.len);
+		}
+		if (fields & MESSAGE_PARSE_HEADERS)
+			keep_sort_fields(header.data ? header.data : "", header.len,
+			                 &out->headers);
 		buf_free(&header);
 	}
 	if (!(fields & (MESSAGE_PARSE_BODY | MESSAGE_PARSE_BODYSTRUCTURE)))
@@ -261,4 +288,5 @@ void message_parsed_free(struct message_parsed *p)
 	buf_free(&p->envelope);
 	buf_free(&p->body);
 	buf_free(&p->bodystructure);
+	buf_free(&p->headers);
 }

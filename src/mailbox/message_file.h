@@ -51,10 +51,13 @@ enum {
 	MESSAGE_PARSE_ENVELOPE = 1 << 0,
 	MESSAGE_PARSE_BODY = 1 << 1,          /* BODY (no extension data) */
 	MESSAGE_PARSE_BODYSTRUCTURE = 1 << 2, /* BODYSTRUCTURE */
+	MESSAGE_PARSE_HEADERS = 1 << 3,       /* the fields SORT and THREAD read */
 };
 
 struct message_parsed {
 	struct buf envelope, body, bodystructure; /* IMAP text, as FETCH sends it */
+	struct buf headers; /* Date, Subject, From, To, Cc, Message-ID, References,
+	                       In-Reply-To: the fields as they are, one after another */
 };
 
 /* Computes what fields asks for (appending to out's buffers). */

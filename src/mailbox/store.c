@@ -26,7 +26,7 @@
 #include "proto/imap_utf7.h"
 
 #define BUSY_TIMEOUT_MS 15000
-#define SCHEMA_VERSION  "1"
+#define SCHEMA_VERSION  "2"
 
 /* The index: what the files cannot say. Messages are keyed by folder
  * and UID; base is the file's unique name (without ":2,flags"), file its
@@ -50,7 +50,7 @@ static const char SCHEMA[] =
     "CREATE TABLE keywords (folder INTEGER NOT NULL, id INTEGER NOT NULL,"
     " name TEXT NOT NULL, PRIMARY KEY (folder, id)) WITHOUT ROWID;"
     "CREATE TABLE cache (folder INTEGER NOT NULL, uid INTEGER NOT NULL,"
-    " envelope BLOB, body BLOB, bodystructure BLOB,"
+    " envelope BLOB, body BLOB, bodystructure BLOB, headers BLOB,"
     " PRIMARY KEY (folder, uid)) WITHOUT ROWID;"
     "INSERT INTO meta VALUES ('version', '" SCHEMA_VERSION "');";
 
@@ -289,10 +289,20 @@ static int open_db(struct mail_store *store, const char *path, const char **erro
 	    store->db, "SELECT value FROM meta WHERE key = 'version'", -1, &stmt, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(stmt);
-		bool current =
-		    rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(stmt, 0),
-		                               SCHEMA_VERSION) == 0;
+		char version[16] = "";
+		if (rc == SQLITE_ROW)
+			snprintf(version, sizeof(version), "%s",
+			         (const char *)sqlite3_column_text(stmt, 0));
 		sqlite3_finalize(stmt);
+		/* Version 1 had no cache of the headers SORT and THREAD read. */
+		if (strcmp(version, "1") == 0 &&
+		    mail_store_exec(store,
+		                    "ALTER TABLE cache ADD COLUMN headers BLOB;"
+		                    "UPDATE meta SET value = '" SCHEMA_VERSION
+		                    "' WHERE key = 'version';",
+		                    error_r) == 0)
+			snprintf(version, sizeof(version), "%s", SCHEMA_VERSION);
+		bool current = strcmp(version, SCHEMA_VERSION) == 0;
 		if (!current) {
 			*error_r = error_fmt("%s: unknown index version", path);
 			mail_store_rollback(store);

@@ -705,3 +705,24 @@ def test_scram_login_and_lockout(make_petrel):
     assert out.startswith(b"e NO"), out
     assert "event=auth-lockout" in server.read_log()
     raw.close()
+
+
+def test_list_extended(server):
+    """LIST-EXTENDED (RFC 5258): selection and return options, CHILDINFO
+    for a parent of a subscribed folder, LIST-STATUS, SPECIAL-USE."""
+    raw = login_raw(server)
+    raw.cmd("a", "CREATE Lists.Petrel")
+    raw.cmd("b", "SUBSCRIBE Lists.Petrel")
+    out = raw.cmd("c", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
+    assert b'* LIST (\\HasChildren) "." "Lists" ("CHILDINFO" ("SUBSCRIBED"))' in out, out
+    out = raw.cmd("d", 'LIST (SUBSCRIBED) "" "*"')
+    assert b'* LIST (\\HasNoChildren \\Subscribed) "." "Lists.Petrel"' in out, out
+    assert not any(b'"Lists"' in l for l in out)
+    out = raw.cmd("e", 'LIST (SPECIAL-USE) "" "*" RETURN (STATUS (MESSAGES UNSEEN))')
+    assert b'* LIST (\\HasNoChildren \\Sent) "." "Sent"' in out
+    assert b'* STATUS "Sent" (MESSAGES 0 UNSEEN 0)' in out
+    assert not any(b"INBOX" in l for l in out), out
+    assert raw.cmd("f", 'LIST (RECURSIVEMATCH) "" "*"')[-1].startswith(b"f BAD")
+    out = raw.cmd("g", 'LIST "" ("INBOX" "Lists.*")')
+    assert len([l for l in out if l.startswith(b"* LIST")]) == 2, out
+    raw.close()

@@ -825,6 +825,35 @@ static void test_corrupt_index(void **state)
 	mail_store_close(&store);
 }
 
+/* An index of version 1 (no header cache) is brought up to date. */
+static void test_index_upgrade(void **state)
+{
+	(void)state;
+	const char *root = new_root(), *error;
+	struct mail_store *store;
+	assert_int_equal(mail_store_open(root, &store, &error), 0);
+	assert_int_equal(
+	    mail_store_exec(store,
+	                    "ALTER TABLE cache DROP COLUMN headers;"
+	                    "UPDATE meta SET value = '1' WHERE key = 'version';",
+	                    &error),
+	    0);
+	mail_store_close(&store);
+	deliver(root, MESSAGE);
+	assert_int_equal(mail_store_open(root, &store, &error), 0);
+	struct mailbox *mb;
+	assert_int_equal(mailbox_open(store, "INBOX", false, &mb, &error), 0);
+	uint32_t uids[] = {1};
+	struct mailbox_cursor *c = mailbox_cursor_open(mb, uids, 1, MAILBOX_WANT_HEADERS);
+	struct mailbox_record rec;
+	assert_int_equal(mailbox_cursor_next(c, &rec, &error), 1);
+	assert_non_null(strstr(rec.headers, "Subject: hello\r\n"));
+	assert_null(strstr(rec.headers, "body"));
+	mailbox_cursor_close(&c);
+	mailbox_close(&mb);
+	mail_store_close(&store);
+}
+
 /* Two processes find the same 300 new files at once: every file gets
  * exactly one UID, and no UID goes to two files. */
 static void test_concurrent_sync(void **state)
@@ -895,6 +924,7 @@ int main(void)
 	    cmocka_unit_test(test_bare_lf_file),
 	    cmocka_unit_test(test_dovecot_migration),
 	    cmocka_unit_test(test_corrupt_index),
+	    cmocka_unit_test(test_index_upgrade),
 	    cmocka_unit_test(test_concurrent_sync),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
