@@ -457,12 +457,26 @@ int folder_sync(struct mail_store *store, const char *name, const char *path, bo
 			r = -1;
 		}
 	}
+	uint32_t uidnext = row->uidnext;
+	uint64_t modseq = row->highestmodseq;
 	if (r == 0)
 		r = match_index(&s);
 	if (r == 0)
 		r = add_new(&s);
+	int64_t new_mtime = settled(mtime_ns(&new_st)), cur_mtime = settled(mtime_ns(&cur_st));
+	/* Nothing found that the index did not know: no write, so no fsync
+	 * (a busy folder's directory stays "unsettled" for a second after
+	 * each change, and every command rescans it meanwhile). */
+	bool unchanged = r == 0 && found > 0 && row->uidnext == uidnext &&
+	                 row->highestmodseq == modseq && row->new_mtime == new_mtime &&
+	                 row->cur_mtime == cur_mtime;
+	if (unchanged) {
+		mail_store_rollback(store);
+		listing_free(&listing);
+		return 0;
+	}
 	if (r == 0)
-		r = save_row(&s, settled(mtime_ns(&new_st)), settled(mtime_ns(&cur_st)));
+		r = save_row(&s, new_mtime, cur_mtime);
 	if (r == 0)
 		r = mail_store_commit(store, error_r);
 	else
