@@ -73,6 +73,25 @@ static pid_t running_pid(const struct target *t)
 	return (pid_t)pid;
 }
 
+/* Whether pid still runs: the master removes its pid file a moment
+ * before its process is gone, and "stopped" means gone. An exited
+ * process its parent has not reaped yet (a zombie) counts as gone. */
+static bool process_alive(pid_t pid)
+{
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return false;
+	char path[64], stat[256];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *close = strrchr(stat, ')');
+	return !(close && close[1] == ' ' && close[2] == 'Z');
+}
+
 /* Asks the master; 0 with "ok" answers printed, 1 refused, 2 not reached. */
 static int ask_master(const struct target *t, const char *request, bool quiet)
 {
@@ -142,11 +161,12 @@ int cmd_stop(const struct cli_options *options, int argc, char **argv)
 		/* The answer came at once; the exit follows once the sessions
 		 * and deliveries in flight have finished. */
 		time_t deadline = time(NULL) + STOP_WAIT_SECONDS;
-		while (running_pid(&t) == pid && time(NULL) < deadline) {
+		while ((running_pid(&t) == pid || process_alive(pid)) &&
+		       time(NULL) < deadline) {
 			struct timespec tick = {0, 50 * 1000 * 1000};
 			nanosleep(&tick, NULL);
 		}
-		if (running_pid(&t) == pid) {
+		if (running_pid(&t) == pid || process_alive(pid)) {
 			fprintf(stderr, "petrel: pid %ld has not stopped after %d s\n",
 			        (long)pid, STOP_WAIT_SECONDS);
 			status = 1;
