@@ -328,21 +328,16 @@ static const struct mailbox_notify client_notify = {
     .keywords = notify_keywords,
 };
 
-void client_refresh(struct imap_client *c, bool allow_expunge)
-{
-	client_refresh_from(c, allow_expunge, true);
-}
+typedef int refresh_fn(struct mailbox *mb, bool allow_expunge,
+                       const struct mailbox_notify *notify, void *ctx,
+                       const char **error_r);
 
-void client_refresh_from(struct imap_client *c, bool allow_expunge, bool sync)
+static void refresh_with(struct imap_client *c, bool allow_expunge, refresh_fn *refresh)
 {
 	if (c->mailbox == NULL || c->conn == NULL)
 		return;
 	const char *error;
-	int r =
-	    sync ? mailbox_refresh(c->mailbox, allow_expunge, &client_notify, c, &error)
-	         : mailbox_refresh_index(c->mailbox, allow_expunge, &client_notify, c,
-	                                 &error);
-	if (r < 0) {
+	if (refresh(c->mailbox, allow_expunge, &client_notify, c, &error) < 0) {
 		log_msg(L_WARN, "event=mailbox-error session=%s user=%s error=%s",
 		        c->log_id, LOG_Q(c->user), LOG_Q(error));
 		if (strstr(error, "deleted")) {
@@ -350,6 +345,11 @@ void client_refresh_from(struct imap_client *c, bool allow_expunge, bool sync)
 			client_close_mailbox(c);
 		}
 	}
+}
+
+void client_refresh(struct imap_client *c, bool allow_expunge)
+{
+	refresh_with(c, allow_expunge, mailbox_refresh);
 }
 
 void client_close_mailbox(struct imap_client *c)
@@ -360,10 +360,10 @@ void client_close_mailbox(struct imap_client *c)
 		c->state = IMAP_STATE_AUTHENTICATED;
 }
 
-void imap_client_changed(struct imap_client *c, bool sync)
+void imap_client_changed(struct imap_client *c, bool rescan)
 {
 	if (c->idling && c->conn && !c->closing)
-		client_refresh_from(c, true, sync);
+		refresh_with(c, true, rescan ? mailbox_rescan : mailbox_refresh_index);
 }
 
 /* --- input ------------------------------------------------------------- */

@@ -88,9 +88,10 @@ void imap_client_start(struct imapd *server, struct worker_listener *accepted_on
 void imap_client_destroy(struct imap_client *c, const char *reason);
 /* A stop: an idle session is told BYE and closed. */
 void imap_client_shutdown(struct imap_client *c);
-/* The folder being watched changed (imapd.c); sync false when another
- * client of this process has just synced it. */
-void imap_client_changed(struct imap_client *c, bool sync);
+/* The folder being watched changed (imapd.c): rescan its directories, or
+ * (false) read the index another client of this process has just
+ * rescanned. */
+void imap_client_changed(struct imap_client *c, bool rescan);
 
 /* "* text" CRLF */
 void client_untagged(struct imap_client *c, const char *fmt, ...)
@@ -110,7 +111,6 @@ void client_resume(struct imap_client *c);
  * allow_expunge false expunges wait (RFC 9051 7.5.1). */
 void client_refresh(struct imap_client *c, bool allow_expunge);
 /* The same; with sync false the index alone is asked (it was just synced). */
-void client_refresh_from(struct imap_client *c, bool allow_expunge, bool sync);
 /* The selected folder is closed (SELECT elsewhere, CLOSE, UNSELECT). */
 void client_close_mailbox(struct imap_client *c);
 

@@ -24,6 +24,7 @@
 #include "mailbox/maildir.h"
 #include "mailbox/quota.h"
 #include "mailbox/store_internal.h"
+#include "mailbox/sync.h"
 #include "proto/maildir_name.h"
 
 struct mail_append {
@@ -248,6 +249,7 @@ int mail_append_finish(struct mail_append **a_p, uint16_t flags,
 		goto rollback;
 	*uidvalidity_r = row.uidvalidity;
 	mail_quota_add(store->root, (int64_t)a->size, 1);
+	folder_note_own_change(store, row.id, a->path);
 	close(a->fd);
 	a->fd = -1;
 	buf_free(&file);

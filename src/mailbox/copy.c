@@ -22,6 +22,7 @@
 #include "mailbox/mailbox_internal.h"
 #include "mailbox/maildir.h"
 #include "mailbox/quota.h"
+#include "mailbox/sync.h"
 #include "proto/maildir_name.h"
 
 void mailbox_copy_result_clear(struct mailbox_copy_result *r)
@@ -352,6 +353,9 @@ int mailbox_copy(struct mailbox *mb, const uint32_t *seqs, size_t count, const c
 	if (r < 0)
 		goto rollback;
 	result->uidvalidity = c.dest->uidvalidity;
+	folder_note_own_change(mb->store, c.dest->id, dest_path);
+	if (move)
+		folder_note_own_change(mb->store, c.src->id, mb->path);
 	if (c.copied_count)
 		mail_quota_add(mb->store->root, c.copied_bytes, c.copied_count);
 	if (move && result->count)

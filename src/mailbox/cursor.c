@@ -147,7 +147,7 @@ static bool refresh_path(struct mailbox_cursor *c, struct entry *e)
 	static const char sql[] =
 	    "SELECT file FROM messages WHERE folder = ?1 AND uid = ?2";
 	const char *error;
-	if (mailbox_sync_row(c->mb, &error) < 0)
+	if (mailbox_sync_row(c->mb, false, &error) < 0)
 		return false;
 	sqlite3_stmt *stmt = mail_store_prepare(c->mb->store, sql, &error);
 	if (stmt == NULL)

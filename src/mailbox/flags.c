@@ -17,6 +17,7 @@
 #include "lib/xalloc.h"
 #include "mailbox/mailbox_internal.h"
 #include "mailbox/quota.h"
+#include "mailbox/sync.h"
 #include "proto/maildir_name.h"
 
 static int step_done(struct mailbox *mb, sqlite3_stmt *stmt, const char *what,
@@ -206,6 +207,8 @@ int mailbox_change_flags(struct mailbox *mb, const uint32_t *seqs, size_t count,
 		r = mail_store_commit(mb->store, error_r);
 	else
 		mail_store_rollback(mb->store);
+	if (r == 0 && done_count)
+		folder_note_own_change(mb->store, mb->row.id, mb->path);
 	/* Reported once durable. */
 	for (size_t i = 0; r == 0 && changed && i < done_count; i++)
 		changed(ctx, done[i]);
@@ -305,6 +308,8 @@ int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t count,
 		mail_store_rollback(mb->store);
 	if (freed_count)
 		mail_quota_add(mail_store_root(mb->store), -freed, -(int64_t)freed_count);
+	if (r == 0 && n)
+		folder_note_own_change(mb->store, mb->row.id, mb->path);
 	if (n && r == 0)
 		mailbox_make_private(mb);
 	for (size_t i = 0; i < n; i++) {

@@ -41,9 +41,9 @@ uint32_t mail_flags_to_maildir(uint32_t upper, uint16_t flags)
 	return upper;
 }
 
-int mailbox_sync_row(struct mailbox *mb, const char **error_r)
+int mailbox_sync_row(struct mailbox *mb, bool force, const char **error_r)
 {
-	return folder_sync(mb->store, mb->name, mb->path, false, &mb->row, error_r);
+	return folder_sync(mb->store, mb->name, mb->path, force, &mb->row, error_r);
 }
 
 static void release_shared(struct mailbox *mb)
@@ -231,7 +231,7 @@ int mailbox_open(struct mail_store *store, const char *name, bool readonly,
 		errno = EINVAL;
 		goto fail;
 	}
-	if (mailbox_sync_row(mb, error_r) < 0 || load(mb, error_r) < 0) {
+	if (mailbox_sync_row(mb, false, error_r) < 0 || load(mb, error_r) < 0) {
 		if (errno != ENOENT)
 			errno = EIO;
 		goto fail;
@@ -409,7 +409,15 @@ static int apply_expunges(struct mailbox *mb, bool allow, uint64_t since,
 int mailbox_refresh(struct mailbox *mb, bool allow_expunge,
                     const struct mailbox_notify *n, void *ctx, const char **error_r)
 {
-	if (mailbox_sync_row(mb, error_r) < 0)
+	if (mailbox_sync_row(mb, false, error_r) < 0)
+		return -1;
+	return mailbox_refresh_index(mb, allow_expunge, n, ctx, error_r);
+}
+
+int mailbox_rescan(struct mailbox *mb, bool allow_expunge, const struct mailbox_notify *n,
+                   void *ctx, const char **error_r)
+{
+	if (mailbox_sync_row(mb, true, error_r) < 0)
 		return -1;
 	return mailbox_refresh_index(mb, allow_expunge, n, ctx, error_r);
 }

@@ -94,7 +94,13 @@ uint32_t mailbox_seq_of_uid(const struct mailbox *mb, uint32_t uid, uint32_t *ne
 int mailbox_refresh(struct mailbox *mb, bool allow_expunge,
                     const struct mailbox_notify *notify, void *ctx, const char **error_r);
 
-/* The same without looking at the files: what the index says, after
+/* The same, reading the directories even where this process changed
+ * them a moment ago (see folder_note_own_change()): inotify said someone
+ * did. */
+int mailbox_rescan(struct mailbox *mb, bool allow_expunge,
+                   const struct mailbox_notify *notify, void *ctx, const char **error_r);
+
+/* Without looking at the files: what the index says, after
  * another view of the folder in this process has just synced it (many
  * IDLE sessions woken by one delivery do not rescan it each). */
 int mailbox_refresh_index(struct mailbox *mb, bool allow_expunge,

@@ -48,6 +48,6 @@ struct mailbox {
 void mailbox_make_private(struct mailbox *mb);
 
 /* Syncs the folder with its files, then reloads the row. */
-int mailbox_sync_row(struct mailbox *mb, const char **error_r);
+int mailbox_sync_row(struct mailbox *mb, bool force, const char **error_r);
 
 #endif

@@ -19,6 +19,14 @@ struct mail_store {
 	uint64_t quota;
 	char hostname[256];
 	struct mailbox_snapshot *snapshots; /* in use by views (mailbox.c) */
+	/* Folders whose directories this process changed itself a moment
+	 * ago, and their mtimes just after (sync.c) */
+	struct dir_memo {
+		int64_t folder;
+		int64_t new_mtime, cur_mtime;
+		int64_t when; /* monotonic ns */
+	} memos[8];
+	unsigned memo_next;
 	struct {
 		const char *sql; /* static text: the cache key is its address */
 		sqlite3_stmt *stmt;

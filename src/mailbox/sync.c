@@ -403,6 +403,65 @@ static void retire_dovecot_uidlist(const char *path)
 	buf_free(&to);
 }
 
+static int64_t monotonic_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* scanned: the directories were just read, so the memo's second starts
+ * now; otherwise (this process's own change) only its mtimes move on, and
+ * the memo still ends a second after the last real scan. */
+static void remember(struct mail_store *store, int64_t folder, int64_t new_mtime,
+                     int64_t cur_mtime, bool scanned)
+{
+	struct dir_memo *slot = NULL;
+	for (unsigned i = 0; i < 8 && slot == NULL; i++)
+		if (store->memos[i].folder == folder)
+			slot = &store->memos[i];
+	if (slot == NULL && !scanned)
+		return;
+	if (slot == NULL)
+		slot = &store->memos[store->memo_next++ % 8];
+	int64_t when = scanned ? monotonic_ns() : slot->when;
+	*slot = (struct dir_memo){folder, new_mtime, cur_mtime, when};
+}
+
+static void note_change(struct mail_store *store, int64_t folder, const char *path,
+                        bool scanned)
+{
+	struct buf dir = BUF_INIT;
+	struct stat new_st, cur_st;
+	buf_appendf(&dir, "%s/new", path);
+	int r = stat(dir.data, &new_st);
+	buf_reset(&dir);
+	buf_appendf(&dir, "%s/cur", path);
+	if (r == 0)
+		r = stat(dir.data, &cur_st);
+	buf_free(&dir);
+	if (r == 0)
+		remember(store, folder, mtime_ns(&new_st), mtime_ns(&cur_st), scanned);
+}
+
+void folder_note_own_change(struct mail_store *store, int64_t folder, const char *path)
+{
+	note_change(store, folder, path, false);
+}
+
+/* The directories are as this process last left (or read) them. */
+static bool as_remembered(const struct mail_store *store, int64_t folder,
+                          int64_t new_mtime, int64_t cur_mtime)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		const struct dir_memo *m = &store->memos[i];
+		if (m->folder == folder && m->when && m->new_mtime == new_mtime &&
+		    m->cur_mtime == cur_mtime && monotonic_ns() - m->when < 1000000000)
+			return true;
+	}
+	return false;
+}
+
 int folder_sync(struct mail_store *store, const char *name, const char *path, bool force,
                 struct folder_row *row, const char **error_r)
 {
@@ -424,8 +483,10 @@ int folder_sync(struct mail_store *store, const char *name, const char *path, bo
 		buf_free(&dir);
 		return -1;
 	}
-	if (found && !force && row->new_mtime == mtime_ns(&new_st) &&
-	    row->cur_mtime == mtime_ns(&cur_st)) {
+	if (found && !force &&
+	    ((row->new_mtime == mtime_ns(&new_st) &&
+	      row->cur_mtime == mtime_ns(&cur_st)) ||
+	     as_remembered(store, row->id, mtime_ns(&new_st), mtime_ns(&cur_st)))) {
 		buf_free(&dir);
 		return 0;
 	}
@@ -463,7 +524,8 @@ int folder_sync(struct mail_store *store, const char *name, const char *path, bo
 		r = match_index(&s);
 	if (r == 0)
 		r = add_new(&s);
-	int64_t new_mtime = settled(mtime_ns(&new_st)), cur_mtime = settled(mtime_ns(&cur_st));
+	int64_t new_mtime = settled(mtime_ns(&new_st)),
+	        cur_mtime = settled(mtime_ns(&cur_st));
 	/* Nothing found that the index did not know: no write, so no fsync
 	 * (a busy folder's directory stays "unsettled" for a second after
 	 * each change, and every command rescans it meanwhile). */
@@ -473,6 +535,7 @@ int folder_sync(struct mail_store *store, const char *name, const char *path, bo
 	if (unchanged) {
 		mail_store_rollback(store);
 		listing_free(&listing);
+		remember(store, row->id, mtime_ns(&new_st), mtime_ns(&cur_st), true);
 		return 0;
 	}
 	if (r == 0)
@@ -481,6 +544,8 @@ int folder_sync(struct mail_store *store, const char *name, const char *path, bo
 		r = mail_store_commit(store, error_r);
 	else
 		mail_store_rollback(store);
+	if (r == 0)
+		note_change(store, row->id, path, true); /* its own moves included */
 	if (r == 0 && migrated)
 		retire_dovecot_uidlist(path);
 	listing_free(&listing);

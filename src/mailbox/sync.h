@@ -34,4 +34,16 @@
 int folder_sync(struct mail_store *store, const char *name, const char *path, bool force,
                 struct folder_row *row, const char **error_r);
 
+/*
+ * This process has just changed the folder's directories itself (a
+ * flag's rename, an expunge, an APPEND, a COPY) and the index says so.
+ * Until a second after this process last read the directories, a sync
+ * that finds them with the mtimes they have now skips the rescan: a busy
+ * folder's directory is otherwise "unsettled" after every change and
+ * rescanned by every command. What another process did meanwhile in the
+ * same clock tick is seen at the latest when that second is over, and at
+ * once by an inotify wake (folder_sync with force).
+ */
+void folder_note_own_change(struct mail_store *store, int64_t folder, const char *path);
+
 #endif

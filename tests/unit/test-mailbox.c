@@ -414,6 +414,100 @@ static void test_external_changes(void **state)
 	mail_store_close(&store);
 }
 
+/* A directory mtime as it is now. */
+static struct timespec dir_mtime(const char *root, const char *sub)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	buf_appendf(&path, "%s/%s", root, sub);
+	assert_int_equal(stat(path.data, &st), 0);
+	buf_free(&path);
+	return st.st_mtim;
+}
+
+/* Another program's change in the clock tick of this process's own
+ * (simulated: the directory's mtime put back): a command's refresh may
+ * miss it for a second after the last real scan, never longer, and an
+ * inotify wake's rescan sees it at once. */
+static void test_own_change_memo(void **state)
+{
+	(void)state;
+	const char *root = new_root(), *error;
+	struct mail_store *store;
+	assert_int_equal(mail_store_open(root, &store, &error), 0);
+	for (int i = 0; i < 3; i++)
+		deliver(root, MESSAGE);
+	struct mailbox *a;
+	assert_int_equal(mailbox_open(store, "INBOX", false, &a, &error), 0);
+	assert_int_equal(mailbox_count(a), 3);
+	uint32_t first[] = {1};
+	struct mailbox_flags_change seen_flag = {.op = MAILBOX_FLAGS_ADD,
+	                                         .flags = MAIL_SEEN};
+	assert_int_equal(
+	    mailbox_change_flags(a, first, 1, &seen_flag, NULL, NULL, NULL, &error), 0);
+	/* Another program deletes message 3 "in the same tick". */
+	struct timespec times[2] = {{0, UTIME_OMIT}, dir_mtime(root, "cur")};
+	char names[3][300];
+	struct buf path = BUF_INIT;
+	buf_appendf(&path, "%s/cur", root);
+	DIR *d = opendir(path.data);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			snprintf(names[n++], sizeof(names[0]), "%s", e->d_name);
+	closedir(d);
+	assert_int_equal(n, 3);
+	const char *last = names[0];
+	for (int i = 1; i < 3; i++)
+		if (strcmp(names[i], last) > 0)
+			last = names[i];
+	buf_appendf(&path, "/%s", last);
+	assert_int_equal(unlink(path.data), 0);
+	buf_reset(&path);
+	buf_appendf(&path, "%s/cur", root);
+	assert_int_equal(utimensat(AT_FDCWD, path.data, times, 0), 0);
+	struct seen seen = {0};
+	assert_int_equal(mailbox_refresh(a, true, &notify, &seen, &error), 0);
+	assert_int_equal(seen.expunges, 0); /* not yet: the memo */
+	assert_int_equal(mailbox_rescan(a, true, &notify, &seen, &error), 0);
+	assert_int_equal(seen.expunges, 1);
+	assert_int_equal(mailbox_count(a), 2);
+	/* Again, and this process keeps changing the folder: its own changes
+	 * do not stretch the memo past a second after its last scan. */
+	times[1] = dir_mtime(root, "cur");
+	n = 0;
+	d = opendir(path.data);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && !strstr(e->d_name, ":2,S"))
+			snprintf(names[n++], sizeof(names[0]), "%s", e->d_name);
+	closedir(d);
+	assert_int_equal(n, 1);
+	buf_appendf(&path, "/%s", names[0]);
+	assert_int_equal(unlink(path.data), 0);
+	buf_reset(&path);
+	buf_appendf(&path, "%s/cur", root);
+	assert_int_equal(utimensat(AT_FDCWD, path.data, times, 0), 0);
+	memset(&seen, 0, sizeof(seen));
+	for (int i = 0; i < 6; i++) {
+		struct mailbox_flags_change toggle = {.op = i % 2 ? MAILBOX_FLAGS_REMOVE
+		                                                  : MAILBOX_FLAGS_ADD,
+		                                      .flags = MAIL_FLAGGED};
+		assert_int_equal(
+		    mailbox_change_flags(a, first, 1, &toggle, NULL, NULL, NULL, &error),
+		    0);
+		assert_int_equal(mailbox_refresh(a, true, &notify, &seen, &error), 0);
+		if (seen.expunges)
+			break;
+		usleep(250000);
+	}
+	assert_int_equal(seen.expunges, 1);
+	assert_int_equal(mailbox_count(a), 1);
+	buf_free(&path);
+	mailbox_close(&a);
+	mail_store_close(&store);
+}
+
 static void test_append_and_cache(void **state)
 {
 	(void)state;
@@ -917,6 +1011,7 @@ int main(void)
 	    cmocka_unit_test(test_shared_views),
 	    cmocka_unit_test(test_flags_and_expunge),
 	    cmocka_unit_test(test_external_changes),
+	    cmocka_unit_test(test_own_change_memo),
 	    cmocka_unit_test(test_append_and_cache),
 	    cmocka_unit_test(test_copy_and_move),
 	    cmocka_unit_test(test_folders),
