@@ -1,6 +1,8 @@
 /*
  * cmd_getquota.c — GETQUOTA and GETQUOTAROOT (RFC 9208): one quota root
- * "" for all of a user's folders, in STORAGE (KiB) and MESSAGE.
+ * "" for all of a user's folders, in STORAGE (KiB), the one resource a
+ * user's quota limits. SETQUOTA is refused (no QUOTASET): the
+ * administrator sets quotas (petrel user quota).
  */
 #include <errno.h>
 #include <strings.h>
@@ -50,4 +52,14 @@ void imap_cmd_getquota(struct imap_client *c, const struct imap_arg *args, unsig
 	}
 	if (write_quota(c))
 		client_tagged(c, "OK", "%s completed", c->command);
+}
+
+void imap_cmd_setquota(struct imap_client *c, const struct imap_arg *args, unsigned count)
+{
+	(void)args;
+	if (count != 2) {
+		client_tagged(c, "BAD", "SETQUOTA root (resource limit ...)");
+		return;
+	}
+	client_tagged(c, "NO", "[NOPERM] Quotas are set by the administrator");
 }

@@ -32,6 +32,7 @@ static const struct imap_command commands[] = {
     {"APPEND", imap_cmd_append, IMAP_CMD_AUTH | IMAP_CMD_SELECTED},
     {"GETQUOTA", imap_cmd_getquota, IMAP_CMD_AUTH | IMAP_CMD_SELECTED},
     {"GETQUOTAROOT", imap_cmd_getquota, IMAP_CMD_AUTH | IMAP_CMD_SELECTED},
+    {"SETQUOTA", imap_cmd_setquota, IMAP_CMD_AUTH | IMAP_CMD_SELECTED},
     {"COMPRESS", imap_cmd_compress, IMAP_CMD_AUTH | IMAP_CMD_SELECTED},
     {"IDLE", imap_cmd_idle, IMAP_CMD_AUTH | IMAP_CMD_SELECTED},
     {"CHECK", imap_cmd_noop, IMAP_CMD_SELECTED},

@@ -45,7 +45,8 @@ imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_st
     imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe, imap_cmd_list, imap_cmd_status,
     imap_cmd_append, imap_cmd_close, imap_cmd_expunge, imap_cmd_search, imap_cmd_fetch,
     imap_cmd_store, imap_cmd_copy, imap_cmd_idle, imap_cmd_namespace, imap_cmd_id,
-    imap_cmd_enable, imap_cmd_getquota, imap_cmd_sort, imap_cmd_thread, imap_cmd_compress;
+    imap_cmd_enable, imap_cmd_getquota, imap_cmd_setquota, imap_cmd_sort, imap_cmd_thread,
+    imap_cmd_compress;
 
 /* sequence.c: the messages a sequence set (UIDs when uid) names in the
  * selected folder, as ascending sequence numbers (malloc'd); false after

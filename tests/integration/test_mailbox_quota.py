@@ -45,6 +45,13 @@ def test_quota_everywhere(make_petrel):
     out = imap.cmd("a", "GETQUOTAROOT INBOX")
     assert out[0] == b'* QUOTAROOT "INBOX" ""', out
     assert out[1].startswith(b'* QUOTA "" (STORAGE ') and out[1].endswith(b' 2)'), out
+    # Storage is the one resource; setting it is the administrator's.
+    caps = imap.cmd("q", "CAPABILITY")[0].split()
+    assert b"QUOTA=RES-STORAGE" in caps and b"QUOTA=RES-MESSAGE" not in caps
+    assert b"QUOTASET" not in caps
+    assert imap.cmd("s", 'SETQUOTA "" (STORAGE 100000)') == \
+        [b"s NO [NOPERM] Quotas are set by the administrator"]
+    assert imap.cmd("t", "SETQUOTA")[-1].startswith(b"t BAD ")
     # A message streamed to disk (over the inline literal size) is
     # refused before its octets: "+" never comes.
     imap.send(b"b APPEND INBOX {100000}\r\n")
