@@ -135,6 +135,13 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void on_linger_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	mail_store_cache_expire(((struct imapd *)arg)->stores);
+}
+
 static void *imapd_start(struct worker *worker, const char **error_r)
 {
 	(void)error_r;
@@ -146,6 +153,9 @@ static void *imapd_start(struct worker *worker, const char **error_r)
 	server->auth = auth_service_create(server->base, server->config);
 	server->stores =
 	    mail_store_cache_new(server->config->home, server->config->hostname);
+	server->linger_timer =
+	    event_new(server->base, -1, EV_PERSIST, on_linger_timer, server);
+	event_add(server->linger_timer, &(struct timeval){.tv_sec = 10});
 	server->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (server->inotify_fd < 0) {
 		log_msg(L_WARN, "event=inotify-failed error=%s (IDLE polls instead)",
@@ -191,6 +201,7 @@ static void imapd_stop(void *state)
 	if (server->inotify_fd >= 0)
 		close(server->inotify_fd);
 	auth_service_destroy(&server->auth);
+	event_free(server->linger_timer);
 	mail_store_cache_free(&server->stores);
 	free(server);
 }

@@ -28,6 +28,7 @@ struct imapd {
 	struct imap_client *clients; /* doubly linked */
 	unsigned client_count;
 	struct mail_store_cache *stores; /* the users' open stores */
+	struct event *linger_timer;      /* closes the ones left unused */
 	int inotify_fd;
 	struct event *inotify_event;
 	struct imapd_watch *watches;

@@ -61,7 +61,36 @@ static void release_shared(struct mailbox *mb)
 			*p = snap->next;
 			break;
 		}
-	free(snap);
+	free(mb->store->spare);
+	mb->store->spare = snap;
+}
+
+/* A snapshot of the folder as the index is now (mb->row just read), in
+ * use or spare: the view takes it instead of loading the rows. */
+static bool adopt_snapshot(struct mailbox *mb)
+{
+	struct mail_store *store = mb->store;
+	struct mailbox_snapshot *snap = store->snapshots;
+	while (snap &&
+	       !(snap->folder == mb->row.id && snap->uidvalidity == mb->row.uidvalidity &&
+	         snap->modseq == mb->row.highestmodseq))
+		snap = snap->next;
+	if (snap == NULL && store->spare && store->spare->folder == mb->row.id &&
+	    store->spare->uidvalidity == mb->row.uidvalidity &&
+	    store->spare->modseq == mb->row.highestmodseq) {
+		snap = store->spare;
+		store->spare = NULL;
+		snap->next = store->snapshots;
+		store->snapshots = snap;
+	}
+	if (snap == NULL)
+		return false;
+	snap->refs++;
+	free(mb->messages);
+	mb->shared = snap;
+	mb->messages = snap->messages;
+	mb->count = mb->cap = snap->count;
+	return true;
 }
 
 void mailbox_make_private(struct mailbox *mb)
@@ -89,8 +118,9 @@ static void share(struct mailbox *mb)
 			return; /* a view of its own until announced */
 	for (struct mailbox_snapshot *snap = mb->store->snapshots; snap;
 	     snap = snap->next)
-		if (snap->folder == mb->row.id && snap->modseq == mb->modseq &&
-		    snap->count == mb->count) {
+		if (snap->folder == mb->row.id &&
+		    snap->uidvalidity == mb->row.uidvalidity &&
+		    snap->modseq == mb->modseq && snap->count == mb->count) {
 			free(mb->messages);
 			snap->refs++;
 			mb->shared = snap;
@@ -102,6 +132,7 @@ static void share(struct mailbox *mb)
 	    xmalloc(sizeof(*snap) + (size_t)mb->count * sizeof(*mb->messages));
 	*snap = (struct mailbox_snapshot){.refs = 1,
 	                                  .folder = mb->row.id,
+	                                  .uidvalidity = mb->row.uidvalidity,
 	                                  .modseq = mb->modseq,
 	                                  .count = mb->count,
 	                                  .next = mb->store->snapshots};
@@ -202,13 +233,15 @@ static int load(struct mailbox *mb, const char **error_r)
 		mail_store_rollback(mb->store);
 		return -1;
 	}
-	sqlite3_bind_int64(stmt, 1, mb->row.id);
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct mailbox_message m = row_message(stmt);
-		push(mb, &m);
+	int rc = SQLITE_DONE;
+	if (!adopt_snapshot(mb)) {
+		sqlite3_bind_int64(stmt, 1, mb->row.id);
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			struct mailbox_message m = row_message(stmt);
+			push(mb, &m);
+		}
+		sqlite3_reset(stmt);
 	}
-	sqlite3_reset(stmt);
 	mb->modseq = mb->row.highestmodseq;
 	int r = rc == SQLITE_DONE
 	            ? mail_keywords_load(mb->store, mb->row.id, &mb->keywords, error_r)

@@ -19,6 +19,7 @@
 struct mailbox_snapshot {
 	unsigned refs;
 	int64_t folder;
+	uint32_t uidvalidity;
 	uint64_t modseq;
 	uint32_t count;
 	struct mailbox_snapshot *next; /* the store's list */

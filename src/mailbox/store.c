@@ -215,6 +215,10 @@ int mail_store_new_uidvalidity(struct mail_store *store, uint32_t *uidvalidity_r
 	uint32_t last = 0;
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		last = (uint32_t)sqlite3_column_int64(stmt, 0);
+	/* Reset now: a statement left on a row keeps its read transaction
+	 * open, and the connection would see the index as of then (and fail
+	 * to write once another process has). */
+	sqlite3_reset(stmt);
 	/* Also kept outside the index, which may be lost: a rebuilt index
 	 * must never give a UIDVALIDITY that clients already hold. */
 	struct buf path = BUF_INIT;
@@ -453,6 +457,7 @@ void mail_store_close(struct mail_store **store_p)
 		return;
 	if (store->db)
 		close_db(store);
+	free(store->spare);
 	free(store->stmts);
 	free(store->root);
 	free(store);

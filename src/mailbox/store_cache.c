@@ -5,15 +5,23 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 #include "mailbox/maildir.h"
 
+/* A store nobody uses stays open this long (seconds), and at most this
+ * many of them: a client that reconnects finds its index open and its
+ * folder's snapshot loaded (see mail_store_cache_expire()). */
+#define LINGER_SECONDS 30
+#define LINGER_MAX     16
+
 struct cached_store {
 	char *user;
 	struct mail_store *store;
 	unsigned users;
+	time_t idle_since; /* monotonic seconds; when users is 0 */
 	struct cached_store *next;
 };
 
@@ -48,6 +56,39 @@ void mail_store_cache_free(struct mail_store_cache **cache_p)
 	*cache_p = NULL;
 }
 
+static time_t now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void drop(struct cached_store **p)
+{
+	struct cached_store *s = *p;
+	*p = s->next;
+	mail_store_close(&s->store);
+	free(s->user);
+	free(s);
+}
+
+void mail_store_cache_expire(struct mail_store_cache *cache)
+{
+	time_t now = now_seconds();
+	unsigned idle = 0;
+	/* Newest first (a store is put at the head when opened, and an idle
+	 * one moved there when given back): the ones past LINGER_MAX are
+	 * the oldest. */
+	for (struct cached_store **p = &cache->stores; *p;) {
+		struct cached_store *s = *p;
+		if (s->users == 0 &&
+		    (++idle > LINGER_MAX || now - s->idle_since >= LINGER_SECONDS))
+			drop(p);
+		else
+			p = &s->next;
+	}
+}
+
 struct mail_store *mail_store_cache_get(struct mail_store_cache *cache, const char *user,
                                         const char **error_r)
 {
@@ -80,12 +121,13 @@ void mail_store_cache_put(struct mail_store_cache *cache, struct mail_store **st
 		if (s->store != *store)
 			continue;
 		if (--s->users == 0) {
+			s->idle_since = now_seconds();
 			*p = s->next;
-			mail_store_close(&s->store);
-			free(s->user);
-			free(s);
+			s->next = cache->stores;
+			cache->stores = s;
 		}
 		break;
 	}
 	*store = NULL;
+	mail_store_cache_expire(cache);
 }

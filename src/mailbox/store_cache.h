@@ -1,7 +1,7 @@
 /*
  * store_cache.h — the users' open stores of one process: a user's IMAP
  * and POP3 sessions on one worker share one store (one index connection),
- * opened at the first login and closed after the last logout.
+ * opened at the first login and closed a while after the last logout.
  */
 #ifndef PETREL_MAIL_STORE_CACHE_H
 #define PETREL_MAIL_STORE_CACHE_H
@@ -20,5 +20,8 @@ struct mail_store *mail_store_cache_get(struct mail_store_cache *cache, const ch
                                         const char **error_r);
 /* Gives back a store from mail_store_cache_get(); *store becomes NULL. */
 void mail_store_cache_put(struct mail_store_cache *cache, struct mail_store **store);
+/* Closes the stores nobody has used for 30 seconds, and the oldest
+ * unused ones beyond 16; put() calls it, and the process's timer. */
+void mail_store_cache_expire(struct mail_store_cache *cache);
 
 #endif

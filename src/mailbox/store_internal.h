@@ -19,6 +19,10 @@ struct mail_store {
 	uint64_t quota;
 	char hostname[256];
 	struct mailbox_snapshot *snapshots; /* in use by views (mailbox.c) */
+	/* The last snapshot no view uses any more: a session that selects
+	 * the folder again (a client reconnecting) at the same modseq takes
+	 * it instead of reading every row. */
+	struct mailbox_snapshot *spare;
 	/* Folders whose directories this process changed itself a moment
 	 * ago, and their mtimes just after (sync.c) */
 	struct dir_memo {

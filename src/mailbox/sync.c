@@ -428,19 +428,30 @@ static void remember(struct mail_store *store, int64_t folder, int64_t new_mtime
 	*slot = (struct dir_memo){folder, new_mtime, cur_mtime, when};
 }
 
+/* The stat()s of the folder's new/ and cur/. */
+static int stat_folder(const char *path, struct stat *new_st, struct stat *cur_st,
+                       const char **error_r)
+{
+	struct buf dir = BUF_INIT;
+	buf_appendf(&dir, "%s/new", path);
+	int r = stat(dir.data, new_st);
+	if (r == 0) {
+		buf_reset(&dir);
+		buf_appendf(&dir, "%s/cur", path);
+		r = stat(dir.data, cur_st);
+	}
+	if (r < 0)
+		*error_r = errno == ENOENT ? "no such folder" : error_errno(dir.data);
+	buf_free(&dir);
+	return r;
+}
+
 static void note_change(struct mail_store *store, int64_t folder, const char *path,
                         bool scanned)
 {
-	struct buf dir = BUF_INIT;
 	struct stat new_st, cur_st;
-	buf_appendf(&dir, "%s/new", path);
-	int r = stat(dir.data, &new_st);
-	buf_reset(&dir);
-	buf_appendf(&dir, "%s/cur", path);
-	if (r == 0)
-		r = stat(dir.data, &cur_st);
-	buf_free(&dir);
-	if (r == 0)
+	const char *error;
+	if (stat_folder(path, &new_st, &cur_st, &error) == 0)
 		remember(store, folder, mtime_ns(&new_st), mtime_ns(&cur_st), scanned);
 }
 
@@ -465,35 +476,21 @@ static bool as_remembered(const struct mail_store *store, int64_t folder,
 int folder_sync(struct mail_store *store, const char *name, const char *path, bool force,
                 struct folder_row *row, const char **error_r)
 {
-	struct buf dir = BUF_INIT;
 	struct stat new_st, cur_st;
-	buf_appendf(&dir, "%s/new", path);
-	int r = stat(dir.data, &new_st);
-	buf_reset(&dir);
-	buf_appendf(&dir, "%s/cur", path);
-	if (r == 0)
-		r = stat(dir.data, &cur_st);
-	if (r < 0) {
-		*error_r = errno == ENOENT ? "no such folder" : error_errno(dir.data);
-		buf_free(&dir);
+	if (stat_folder(path, &new_st, &cur_st, error_r) < 0)
 		return -1;
-	}
 	int found = mail_store_folder_row(store, name, false, 0, row, error_r);
-	if (found < 0) {
-		buf_free(&dir);
+	if (found < 0)
 		return -1;
-	}
 	if (found && !force &&
 	    ((row->new_mtime == mtime_ns(&new_st) &&
 	      row->cur_mtime == mtime_ns(&cur_st)) ||
-	     as_remembered(store, row->id, mtime_ns(&new_st), mtime_ns(&cur_st)))) {
-		buf_free(&dir);
+	     as_remembered(store, row->id, mtime_ns(&new_st), mtime_ns(&cur_st))))
 		return 0;
-	}
 	struct listing listing = {0};
-	buf_reset(&dir);
+	struct buf dir = BUF_INIT;
 	buf_appendf(&dir, "%s/new", path);
-	r = list_dir(&listing, dir.data, true, error_r);
+	int r = list_dir(&listing, dir.data, true, error_r);
 	buf_reset(&dir);
 	buf_appendf(&dir, "%s/cur", path);
 	if (r == 0)

@@ -88,6 +88,26 @@ static void only_file(const char *dir, const char *sub, char *out, size_t size)
 	buf_free(&path);
 }
 
+/* The names of the files in dir/sub (up to max), leaving out those
+ * containing without (if given); returns how many. */
+static int list_files(const char *dir, const char *sub, char (*names)[300], int max,
+                      const char *without)
+{
+	struct buf path = BUF_INIT;
+	buf_appendf(&path, "%s/%s", dir, sub);
+	DIR *d = opendir(path.data);
+	assert_non_null(d);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d)) != NULL && n < max)
+		if (e->d_name[0] != '.' &&
+		    (without == NULL || !strstr(e->d_name, without)))
+			snprintf(names[n++], sizeof(names[0]), "%s", e->d_name);
+	closedir(d);
+	buf_free(&path);
+	return n;
+}
+
 static const char MESSAGE[] = "From: Alice <alice@example.org>\r\n"
                               "To: bob@example.org\r\n"
                               "Subject: hello\r\n"
@@ -279,6 +299,64 @@ static void test_shared_views(void **state)
 	mail_store_close(&store);
 }
 
+/* No statement of the store's is left on a row between operations: its
+ * read transaction would pin the connection to an old index. */
+static void assert_no_open_reads(struct mail_store *store)
+{
+	sqlite3 *db = mail_store_db(store);
+	for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st;
+	     st = sqlite3_next_stmt(db, st))
+		if (sqlite3_stmt_busy(st))
+			fail_msg("left on a row: %s", sqlite3_sql(st));
+	assert_true(sqlite3_get_autocommit(db));
+}
+
+/* A folder selected again (a client reconnecting) takes the snapshot the
+ * last view left, unless anything changed since: another process's
+ * flag change, a delivery. */
+static void test_spare_snapshot(void **state)
+{
+	(void)state;
+	const char *root = new_root(), *error;
+	struct mail_store *store, *other;
+	assert_int_equal(mail_store_open(root, &store, &error), 0);
+	assert_int_equal(mail_store_open(root, &other, &error), 0);
+	for (int i = 0; i < 3; i++)
+		deliver(root, MESSAGE);
+	struct mailbox *a;
+	assert_int_equal(mailbox_open(store, "INBOX", false, &a, &error), 0);
+	const struct mailbox_snapshot *left = a->shared;
+	assert_non_null(left);
+	mailbox_close(&a);
+	assert_int_equal(mailbox_open(store, "INBOX", false, &a, &error), 0);
+	assert_ptr_equal(a->shared, left);
+	assert_int_equal(mailbox_count(a), 3);
+	assert_int_equal(mailbox_recent_count(a), 0); /* the first view had it */
+	mailbox_close(&a);
+	/* Another process flags message 1: a fresh load sees it. */
+	struct mailbox *o;
+	assert_int_equal(mailbox_open(other, "INBOX", false, &o, &error), 0);
+	uint32_t first[] = {1};
+	struct mailbox_flags_change flag = {.op = MAILBOX_FLAGS_ADD,
+	                                    .flags = MAIL_FLAGGED};
+	assert_int_equal(
+	    mailbox_change_flags(o, first, 1, &flag, NULL, NULL, NULL, &error), 0);
+	mailbox_close(&o);
+	assert_no_open_reads(other);
+	assert_no_open_reads(store);
+	assert_int_equal(mailbox_open(store, "INBOX", false, &a, &error), 0);
+	assert_true(mailbox_get(a, 1)->flags & MAIL_FLAGGED);
+	mailbox_close(&a);
+	/* A delivery: four messages. */
+	deliver(root, MESSAGE);
+	assert_int_equal(mailbox_open(store, "INBOX", false, &a, &error), 0);
+	assert_int_equal(mailbox_count(a), 4);
+	assert_int_equal(mailbox_recent_count(a), 1);
+	mailbox_close(&a);
+	mail_store_close(&other);
+	mail_store_close(&store);
+}
+
 static void test_flags_and_expunge(void **state)
 {
 	(void)state;
@@ -365,6 +443,7 @@ static void test_flags_and_expunge(void **state)
 	buf_free(&path);
 	mailbox_close(&a);
 	mailbox_close(&b);
+	assert_no_open_reads(store);
 	mail_store_close(&store);
 }
 
@@ -382,15 +461,8 @@ static void test_external_changes(void **state)
 	char name[300];
 	struct buf cur = BUF_INIT, from = BUF_INIT, to = BUF_INIT;
 	buf_appendf(&cur, "%s/cur", root);
-	DIR *d = opendir(cur.data);
-	struct dirent *e;
 	char names[2][300];
-	int n = 0;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			snprintf(names[n++], sizeof(names[0]), "%s", e->d_name);
-	closedir(d);
-	assert_int_equal(n, 2);
+	assert_int_equal(list_files(root, "cur", names, 2, NULL), 2);
 	/* Mark one seen (as mutt would), delete the other. */
 	const char *seen_name = strcmp(names[0], names[1]) < 0 ? names[0] : names[1];
 	const char *gone = seen_name == names[0] ? names[1] : names[0];
@@ -448,16 +520,9 @@ static void test_own_change_memo(void **state)
 	/* Another program deletes message 3 "in the same tick". */
 	struct timespec times[2] = {{0, UTIME_OMIT}, dir_mtime(root, "cur")};
 	char names[3][300];
+	assert_int_equal(list_files(root, "cur", names, 3, NULL), 3);
 	struct buf path = BUF_INIT;
 	buf_appendf(&path, "%s/cur", root);
-	DIR *d = opendir(path.data);
-	struct dirent *e;
-	int n = 0;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			snprintf(names[n++], sizeof(names[0]), "%s", e->d_name);
-	closedir(d);
-	assert_int_equal(n, 3);
 	const char *last = names[0];
 	for (int i = 1; i < 3; i++)
 		if (strcmp(names[i], last) > 0)
@@ -476,13 +541,7 @@ static void test_own_change_memo(void **state)
 	/* Again, and this process keeps changing the folder: its own changes
 	 * do not stretch the memo past a second after its last scan. */
 	times[1] = dir_mtime(root, "cur");
-	n = 0;
-	d = opendir(path.data);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' && !strstr(e->d_name, ":2,S"))
-			snprintf(names[n++], sizeof(names[0]), "%s", e->d_name);
-	closedir(d);
-	assert_int_equal(n, 1);
+	assert_int_equal(list_files(root, "cur", names, 3, ":2,S"), 1);
 	buf_appendf(&path, "/%s", names[0]);
 	assert_int_equal(unlink(path.data), 0);
 	buf_reset(&path);
@@ -576,6 +635,7 @@ static void test_append_and_cache(void **state)
 	assert_int_equal(errno, ENOENT);
 	mailbox_close(&mb);
 	buf_free(&dir);
+	assert_no_open_reads(store);
 	mail_store_close(&store);
 }
 
@@ -652,6 +712,7 @@ static void test_copy_and_move(void **state)
 	buf_free(&trash);
 	mailbox_close(&inbox);
 	mailbox_close(&archive);
+	assert_no_open_reads(store);
 	mail_store_close(&store);
 }
 
@@ -740,6 +801,7 @@ static void test_folders(void **state)
 	assert_true(subscribed);
 	mail_folder_list_free(folders, count);
 	buf_free(&path);
+	assert_no_open_reads(store);
 	mail_store_close(&store);
 }
 
@@ -778,6 +840,7 @@ static void test_quota(void **state)
 	assert_int_equal(bytes, strlen(MESSAGE));
 	assert_int_equal(count, 1);
 	mailbox_close(&mb);
+	assert_no_open_reads(store);
 	mail_store_close(&store);
 }
 
@@ -1009,6 +1072,7 @@ int main(void)
 	    cmocka_unit_test(test_new_store),
 	    cmocka_unit_test(test_uids_and_recent),
 	    cmocka_unit_test(test_shared_views),
+	    cmocka_unit_test(test_spare_snapshot),
 	    cmocka_unit_test(test_flags_and_expunge),
 	    cmocka_unit_test(test_external_changes),
 	    cmocka_unit_test(test_own_change_memo),
