@@ -436,6 +436,11 @@ int mail_store_open(const char *root, struct mail_store **store_r, const char **
 		}
 		store->rebuilt = true;
 	}
+	struct stat st;
+	if (stat(path.data, &st) == 0) {
+		store->index_dev = st.st_dev;
+		store->index_ino = st.st_ino;
+	}
 	buf_free(&path);
 	remove_deleted_leftovers(store);
 	if (store->created && mail_store_migrate_subscriptions(store, error_r) < 0) {
@@ -448,6 +453,17 @@ int mail_store_open(const char *root, struct mail_store **store_r, const char **
 	}
 	*store_r = store;
 	return 0;
+}
+
+bool mail_store_replaced(const struct mail_store *store)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	buf_appendf(&path, "%s/%s", store->root, MAIL_STORE_INDEX);
+	bool replaced = stat(path.data, &st) < 0 || st.st_dev != store->index_dev ||
+	                st.st_ino != store->index_ino;
+	buf_free(&path);
+	return replaced;
 }
 
 void mail_store_close(struct mail_store **store_p)

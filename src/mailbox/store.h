@@ -58,6 +58,9 @@ enum mail_special_use mail_special_use_parse(const char *name, size_t len);
  * finds corrupt is moved aside (petrel-index.db.corrupt) and rebuilt.
  */
 int mail_store_open(const char *root, struct mail_store **store_r, const char **error_r);
+/* The index file at the root is gone or another one (the Maildir was
+ * restored or moved, the index deleted to be rebuilt) than this store's. */
+bool mail_store_replaced(const struct mail_store *store);
 void mail_store_close(struct mail_store **store);
 
 const char *mail_store_root(const struct mail_store *store);

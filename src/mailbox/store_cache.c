@@ -92,11 +92,19 @@ void mail_store_cache_expire(struct mail_store_cache *cache)
 struct mail_store *mail_store_cache_get(struct mail_store_cache *cache, const char *user,
                                         const char **error_r)
 {
-	for (struct cached_store *s = cache->stores; s; s = s->next)
-		if (strcmp(s->user, user) == 0) {
-			s->users++;
-			return s->store;
+	for (struct cached_store **p = &cache->stores; *p; p = &(*p)->next) {
+		struct cached_store *s = *p;
+		if (strcmp(s->user, user) != 0)
+			continue;
+		/* A lingering store whose index was replaced meanwhile: open
+		 * the new one. */
+		if (s->users == 0 && mail_store_replaced(s->store)) {
+			drop(p);
+			break;
 		}
+		s->users++;
+		return s->store;
+	}
 	struct buf root = BUF_INIT;
 	maildir_user_root(cache->home, user, &root);
 	struct mail_store *store;

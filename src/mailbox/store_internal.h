@@ -6,6 +6,7 @@
 #define PETREL_MAIL_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -14,8 +15,10 @@
 struct mail_store {
 	char *root;
 	sqlite3 *db;
-	bool created; /* the index was made by this open */
-	bool rebuilt; /* ... because the old one was corrupt */
+	bool created;    /* the index was made by this open */
+	bool rebuilt;    /* ... because the old one was corrupt */
+	dev_t index_dev; /* the index file this connection has open */
+	ino_t index_ino;
 	uint64_t quota;
 	char hostname[256];
 	struct mailbox_snapshot *snapshots; /* in use by views (mailbox.c) */

@@ -28,6 +28,7 @@
 #include "mailbox/message_file.h"
 #include "mailbox/quota.h"
 #include "mailbox/store.h"
+#include "mailbox/store_cache.h"
 
 static char base[200];
 static int counter;
@@ -355,6 +356,49 @@ static void test_spare_snapshot(void **state)
 	mailbox_close(&a);
 	mail_store_close(&other);
 	mail_store_close(&store);
+}
+
+/* The store cache: a user's sessions share one store; it stays open a
+ * while after the last one, and one whose index was replaced meanwhile
+ * (a restored Maildir) is opened again. */
+static void test_store_cache(void **state)
+{
+	(void)state;
+	char home[300];
+	snprintf(home, sizeof(home), "%s/home%d", base, ++counter);
+	assert_int_equal(mkdir(home, 0700), 0);
+	struct mail_store_cache *cache = mail_store_cache_new(home, "host");
+	const char *error;
+	struct mail_store *a = mail_store_cache_get(cache, "u@example.org", &error);
+	struct mail_store *b = mail_store_cache_get(cache, "u@example.org", &error);
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	struct mail_store *kept = a;
+	mail_store_cache_put(cache, &a);
+	mail_store_cache_put(cache, &b);
+	assert_null(a);
+	/* Still open: SQLite removes the WAL when its last connection closes. */
+	struct buf wal = BUF_INIT;
+	buf_appendf(&wal, "%s/petrel-index.db-wal", mail_store_root(kept));
+	assert_int_equal(access(wal.data, F_OK), 0);
+	a = mail_store_cache_get(cache, "u@example.org", &error);
+	assert_ptr_equal(a, kept);
+	assert_false(mail_store_replaced(a));
+	mail_store_cache_put(cache, &a);
+	/* The index removed (to be rebuilt from the files): a new store. */
+	struct buf path = BUF_INIT;
+	buf_appendf(&path, "%s/petrel-index.db", mail_store_root(kept));
+	assert_int_equal(unlink(path.data), 0);
+	assert_true(mail_store_replaced(kept));
+	a = mail_store_cache_get(cache, "u@example.org", &error);
+	assert_non_null(a);
+	assert_false(mail_store_replaced(a));
+	assert_int_equal(access(path.data, F_OK), 0);
+	mail_store_cache_put(cache, &a);
+	mail_store_cache_free(&cache);
+	assert_int_equal(access(wal.data, F_OK), -1); /* closed */
+	buf_free(&wal);
+	buf_free(&path);
 }
 
 static void test_flags_and_expunge(void **state)
@@ -1073,6 +1117,7 @@ int main(void)
 	    cmocka_unit_test(test_uids_and_recent),
 	    cmocka_unit_test(test_shared_views),
 	    cmocka_unit_test(test_spare_snapshot),
+	    cmocka_unit_test(test_store_cache),
 	    cmocka_unit_test(test_flags_and_expunge),
 	    cmocka_unit_test(test_external_changes),
 	    cmocka_unit_test(test_own_change_memo),
