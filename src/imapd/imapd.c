@@ -135,13 +135,6 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void on_linger_timer(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	mail_store_cache_expire(((struct imapd *)arg)->stores);
-}
-
 static void *imapd_start(struct worker *worker, const char **error_r)
 {
 	(void)error_r;
@@ -151,11 +144,8 @@ static void *imapd_start(struct worker *worker, const char **error_r)
 	server->base = worker->base;
 	server->tls = worker->tls;
 	server->auth = auth_service_create(server->base, server->config);
-	server->stores =
-	    mail_store_cache_new(server->config->home, server->config->hostname);
-	server->linger_timer =
-	    event_new(server->base, -1, EV_PERSIST, on_linger_timer, server);
-	event_add(server->linger_timer, &(struct timeval){.tv_sec = 10});
+	server->stores = mail_store_cache_new(
+	    server->config->home, server->config->hostname, MAIL_STORE_LINGER_SECONDS);
 	server->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (server->inotify_fd < 0) {
 		log_msg(L_WARN, "event=inotify-failed error=%s (IDLE polls instead)",
@@ -201,9 +191,13 @@ static void imapd_stop(void *state)
 	if (server->inotify_fd >= 0)
 		close(server->inotify_fd);
 	auth_service_destroy(&server->auth);
-	event_free(server->linger_timer);
 	mail_store_cache_free(&server->stores);
 	free(server);
+}
+
+static void imapd_tick(void *state)
+{
+	mail_store_cache_expire(((struct imapd *)state)->stores);
 }
 
 const struct service imapd_service = {
@@ -212,4 +206,5 @@ const struct service imapd_service = {
     .accept = imapd_accept,
     .drain = imapd_drain,
     .stop = imapd_stop,
+    .tick = imapd_tick,
 };

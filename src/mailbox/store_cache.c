@@ -11,11 +11,10 @@
 #include "lib/xalloc.h"
 #include "mailbox/maildir.h"
 
-/* A store nobody uses stays open this long (seconds), and at most this
- * many of them: a client that reconnects finds its index open and its
- * folder's snapshot loaded (see mail_store_cache_expire()). */
-#define LINGER_SECONDS 30
-#define LINGER_MAX     16
+/* At most this many stores nobody uses stay open (for linger seconds): a
+ * client that reconnects finds its index open and its folder's snapshot
+ * loaded. */
+#define LINGER_MAX 16
 
 struct cached_store {
 	char *user;
@@ -27,12 +26,15 @@ struct cached_store {
 
 struct mail_store_cache {
 	char *home, *hostname;
+	unsigned linger;
 	struct cached_store *stores;
 };
 
-struct mail_store_cache *mail_store_cache_new(const char *home, const char *hostname)
+struct mail_store_cache *mail_store_cache_new(const char *home, const char *hostname,
+                                              unsigned linger)
 {
 	struct mail_store_cache *cache = xcalloc(1, sizeof(*cache));
+	cache->linger = linger;
 	cache->home = xstrdup(home);
 	cache->hostname = xstrdup(hostname);
 	return cache;
@@ -82,7 +84,7 @@ void mail_store_cache_expire(struct mail_store_cache *cache)
 	for (struct cached_store **p = &cache->stores; *p;) {
 		struct cached_store *s = *p;
 		if (s->users == 0 &&
-		    (++idle > LINGER_MAX || now - s->idle_since >= LINGER_SECONDS))
+		    (++idle > LINGER_MAX || now - s->idle_since >= (time_t)cache->linger))
 			drop(p);
 		else
 			p = &s->next;

@@ -10,7 +10,12 @@
 
 struct mail_store_cache;
 
-struct mail_store_cache *mail_store_cache_new(const char *home, const char *hostname);
+/* How long a store nobody uses stays open. */
+#define MAIL_STORE_LINGER_SECONDS 30
+
+/* linger: seconds (MAIL_STORE_LINGER_SECONDS; tests use less). */
+struct mail_store_cache *mail_store_cache_new(const char *home, const char *hostname,
+                                              unsigned linger);
 /* Closes what is left. */
 void mail_store_cache_free(struct mail_store_cache **cache);
 
@@ -20,8 +25,8 @@ struct mail_store *mail_store_cache_get(struct mail_store_cache *cache, const ch
                                         const char **error_r);
 /* Gives back a store from mail_store_cache_get(); *store becomes NULL. */
 void mail_store_cache_put(struct mail_store_cache *cache, struct mail_store **store);
-/* Closes the stores nobody has used for 30 seconds, and the oldest
- * unused ones beyond 16; put() calls it, and the process's timer. */
+/* Closes the stores nobody has used for linger seconds, and the oldest
+ * unused ones beyond 16; put() calls it, and the service's tick. */
 void mail_store_cache_expire(struct mail_store_cache *cache);
 
 #endif

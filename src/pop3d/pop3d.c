@@ -18,8 +18,8 @@ static void *pop3d_start(struct worker *worker, const char **error_r)
 	server->base = worker->base;
 	server->tls = worker->tls;
 	server->auth = auth_service_create(server->base, server->config);
-	server->stores =
-	    mail_store_cache_new(server->config->home, server->config->hostname);
+	server->stores = mail_store_cache_new(
+	    server->config->home, server->config->hostname, MAIL_STORE_LINGER_SECONDS);
 	return server;
 }
 
@@ -50,10 +50,16 @@ static void pop3d_stop(void *state)
 	free(server);
 }
 
+static void pop3d_tick(void *state)
+{
+	mail_store_cache_expire(((struct pop3d *)state)->stores);
+}
+
 const struct service pop3d_service = {
     .name = "pop3",
     .start = pop3d_start,
     .accept = pop3d_accept,
     .drain = pop3d_drain,
     .stop = pop3d_stop,
+    .tick = pop3d_tick,
 };

@@ -32,6 +32,11 @@ struct service {
 	void (*drain)(void *state, bool now);
 	/* After the loop: closes what is left and frees the state. */
 	void (*stop)(void *state);
+	/* Optional: every WORKER_TICK_SECONDS, for housekeeping (closing
+	 * what has not been used for a while). */
+	void (*tick)(void *state);
 };
+
+#define WORKER_TICK_SECONDS 10
 
 #endif

@@ -38,6 +38,7 @@ struct worker_private {
 	size_t service_count;
 	unsigned connections; /* over every listener */
 	struct event *drain_timer;
+	struct event *tick_timer; /* the services' housekeeping */
 };
 
 static struct worker_private *private_of(struct worker *w)
@@ -185,6 +186,16 @@ static void drain_poll(evutil_socket_t fd, short what, void *arg)
 	drain_all(arg, true);
 }
 
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct worker_private *w = arg;
+	for (size_t i = 0; i < w->service_count; i++)
+		if (w->services[i].service->tick)
+			w->services[i].service->tick(w->services[i].state);
+}
+
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -244,6 +255,8 @@ static void free_worker(struct worker_private *w)
 	close_listeners(w);
 	if (w->drain_timer)
 		event_free(w->drain_timer);
+	if (w->tick_timer)
+		event_free(w->tick_timer);
 	free(w->services);
 	free(w->listeners);
 	free(w->accepting);
@@ -288,6 +301,8 @@ int worker_run(const struct worker_setup *setup, const char **error_r)
 	for (size_t i = 0; i < 3; i++)
 		event_add(signals[i], NULL);
 	signal(SIGPIPE, SIG_IGN);
+	w.tick_timer = event_new(w.public.base, -1, EV_PERSIST, on_tick, &w);
+	event_add(w.tick_timer, &(struct timeval){.tv_sec = WORKER_TICK_SECONDS});
 
 	if (r == 0)
 		event_base_dispatch(w.public.base);

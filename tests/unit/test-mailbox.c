@@ -367,7 +367,7 @@ static void test_store_cache(void **state)
 	char home[300];
 	snprintf(home, sizeof(home), "%s/home%d", base, ++counter);
 	assert_int_equal(mkdir(home, 0700), 0);
-	struct mail_store_cache *cache = mail_store_cache_new(home, "host");
+	struct mail_store_cache *cache = mail_store_cache_new(home, "host", 1);
 	const char *error;
 	struct mail_store *a = mail_store_cache_get(cache, "u@example.org", &error);
 	struct mail_store *b = mail_store_cache_get(cache, "u@example.org", &error);
@@ -395,8 +395,12 @@ static void test_store_cache(void **state)
 	assert_false(mail_store_replaced(a));
 	assert_int_equal(access(path.data, F_OK), 0);
 	mail_store_cache_put(cache, &a);
+	assert_int_equal(access(wal.data, F_OK), 0);
+	/* Unused for its linger (1 s here): closed. */
+	usleep(1100000);
+	mail_store_cache_expire(cache);
+	assert_int_equal(access(wal.data, F_OK), -1);
 	mail_store_cache_free(&cache);
-	assert_int_equal(access(wal.data, F_OK), -1); /* closed */
 	buf_free(&wal);
 	buf_free(&path);
 }
