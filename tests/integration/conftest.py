@@ -74,8 +74,13 @@ class Petrel:
                  auth=None, client_certificates=None, password="secret",
                  listener_limits=None, http=False, imap=False, pop3=False, lmtp=False):
         self.home = home
+        # One call for all of this server's ports: separate calls can be
+        # handed the same port twice. spare_port is for a listener a test
+        # adds to the configuration itself.
+        ports = free_ports(10)
+        self.spare_port = ports[9]
         (self.smtp_port, self.submission_port, self.smtps_port,
-         self.plain_port) = free_ports(4)
+         self.plain_port) = ports[0:4]
         self.config_path = os.path.join(home, "petrel.yaml")
         self.log_path = os.path.join(home, "petrel.log")
         self.process = None
@@ -108,14 +113,14 @@ class Petrel:
             % (self.plain_port, own.get("plain", "")),
         ]
         # http: an http listener (/metrics, /healthz) on self.http_port
-        self.http_port = free_ports(1)[0] if http else None
+        self.http_port = ports[4] if http else None
         if http:
             lines.append('  - {protocol: http, address: "127.0.0.1:%d"}' % self.http_port)
         # imap: IMAP with STARTTLS on self.imap_port, implicit TLS on
         # self.imaps_port
         self.imap_port = self.imaps_port = None
         if imap:
-            self.imap_port, self.imaps_port = free_ports(2)
+            self.imap_port, self.imaps_port = ports[5:7]
             lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: starttls%s}'
                          % (self.imap_port, own.get("imap", "")))
             lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: implicit%s}'
@@ -124,7 +129,7 @@ class Petrel:
         # self.pop3s_port
         self.pop3_port = self.pop3s_port = None
         if pop3:
-            self.pop3_port, self.pop3s_port = free_ports(2)
+            self.pop3_port, self.pop3s_port = ports[7:9]
             lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: starttls}'
                          % self.pop3_port)
             lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: implicit}'

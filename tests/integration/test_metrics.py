@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import PETREL, SLOW, client_tls_context, free_ports, wait_for
+from conftest import PETREL, SLOW, client_tls_context, wait_for
 from dnsserver import Nsd
 
 
@@ -166,7 +166,7 @@ def test_metrics_over_tls(make_petrel):
     # the same home, with an implicit-TLS http listener
     with open(server.config_path) as f:
         text = f.read()
-    tls_port = free_ports(1)[0]
+    tls_port = server.spare_port
     text = text.replace("listen:\n", 'listen:\n  - {protocol: http, address: "127.0.0.1:%d", '
                         'tls: implicit}\n' % tls_port)
     with open(server.config_path, "w") as f:
