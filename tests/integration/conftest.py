@@ -95,7 +95,8 @@ class Petrel:
             "users:",
         ]
         lines += ["  - {address: %s, password: %s}" % (u, password) for u in users]
-        # client_certificates applies to submission and the implicit TLS port.
+        # client_certificates applies to submission, the implicit TLS port
+        # and the IMAP and POP3 listeners.
         certs = (", client_certificates: %s" % client_certificates
                  if client_certificates else "")
         # listener_limits: {"smtp"|"submission"|"smtps"|"plain": {key: value}}
@@ -121,19 +122,19 @@ class Petrel:
         self.imap_port = self.imaps_port = None
         if imap:
             self.imap_port, self.imaps_port = ports[5:7]
-            lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: starttls%s}'
-                         % (self.imap_port, own.get("imap", "")))
-            lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: implicit%s}'
-                         % (self.imaps_port, own.get("imaps", "")))
+            lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: starttls%s%s}'
+                         % (self.imap_port, certs, own.get("imap", "")))
+            lines.append('  - {protocol: imap, address: "127.0.0.1:%d", tls: implicit%s%s}'
+                         % (self.imaps_port, certs, own.get("imaps", "")))
         # pop3: POP3 with STLS on self.pop3_port, implicit TLS on
         # self.pop3s_port
         self.pop3_port = self.pop3s_port = None
         if pop3:
             self.pop3_port, self.pop3s_port = ports[7:9]
-            lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: starttls}'
-                         % self.pop3_port)
-            lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: implicit}'
-                         % self.pop3s_port)
+            lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: starttls%s}'
+                         % (self.pop3_port, certs))
+            lines.append('  - {protocol: pop3, address: "127.0.0.1:%d", tls: implicit%s}'
+                         % (self.pop3s_port, certs))
         # lmtp: LMTP on the unix socket self.lmtp_path
         self.lmtp_path = os.path.join(home, "run", "lmtp.sock") if lmtp else None
         if lmtp:

@@ -49,7 +49,10 @@ class Creds:
 
 
 def auth_petrel(backend, mode="optional", failures="{delay_ms: 0}", limits=None,
-                sender_check=None):
+                sender_check=None, **listeners):
+    """A petrel with every mechanism, client certificates checked against
+    creds.pki and OAuth tokens from creds.issuer; listeners: Petrel's
+    imap=True, pop3=True."""
     home = make_home()
     creds = Creds(home)
     auth = dict(backend)
@@ -62,7 +65,7 @@ def auth_petrel(backend, mode="optional", failures="{delay_ms: 0}", limits=None,
     })
     if sender_check:
         auth["sender_check"] = sender_check
-    p = Petrel(home, auth=auth, client_certificates=mode, limits=limits,
+    p = Petrel(home, auth=auth, client_certificates=mode, limits=limits, **listeners,
                extra_yaml='tls: {client_ca: "%s", client_crl: "%s"}\n'
                           % (creds.pki.ca_path, creds.pki.crl_path))
     p.creds = creds

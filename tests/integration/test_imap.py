@@ -25,10 +25,11 @@ USER = "test@example.test"
 class RawImap:
     """Exact bytes in, lines out."""
 
-    def __init__(self, port, tls=False, timeout=10):
+    def __init__(self, port, tls=False, timeout=10, cert=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout * SLOW)
+        self.cert = cert
         if tls:
-            self.sock = client_tls_context().wrap_socket(self.sock)
+            self.starttls()
         self.buffer = b""
         self.greeting = self.line()
 
@@ -71,7 +72,12 @@ class RawImap:
         return self.until_tagged(tag)
 
     def starttls(self):
-        self.sock = client_tls_context().wrap_socket(self.sock)
+        """TLS now (after STARTTLS, or at once for implicit TLS), showing
+        self.cert, a (certificate, key) pair, when there is one."""
+        ctx = client_tls_context()
+        if self.cert:
+            ctx.load_cert_chain(self.cert[0], self.cert[1])
+        self.sock = ctx.wrap_socket(self.sock)
 
     def closed(self, timeout=5):
         self.sock.settimeout(timeout * SLOW)

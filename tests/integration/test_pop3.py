@@ -18,10 +18,11 @@ USER = "test@example.test"
 
 
 class RawPop:
-    def __init__(self, port, tls=False):
+    def __init__(self, port, tls=False, cert=None):
         self.sock = socket.create_connection(("127.0.0.1", port), 10 * SLOW)
+        self.cert = cert
         if tls:
-            self.sock = client_tls_context().wrap_socket(self.sock)
+            self.starttls()
         self.buffer = b""
         self.greeting = self.line()
 
@@ -47,7 +48,11 @@ class RawPop:
             lines.append(line)
 
     def starttls(self):
-        self.sock = client_tls_context().wrap_socket(self.sock)
+        """TLS now, showing self.cert (certificate, key) if there is one."""
+        ctx = client_tls_context()
+        if self.cert:
+            ctx.load_cert_chain(self.cert[0], self.cert[1])
+        self.sock = ctx.wrap_socket(self.sock)
 
     def login(self, password):
         assert self.cmd("STLS").startswith(b"+OK")
