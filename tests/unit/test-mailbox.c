@@ -57,6 +57,17 @@ static void deliver(const char *dir, const char *text)
 	assert_int_equal(maildir_deliver(dir, "host", "", 0, &m, name, &error), 0);
 }
 
+/* STORE on one message, unconditionally, without callbacks. */
+static void change_one(struct mailbox *mb, uint32_t seq, enum mailbox_flags_op op,
+                       uint16_t flags, uint64_t keywords)
+{
+	struct mailbox_flags_change change = {
+	    .op = op, .flags = flags, .keywords = keywords};
+	const char *error;
+	assert_int_equal(
+	    mailbox_change_flags(mb, &seq, 1, &change, NULL, NULL, NULL, &error), 0);
+}
+
 static int count_entries(const char *dir, const char *sub)
 {
 	struct buf path = BUF_INIT;
@@ -269,11 +280,7 @@ static void test_shared_views(void **state)
 	/* a's \Recent is a's alone, though the array is shared */
 	assert_true(mailbox_is_recent(a, 1));
 	assert_false(mailbox_is_recent(b, 1));
-	uint32_t seqs[] = {2};
-	struct mailbox_flags_change change = {.op = MAILBOX_FLAGS_ADD,
-	                                      .flags = MAIL_DELETED};
-	assert_int_equal(
-	    mailbox_change_flags(a, seqs, 1, &change, NULL, NULL, NULL, &error), 0);
+	change_one(a, 2, MAILBOX_FLAGS_ADD, MAIL_DELETED, 0);
 	assert_null(a->shared);
 	assert_false(mailbox_get(b, 2)->flags & MAIL_DELETED); /* b not told yet */
 	struct seen seen = {0};
@@ -337,11 +344,7 @@ static void test_spare_snapshot(void **state)
 	/* Another process flags message 1: a fresh load sees it. */
 	struct mailbox *o;
 	assert_int_equal(mailbox_open(other, "INBOX", false, &o, &error), 0);
-	uint32_t first[] = {1};
-	struct mailbox_flags_change flag = {.op = MAILBOX_FLAGS_ADD,
-	                                    .flags = MAIL_FLAGGED};
-	assert_int_equal(
-	    mailbox_change_flags(o, first, 1, &flag, NULL, NULL, NULL, &error), 0);
+	change_one(o, 1, MAILBOX_FLAGS_ADD, MAIL_FLAGGED, 0);
 	mailbox_close(&o);
 	assert_no_open_reads(other);
 	assert_no_open_reads(store);
@@ -560,11 +563,7 @@ static void test_own_change_memo(void **state)
 	struct mailbox *a;
 	assert_int_equal(mailbox_open(store, "INBOX", false, &a, &error), 0);
 	assert_int_equal(mailbox_count(a), 3);
-	uint32_t first[] = {1};
-	struct mailbox_flags_change seen_flag = {.op = MAILBOX_FLAGS_ADD,
-	                                         .flags = MAIL_SEEN};
-	assert_int_equal(
-	    mailbox_change_flags(a, first, 1, &seen_flag, NULL, NULL, NULL, &error), 0);
+	change_one(a, 1, MAILBOX_FLAGS_ADD, MAIL_SEEN, 0);
 	/* Another program deletes message 3 "in the same tick". */
 	struct timespec times[2] = {{0, UTIME_OMIT}, dir_mtime(root, "cur")};
 	char names[3][300];
@@ -597,12 +596,8 @@ static void test_own_change_memo(void **state)
 	assert_int_equal(utimensat(AT_FDCWD, path.data, times, 0), 0);
 	memset(&seen, 0, sizeof(seen));
 	for (int i = 0; i < 6; i++) {
-		struct mailbox_flags_change toggle = {.op = i % 2 ? MAILBOX_FLAGS_REMOVE
-		                                                  : MAILBOX_FLAGS_ADD,
-		                                      .flags = MAIL_FLAGGED};
-		assert_int_equal(
-		    mailbox_change_flags(a, first, 1, &toggle, NULL, NULL, NULL, &error),
-		    0);
+		change_one(a, 1, i % 2 ? MAILBOX_FLAGS_REMOVE : MAILBOX_FLAGS_ADD,
+		           MAIL_FLAGGED, 0);
 		assert_int_equal(mailbox_refresh(a, true, &notify, &seen, &error), 0);
 		if (seen.expunges)
 			break;
@@ -699,11 +694,7 @@ static void test_copy_and_move(void **state)
 	assert_int_equal(mailbox_open(store, "INBOX", false, &inbox, &error), 0);
 	unsigned work;
 	assert_int_equal(mailbox_keyword(inbox, "Work", true, &work, &error), 1);
-	uint32_t first[] = {1};
-	struct mailbox_flags_change change = {
-	    .op = MAILBOX_FLAGS_ADD, .flags = MAIL_FLAGGED, .keywords = 1ull << work};
-	assert_int_equal(
-	    mailbox_change_flags(inbox, first, 1, &change, NULL, NULL, NULL, &error), 0);
+	change_one(inbox, 1, MAILBOX_FLAGS_ADD, MAIL_FLAGGED, 1ull << work);
 	/* COPY 1:2 to Archive, which has a keyword numbered 0 already. */
 	assert_int_equal(mailbox_open(store, "Archive", false, &archive, &error), 0);
 	unsigned other;
@@ -743,6 +734,7 @@ static void test_copy_and_move(void **state)
 	assert_int_equal(count_entries(trash.data, "cur"), 1);
 	assert_int_equal(count_entries(root, "cur"), 2);
 	/* MOVE within the folder: a new UID, the old one expunged. */
+	uint32_t first[] = {1};
 	assert_int_equal(mailbox_copy(inbox, first, 1, "INBOX", true, &result, &error),
 	                 0);
 	assert_int_equal(result.dest_uids[0], 4);
@@ -875,11 +867,7 @@ static void test_quota(void **state)
 	/* An expunge gives the space back. */
 	struct mailbox *mb;
 	assert_int_equal(mailbox_open(store, "INBOX", false, &mb, &error), 0);
-	uint32_t seqs[] = {1};
-	struct mailbox_flags_change change = {.op = MAILBOX_FLAGS_ADD,
-	                                      .flags = MAIL_DELETED};
-	assert_int_equal(
-	    mailbox_change_flags(mb, seqs, 1, &change, NULL, NULL, NULL, &error), 0);
+	change_one(mb, 1, MAILBOX_FLAGS_ADD, MAIL_DELETED, 0);
 	assert_int_equal(mailbox_expunge(mb, NULL, 0, NULL, NULL, &error), 0);
 	assert_int_equal(mail_quota_usage(root, 1000, &bytes, &count, &error), 0);
 	assert_int_equal(bytes, strlen(MESSAGE) + 100);
