@@ -78,6 +78,7 @@ bench:
 	./bench/auth
 	./bench/memory
 	./bench/imap
+	./bench/mime
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
