@@ -89,7 +89,8 @@ static void count_part(GMimeObject *parent, GMimeObject *part, gpointer data)
 	size_t *parts = data;
 	(*parts)++;
 	if (GMIME_IS_MESSAGE_PART(part)) {
-		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+		GMimeMessage *inner =
+		    g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
 		if (inner)
 			g_mime_message_foreach(inner, count_part, parts);
 	}
@@ -142,8 +143,8 @@ int main(int argc, char **argv)
 			size_t parts = gmime_parts(&messages[i]);
 			total += parts;
 			if (r == 0 && parts != messages[i].parts) {
-				fprintf(stderr, "%s: petrel %zu parts, GMime %zu\n", argv[i + 2],
-				        messages[i].parts, parts);
+				fprintf(stderr, "%s: petrel %zu parts, GMime %zu\n",
+				        argv[i + 2], messages[i].parts, parts);
 				status = 1;
 			}
 		}
