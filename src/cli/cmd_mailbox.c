@@ -54,7 +54,8 @@ static int open_user(const struct cli_options *options, const char *address,
 	                : userdb_user_get(db, key.data, &user, &error);
 	userdb_close(&db);
 	if (found <= 0) {
-		fprintf(stderr, "petrel: %s\n", found < 0 ? error : "no such user");
+		fprintf(stderr, "petrel: %s: %s\n", address,
+		        found < 0 ? error : "no such user");
 		buf_free(&key);
 		config_free(&config);
 		return 1;

@@ -54,7 +54,7 @@ def test_mailbox_commands(make_petrel):
 def test_mailbox_command_errors(make_petrel):
     server = make_petrel()
     r = server.cli("mailbox", "list", "nobody@example.test")
-    assert r.returncode == 1 and "no such user" in r.stderr
+    assert r.returncode == 1 and "nobody@example.test: no such user" in r.stderr
     r = server.cli("mailbox", "frobnicate", USER)
     assert r.returncode == 2 and "unknown subcommand 'frobnicate'" in r.stderr
     r = server.cli("mailbox", "list")
