@@ -18,8 +18,12 @@ from conftest import SLOW, free_ports, make_home, wait_for
 USER = "test@example.test"
 PASSWORD = "secret"
 
-pytestmark = pytest.mark.skipif(shutil.which("dovecot") is None,
-                                reason="dovecot-imapd is installed by scripts/deps test")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("dovecot") is None,
+                       reason="dovecot-imapd is installed by scripts/deps test"),
+    # Dovecot's master and the files' owner (nobody) need root
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+]
 
 
 class Dovecot:
