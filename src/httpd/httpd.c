@@ -18,6 +18,7 @@
 #include "net/conn.h"
 #include "net/tls.h"
 #include "proto/http_request.h"
+#include "service/sessions.h"
 #include "service/worker.h"
 
 #define LINE_MAX_OCTETS 8192
@@ -229,13 +230,8 @@ static void httpd_accept(void *state, struct worker_listener *listener, int fd,
 	    .input_max = INPUT_MAX,
 	    .output_high_water = OUTPUT_HIGH,
 	};
-	SSL *ssl = NULL;
-	if (lc->tls == TLS_IMPLICIT) {
-		ssl = SSL_new(server->worker->tls);
-		tls_request_client_cert(ssl, lc->client_certificates);
-	}
-	h->conn = conn_accept(server->worker->base, fd, peer, peer_len, ssl, &settings,
-	                      &http_handlers, h);
+	h->conn = session_conn_accept(server->worker->base, server->worker->tls, lc, fd,
+	                              peer, peer_len, &settings, &http_handlers, h);
 }
 
 static void httpd_drain(void *state, bool now)

@@ -28,6 +28,7 @@
 #include "lib/netaddr.h"
 #include "lib/xalloc.h"
 #include "net/tls.h"
+#include "service/sessions.h"
 #include "proto/imap_utf7.h"
 
 #define INPUT_MAX         (64 * 1024)
@@ -583,30 +584,11 @@ static void on_timeout(struct conn *conn, void *arg, enum conn_end which)
 static void on_end(struct conn *conn, void *arg, enum conn_end why)
 {
 	struct imap_client *c = arg;
-	const struct conn_info *info = conn_info(conn);
-	const char *reason;
-	switch (why) {
-	case CONN_END_CLOSED:
-		reason = c->state == IMAP_STATE_LOGOUT ? "logout" : "closed";
-		break;
-	case CONN_END_IDLE:
-	case CONN_END_DEADLINE:
-		reason = "timeout";
-		break;
-	case CONN_END_TLS:
-		reason = c->tls_active ? "TLS error" : "TLS handshake failed";
-		break;
-	case CONN_END_EOF:
-		reason = "client closed";
-		break;
-	default:
-		reason = "connection error";
-		break;
-	}
-	if (info->tls_error[0])
-		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s",
-		        c->log_id, c->peer_ip, LOG_Q(info->tls_error));
-	imap_client_destroy(c, reason);
+	session_log_tls_error(conn_info(conn), c->log_id, c->peer_ip);
+	imap_client_destroy(
+	    c,
+	    session_end_reason(why, c->state == IMAP_STATE_LOGOUT ? "logout" : "closed",
+	                       c->tls_active));
 }
 
 static const struct conn_handlers client_handlers = {
@@ -639,8 +621,7 @@ void imap_client_start(struct imapd *server, struct worker_listener *accepted_on
 	memcpy(&c->peer, peer, peer_len);
 	memcpy(c->peer_ip, ip, sizeof(ip));
 	c->connect_usec = now_usec();
-	snprintf(c->log_id, sizeof(c->log_id), "%llx",
-	         (unsigned long long)(c->connect_usec ^ (uint64_t)fd << 48));
+	session_log_id(c->log_id, c->connect_usec, fd);
 	c->writer = (struct imap_writer){.write = writer_write, .ctx = c};
 	c->parser = imap_parser_new(&(struct imap_parser_limits){
 	    .line_max = PREAUTH_LINE_MAX, .literal_max = PREAUTH_LITERAL_MAX});
@@ -650,40 +631,25 @@ void imap_client_start(struct imapd *server, struct worker_listener *accepted_on
 	server->clients = c;
 	server->client_count++;
 	worker_connection_opened(accepted_on);
-	EVENT(L_INFO, &event_connect, EV_WORD("session", c->log_id),
-	      EV_TEXT("client", ip), EV_WORD("listener", listener->address),
-	      EV_WORD("tls", tls_mode_name(listener->tls)), EV_WORD("protocol", "imap"));
+	session_log_connect(c->log_id, ip, listener, "imap");
 	struct conn_settings settings = {
 	    .idle_seconds = l->idle_timeout,
 	    .input_max = INPUT_MAX,
 	    .output_high_water = OUTPUT_HIGH_WATER,
 	    .output_low_water = OUTPUT_LOW_WATER,
 	};
-	bool implicit = listener->tls == TLS_IMPLICIT;
-	SSL *ssl = NULL;
-	if (implicit) {
-		ssl = SSL_new(server->tls);
-		tls_request_client_cert(ssl, listener->client_certificates);
-	}
-	c->conn = conn_accept(server->base, fd, peer, peer_len, ssl, &settings,
-	                      &client_handlers, c);
-	if (!implicit)
+	c->conn = session_conn_accept(server->base, server->tls, listener, fd, peer,
+	                              peer_len, &settings, &client_handlers, c);
+	if (listener->tls != TLS_IMPLICIT)
 		send_greeting(c);
 }
 
 void imap_client_destroy(struct imap_client *c, const char *reason)
 {
 	struct imapd *server = c->server;
-	const struct conn_info *info = c->conn ? conn_info(c->conn) : NULL;
-	char tls_version[16] = "none";
-	if (c->tls_active && info)
-		snprintf(tls_version, sizeof(tls_version), "%s", info->tls_version);
-	EVENT(L_INFO, &event_disconnect, EV_WORD("session", c->log_id),
-	      EV_TEXT("client", c->peer_ip), EV_TEXT("user", c->user ? c->user : "-"),
-	      EV_TEXT("reason", reason), EV_UINT("errors", c->errors),
-	      EV_UINT("in", info ? info->bytes_in : 0),
-	      EV_UINT("out", info ? info->bytes_out : 0), EV_LABEL("protocol", "imap"),
-	      EV_LABEL("tls_version", tls_version));
+	session_log_disconnect(c->log_id, c->peer_ip, c->user, reason, c->errors,
+	                       c->conn ? conn_info(c->conn) : NULL, c->tls_active,
+	                       "imap");
 	if (c->pending.free)
 		c->pending.free(c);
 	c->pending = (struct imap_pending){0};

@@ -19,8 +19,7 @@ void imap_cmd_starttls(struct imap_client *c, const struct imap_arg *args, unsig
 		return;
 	}
 	client_tagged(c, "OK", "Begin TLS negotiation now");
-	SSL *ssl = SSL_new(c->server->tls);
-	tls_request_client_cert(ssl, c->listener->client_certificates);
 	c->tls_pending = true;
-	conn_starttls(c->conn, ssl);
+	conn_starttls(c->conn,
+	              tls_server_ssl(c->server->tls, c->listener->client_certificates));
 }

@@ -24,8 +24,9 @@ SSL_CTX *tls_client_context(const char **error_r);
 /* tls_client_cert.c: loads tls.client_ca (and client_crl) into the
  * server context; an error if a listener wants certificates without it. */
 int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **error_r);
-/* Asks this connection for a certificate as its listener says. */
-void tls_request_client_cert(SSL *ssl, enum client_cert_mode mode);
+/* A server connection's SSL, asking for a client certificate as its
+ * listener says (mode); out of memory is a panic, as for xalloc. */
+SSL *tls_server_ssl(SSL_CTX *ctx, enum client_cert_mode mode);
 /* After the handshake: the client's certificate, if any. */
 void tls_client_cert_read(SSL *ssl, struct client_cert *out);
 

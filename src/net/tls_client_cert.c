@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/error.h"
+#include "lib/log.h"
 #include "net/tls.h"
 
 int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **error_r)
@@ -73,8 +74,11 @@ static int accept_any(int preverify_ok, X509_STORE_CTX *ctx)
 	return 1;
 }
 
-void tls_request_client_cert(SSL *ssl, enum client_cert_mode mode)
+SSL *tls_server_ssl(SSL_CTX *ctx, enum client_cert_mode mode)
 {
+	SSL *ssl = SSL_new(ctx);
+	if (ssl == NULL) /* a plain connection instead is never an option */
+		log_msg(L_PANIC, "event=out-of-memory what=SSL_new");
 	if (first_error_index < 0)
 		first_error_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (mode == CLIENT_CERT_OPTIONAL)
@@ -84,6 +88,7 @@ void tls_request_client_cert(SSL *ssl, enum client_cert_mode mode)
 		               SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT |
 		                   SSL_VERIFY_CLIENT_ONCE,
 		               NULL);
+	return ssl;
 }
 
 /* RFC 2253 form; OpenSSL escapes control and 8-bit octets, so the text

@@ -100,8 +100,7 @@ static void cmd_stls(struct pop3_session *s, const struct pop3_cmd *cmd)
 		return;
 	}
 	pop3_reply(s, true, "Begin TLS negotiation");
-	SSL *ssl = SSL_new(s->server->tls);
-	tls_request_client_cert(ssl, s->listener->client_certificates);
+	SSL *ssl = tls_server_ssl(s->server->tls, s->listener->client_certificates);
 	s->tls_pending = true;
 	/* Whatever was pipelined behind STLS came in the clear: the layer
 	 * drops it (CVE-2011-0411 and its POP3 cousins). */

@@ -18,6 +18,7 @@
 #include "lib/netaddr.h"
 #include "lib/xalloc.h"
 #include "net/tls.h"
+#include "service/sessions.h"
 
 #define INPUT_MAX         (16 * 1024)
 #define OUTPUT_HIGH_WATER (256 * 1024)
@@ -197,17 +198,10 @@ static void on_timeout(struct conn *conn, void *arg, enum conn_end which)
 static void on_end(struct conn *conn, void *arg, enum conn_end why)
 {
 	struct pop3_session *s = arg;
-	const struct conn_info *info = conn_info(conn);
-	const char *reason = why == CONN_END_CLOSED
-	                         ? (s->state == POP3_STATE_UPDATE ? "quit" : "closed")
-	                     : why == CONN_END_EOF  ? "client closed"
-	                     : why == CONN_END_TLS  ? "TLS error"
-	                     : why == CONN_END_IDLE ? "timeout"
-	                                            : "connection error";
-	if (info->tls_error[0])
-		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s",
-		        s->log_id, s->peer_ip, LOG_Q(info->tls_error));
-	pop3_session_destroy(s, reason);
+	session_log_tls_error(conn_info(conn), s->log_id, s->peer_ip);
+	pop3_session_destroy(
+	    s, session_end_reason(why, s->state == POP3_STATE_UPDATE ? "quit" : "closed",
+	                          s->tls_active));
 }
 
 static const struct conn_handlers handlers = {
@@ -238,47 +232,31 @@ void pop3_session_start(struct pop3d *server, struct worker_listener *accepted_o
 	s->lock_fd = -1;
 	memcpy(&s->peer, peer, peer_len);
 	memcpy(s->peer_ip, ip, sizeof(ip));
-	snprintf(s->log_id, sizeof(s->log_id), "%llx",
-	         (unsigned long long)(now_usec() ^ (uint64_t)fd << 48));
+	session_log_id(s->log_id, now_usec(), fd);
 	s->next = server->sessions;
 	if (server->sessions)
 		server->sessions->prev = s;
 	server->sessions = s;
 	worker_connection_opened(accepted_on);
-	EVENT(L_INFO, &event_connect, EV_WORD("session", s->log_id),
-	      EV_TEXT("client", ip), EV_WORD("listener", listener->address),
-	      EV_WORD("tls", tls_mode_name(listener->tls)), EV_WORD("protocol", "pop3"));
+	session_log_connect(s->log_id, ip, listener, "pop3");
 	struct conn_settings settings = {
 	    .idle_seconds = l->idle_timeout,
 	    .input_max = INPUT_MAX,
 	    .output_high_water = OUTPUT_HIGH_WATER,
 	    .output_low_water = OUTPUT_LOW_WATER,
 	};
-	bool implicit = listener->tls == TLS_IMPLICIT;
-	SSL *ssl = NULL;
-	if (implicit) {
-		ssl = SSL_new(server->tls);
-		tls_request_client_cert(ssl, listener->client_certificates);
-	}
-	s->conn =
-	    conn_accept(server->base, fd, peer, peer_len, ssl, &settings, &handlers, s);
-	if (!implicit)
+	s->conn = session_conn_accept(server->base, server->tls, listener, fd, peer,
+	                              peer_len, &settings, &handlers, s);
+	if (listener->tls != TLS_IMPLICIT)
 		greet(s);
 }
 
 void pop3_session_destroy(struct pop3_session *s, const char *reason)
 {
 	struct pop3d *server = s->server;
-	const struct conn_info *info = s->conn ? conn_info(s->conn) : NULL;
-	char tls_version[16] = "none";
-	if (s->tls_active && info)
-		snprintf(tls_version, sizeof(tls_version), "%s", info->tls_version);
-	EVENT(L_INFO, &event_disconnect, EV_WORD("session", s->log_id),
-	      EV_TEXT("client", s->peer_ip), EV_TEXT("user", s->user ? s->user : "-"),
-	      EV_TEXT("reason", reason), EV_UINT("errors", s->errors),
-	      EV_UINT("in", info ? info->bytes_in : 0),
-	      EV_UINT("out", info ? info->bytes_out : 0), EV_LABEL("protocol", "pop3"),
-	      EV_LABEL("tls_version", tls_version));
+	session_log_disconnect(s->log_id, s->peer_ip, s->user, reason, s->errors,
+	                       s->conn ? conn_info(s->conn) : NULL, s->tls_active,
+	                       "pop3");
 	pop3_transfer_free(s);
 	sasl_session_free(&s->sasl);
 	if (s->delay_timer)

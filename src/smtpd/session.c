@@ -24,6 +24,7 @@
 #include "lib/netaddr.h"
 #include "lib/xalloc.h"
 #include "net/tls.h"
+#include "service/sessions.h"
 
 /* A client that sends but never reads may not grow our output forever. */
 #define OUTPUT_HIGH_WATER (256 * 1024)
@@ -45,9 +46,7 @@ static void set_timeouts(struct session *s)
  * when its listener does. */
 static SSL *new_ssl(struct session *s)
 {
-	SSL *ssl = SSL_new(s->server->tls);
-	tls_request_client_cert(ssl, s->listener->client_certificates);
-	return ssl;
+	return tls_server_ssl(s->server->tls, s->listener->client_certificates);
 }
 
 static void log_client_cert(struct session *s)
@@ -160,9 +159,7 @@ static void on_end(struct conn *c, void *arg, enum conn_end why)
 		reason = "connection error";
 		break;
 	}
-	if (info->tls_error[0])
-		log_msg(L_INFO, "event=tls-error session=%s client=%s error=%s",
-		        s->log_id, s->peer_ip, LOG_Q(info->tls_error));
+	session_log_tls_error(info, s->log_id, s->peer_ip);
 	session_destroy(s, reason);
 }
 
@@ -199,18 +196,15 @@ void session_start(struct smtpd *server, struct worker_listener *accepted_on,
 	memcpy(s->peer_ip, ip, sizeof(ip));
 	s->relay_allowed = config_in_relay_networks(server->config, peer);
 	s->connect_usec = now_usec();
-	snprintf(s->log_id, sizeof(s->log_id), "%llx",
-	         (unsigned long long)(s->connect_usec ^ (uint64_t)fd << 48));
+	session_log_id(s->log_id, s->connect_usec, fd);
 	s->next = server->sessions;
 	if (server->sessions)
 		server->sessions->prev = s;
 	server->sessions = s;
 	server->session_count++;
 	worker_connection_opened(accepted_on);
-	EVENT(L_INFO, &event_connect, EV_WORD("session", s->log_id),
-	      EV_TEXT("client", ip), EV_WORD("listener", listener->address),
-	      EV_WORD("tls", tls_mode_name(listener->tls)),
-	      EV_WORD("protocol", listen_protocol_name(listener->protocol)));
+	session_log_connect(s->log_id, ip, listener,
+	                    listen_protocol_name(listener->protocol));
 
 	s->state = STATE_GREETING;
 	struct conn_settings settings = {
