@@ -518,6 +518,8 @@ static void process_input(struct imap_client *c)
 		if ((c->sasl && sasl_session_busy(c->sasl)) ||
 		    (c->delay_timer && evtimer_pending(c->delay_timer, NULL)))
 			return; /* a login is being decided */
+		if (c->append_sync)
+			return; /* an APPEND is reaching the disk */
 		bool progress;
 		if (c->append_left > 0)
 			progress = read_append(c);
@@ -657,6 +659,7 @@ void imap_client_destroy(struct imap_client *c, const char *reason)
 	if (c->delay_timer)
 		event_free(c->delay_timer);
 	client_close_mailbox(c);
+	client_append_detach(c);
 	mail_append_abort(&c->append);
 	if (c->store)
 		mail_store_cache_put(server->stores, &c->store);

@@ -37,6 +37,8 @@ enum {
 
 /* A command that goes on after its handler returned (a login waiting
  * for the auth process, a FETCH waiting for the client to read). */
+struct append_sync;
+
 struct imap_pending {
 	/* Called when output has drained or input arrived; returns true
 	 * once the command is over (its tagged reply sent). */
@@ -73,7 +75,8 @@ struct imap_client {
 	/* a streamed APPEND literal being read */
 	struct mail_append *append;
 	uint64_t append_left;
-	char *append_refusal; /* the NO to give once the parser says ERROR */
+	struct append_sync *append_sync; /* its fsync on a thread: input waits */
+	char *append_refusal;            /* the NO to give once the parser says ERROR */
 	/* AUTHENTICATE / LOGIN */
 	struct sasl_session *sasl;
 	struct event *delay_timer;

@@ -7,6 +7,11 @@
  * far, the folder and the quota are checked before a single octet is
  * taken (a synchronising literal is then never sent; a non-synchronising
  * one is skipped), and the octets go straight into the folder's tmp/.
+ *
+ * Their fdatasync, which for a large message takes as long as the disk
+ * needs, runs on a pool thread while the loop serves the other sessions;
+ * this client reads nothing more until it is over. The rename, the
+ * index and the reply follow on the loop.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -101,18 +106,77 @@ void client_append_stream(struct imap_client *c, const struct imap_arg *args,
 	c->append_left = size;
 }
 
-static void finish(struct imap_client *c, const struct append_args *a)
+struct append_sync {
+	struct work work;
+	struct imap_client *client; /* NULL once it went away */
+	struct mail_append *append;
+	uint16_t flags;
+	char *keywords[MAIL_KEYWORDS_MAX];
+	size_t keyword_count;
+	int64_t date;
+};
+
+static void sync_free(struct append_sync *job)
 {
+	mail_append_abort(&job->append);
+	for (size_t i = 0; i < job->keyword_count; i++)
+		free(job->keywords[i]);
+	free(job);
+}
+
+static void sync_run(struct work *work)
+{
+	struct append_sync *job = (struct append_sync *)work;
+	mail_append_sync(job->append); /* a failure is finish()'s to report */
+}
+
+static void sync_done(struct work *work)
+{
+	struct append_sync *job = (struct append_sync *)work;
+	struct imap_client *c = job->client;
+	if (c == NULL) {
+		sync_free(job);
+		return;
+	}
+	c->append_sync = NULL;
 	uint32_t uidvalidity, uid;
 	const char *error;
-	if (mail_append_finish(&c->append, a->flags, a->keywords, a->keyword_count,
-	                       a->date, &uidvalidity, &uid, &error) < 0) {
+	if (mail_append_finish(&job->append, job->flags,
+	                       (const char *const *)job->keywords, job->keyword_count,
+	                       job->date, &uidvalidity, &uid, &error) < 0) {
 		log_msg(L_ERROR, "event=append-failed session=%s user=%s error=%s",
 		        c->log_id, LOG_Q(c->user), LOG_Q(error));
 		client_tagged(c, "NO", "%s", client_store_error(errno, error));
-		return;
+	} else {
+		client_tagged(c, "OK", "[APPENDUID %u %u] Append completed", uidvalidity,
+		              uid);
 	}
-	client_tagged(c, "OK", "[APPENDUID %u %u] Append completed", uidvalidity, uid);
+	sync_free(job);
+	client_resume(c); /* the commands that wait behind it */
+}
+
+static void finish(struct imap_client *c, const struct append_args *a)
+{
+	struct append_sync *job = xcalloc(1, sizeof(*job));
+	job->work = (struct work){.run = sync_run, .done = sync_done};
+	job->client = c;
+	job->append = c->append;
+	c->append = NULL;
+	job->flags = a->flags;
+	for (size_t i = 0; i < a->keyword_count; i++)
+		job->keywords[i] = xstrdup(a->keywords[i]);
+	job->keyword_count = a->keyword_count;
+	job->date = a->date;
+	c->append_sync = job;
+	workpool_submit(c->server->pool, &job->work);
+}
+
+void client_append_detach(struct imap_client *c)
+{
+	if (c->append_sync) {
+		c->append_sync->client = NULL;
+		c->append_sync = NULL;
+	}
 }
 
 void imap_cmd_append(struct imap_client *c, const struct imap_arg *args, unsigned count)

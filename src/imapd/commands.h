@@ -84,6 +84,10 @@ void client_sasl_line(struct imap_client *c, const char *line, size_t len);
  * append (client.c reads them). */
 void client_append_stream(struct imap_client *c, const struct imap_arg *args,
                           unsigned count, uint64_t size);
+/* cmd_append.c: the client goes away while its APPEND's octets are
+ * being synced on a thread: the message is dropped when that is over
+ * (it was never acknowledged). */
+void client_append_detach(struct imap_client *c);
 /* cmd_idle.c: a line while idling. */
 void client_idle_line(struct imap_client *c, const char *line, size_t len);
 

@@ -16,6 +16,9 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+/* Threads that fsync APPENDed messages: a few, as the disk is one. */
+#define APPEND_SYNC_THREADS 2
+
 /* A watched folder: its new/ and cur/, and the clients idling on it. */
 struct imapd_watch {
 	char *path;
@@ -144,6 +147,7 @@ static void *imapd_start(struct worker *worker, const char **error_r)
 	server->base = worker->base;
 	server->tls = worker->tls;
 	server->auth = auth_service_create(server->base, server->config);
+	server->pool = workpool_create(server->base, APPEND_SYNC_THREADS);
 	server->stores = mail_store_cache_new(
 	    server->config->home, server->config->hostname, MAIL_STORE_LINGER_SECONDS);
 	server->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -181,6 +185,7 @@ static void imapd_stop(void *state)
 	struct imapd *server = state;
 	while (server->clients)
 		imap_client_destroy(server->clients, "shutdown");
+	workpool_destroy(&server->pool); /* the detached APPENDs are dropped */
 	while (server->watches) {
 		struct imapd_watch *w = server->watches;
 		server->watches = w->next;

@@ -12,6 +12,7 @@
 
 #include "auth/auth_service.h"
 #include "lib/config.h"
+#include "lib/workpool.h"
 #include "mailbox/store.h"
 #include "mailbox/store_cache.h"
 #include "service/worker.h"
@@ -32,6 +33,7 @@ struct imapd {
 	int inotify_fd;
 	struct event *inotify_event;
 	struct imapd_watch *watches;
+	struct workpool *pool; /* APPEND's fsyncs, off the loop */
 };
 
 extern const struct service imapd_service;

@@ -34,6 +34,8 @@ struct mail_append {
 	int fd;
 	uint64_t size, vsize;
 	bool last_cr;
+	bool synced;
+	int sync_errno; /* mail_append_sync() failed */
 };
 
 int mail_store_insert_message(struct mail_store *store, struct folder_row *row,
@@ -154,6 +156,16 @@ int mail_append_write(struct mail_append *a, const void *data, size_t len,
 	return 0;
 }
 
+int mail_append_sync(struct mail_append *a)
+{
+	if (fdatasync(a->fd) < 0) {
+		a->sync_errno = errno;
+		return -1;
+	}
+	a->synced = true;
+	return 0;
+}
+
 void mail_append_abort(struct mail_append **a_p)
 {
 	struct mail_append *a = *a_p;
@@ -204,7 +216,10 @@ int mail_append_finish(struct mail_append **a_p, uint16_t flags,
 		date = (int64_t)time(NULL);
 	/* The internal date is the file's mtime, as for every Maildir. */
 	struct timespec times[2] = {{.tv_sec = date}, {.tv_sec = date}};
-	if (fdatasync(a->fd) < 0 || futimens(a->fd, times) < 0) {
+	if (a->sync_errno)
+		errno = a->sync_errno;
+	if (a->sync_errno || (!a->synced && mail_append_sync(a) < 0) ||
+	    futimens(a->fd, times) < 0) {
 		*error_r = error_errno(a->tmp.data);
 		mail_append_abort(a_p);
 		return -1;

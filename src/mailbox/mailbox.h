@@ -212,6 +212,12 @@ int mail_append_begin(struct mail_store *store, const char *name, uint64_t size,
                       struct mail_append **append_r, const char **error_r);
 int mail_append_write(struct mail_append *a, const void *data, size_t len,
                       const char **error_r);
+/* The message's octets on disk (fdatasync): the slow half of finishing,
+ * safe on another thread since it touches only the append's own file
+ * (nothing else may use a meanwhile). finish() does it when this was
+ * not called; a failure here makes finish() fail (an fsync error is
+ * reported once: never retried). 0, or -1 with errno. */
+int mail_append_sync(struct mail_append *a);
 /* Makes it durable and gives it its UID: flags (MAIL_FLAGS_STORED),
  * keywords by name, internal date (0: now). Frees a. */
 int mail_append_finish(struct mail_append **a, uint16_t flags,

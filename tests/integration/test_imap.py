@@ -472,6 +472,42 @@ def test_append_streamed_and_refused(server):
     raw.close()
 
 
+def test_append_sync_keeps_order_and_drops_the_abandoned(server):
+    """An APPEND's octets are synced on a thread: the commands pipelined
+    behind it wait and are answered in order; a client that goes away
+    meanwhile leaves nothing in tmp/ and the server serving."""
+    raw = login_raw(server)
+    assert raw.cmd("s", "SELECT INBOX")[-1].startswith(b"s OK")
+    small = b"Subject: p\r\n\r\nsmall\r\n"
+    big = b"Subject: q\r\n\r\n" + (b"y" * 998 + b"\r\n") * 2000
+    raw.send(b"a APPEND INBOX {%d+}\r\n" % len(big) + big + b"\r\n" +
+             b"b APPEND INBOX (\\Seen) {%d+}\r\n" % len(small) + small + b"\r\n" +
+             b"c UID FETCH 1:* (FLAGS RFC822.SIZE)\r\nd NOOP\r\n")
+    a = raw.until_tagged("a")
+    assert a[-1].startswith(b"a OK [APPENDUID "), a
+    b = raw.until_tagged("b")
+    assert b[-1].startswith(b"b OK [APPENDUID "), b
+    c = raw.until_tagged("c")
+    assert len([l for l in c if b" FETCH (" in l]) == 2, c
+    assert b"\\Seen" in c[-2] and b"RFC822.SIZE %d" % len(big) in c[-3], c
+    assert raw.until_tagged("d")[-1].startswith(b"d OK")
+    raw.close()
+    # Clients that send a message and leave at once, at every stage.
+    for i in range(20):
+        gone = login_raw(server)
+        gone.send(b"x APPEND INBOX {%d+}\r\n" % len(big) + big[:len(big) * i // 20])
+        if i % 2:
+            gone.send(big[len(big) * i // 20:] + b"\r\n")
+        gone.close()
+    tmp = os.path.join(server.mailbox(USER), "tmp")
+    assert wait_for(lambda: os.listdir(tmp) == []), os.listdir(tmp)
+    other = server.imap()
+    typ, data = other.select("INBOX")
+    assert typ == "OK" and 2 <= int(data[0]) <= 12, data
+    other.logout()
+    server.check_log_clean()
+
+
 def test_metrics_and_command_log(make_petrel):
     """IMAP and POP3 commands are counted and timed in /metrics, labelled
     only by names petrel knows (an unknown command is "unknown")."""
