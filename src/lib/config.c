@@ -69,13 +69,14 @@ static const struct config_key top_keys[] = {
                       "`address: target` or `address: [targets]` (`\"@domain\"`: a "
                       "catch-all), seeded into the user database at start and reload"),
     CONFIG_ROW_SECTION("limits", struct config, limits, &config_limits_section, "limits"),
+    /* before listen: a listener's client_certificates needs its client_ca */
+    CONFIG_ROW_SECTION("tls", struct config, tls, &config_tls_section, "TLS files"),
     {.name = "listen",
      .type = CONFIG_CUSTOM,
      .custom = &config_listen_custom,
      .items = &config_listener_section,
      .shown_default = "see below",
      .help = "the listeners, each a mapping with the keys below"},
-    CONFIG_ROW_SECTION("tls", struct config, tls, &config_tls_section, "TLS files"),
     CONFIG_ROW_SECTION("auth", struct config, auth, &config_auth_section,
                        "users and SASL"),
     CONFIG_ROW_CUSTOM("relay_networks", &config_relay_networks_custom, "`[]`",

@@ -66,14 +66,22 @@ static int check_listener(struct loader *ld, struct fy_node *node, void *base)
 	if (l->client_certificates != CLIENT_CERT_NONE && l->tls == TLS_NONE)
 		return loader_fail(ld, node,
 		                   "client_certificates needs tls: starttls or implicit");
+	/* LMTP takes mail for the local users from whoever connects, with
+	 * no authentication and none of SMTP's policy (RFC 2033 4). */
+	if (l->protocol == PROTO_LMTP && !l->unix_path &&
+	    !sockaddr_is_loopback((const struct sockaddr *)&l->addr))
+		return loader_fail(ld, node,
+		                   "lmtp delivers for anyone who connects: give it a "
+		                   "loopback address or a unix socket");
 	return 0;
 }
 
 static const struct config_key listener_keys[] = {
-    CONFIG_ROW_ENUM(
-        "protocol", struct listen_config, protocol, listen_protocol_names, PROTO_SMTP,
-        "what is served: `submission` requires AUTH before MAIL; `imap` "
-        "and `pop3` serve the users' mailboxes; `lmtp` delivers into them (RFC 2033)"),
+    CONFIG_ROW_ENUM("protocol", struct listen_config, protocol, listen_protocol_names,
+                    PROTO_SMTP,
+                    "what is served: `submission` requires AUTH before MAIL; `imap` "
+                    "and `pop3` serve the users' mailboxes; `lmtp` delivers into them "
+                    "(RFC 2033; loopback or unix socket only)"),
     CONFIG_ROW_CUSTOM("address", &address, "none (required)", "`\"IP:port\"`"),
     CONFIG_ROW_ENUM("tls", struct listen_config, tls, tls_mode_names, TLS_NONE,
                     "`starttls`: offered after EHLO; `implicit`: TLS from the first "
@@ -81,7 +89,7 @@ static const struct config_key listener_keys[] = {
     CONFIG_ROW_ENUM("client_certificates", struct listen_config, client_certificates,
                     client_cert_mode_names, CLIENT_CERT_NONE,
                     "asked for in the handshake; `required` refuses a client "
-                    "without a verified one"),
+                    "without a verified one; needs `tls.client_ca`"),
     {.name = "limits",
      .type = CONFIG_SECTION,
      .offset = offsetof(struct listen_config, limits),
@@ -110,6 +118,12 @@ static int read_listeners(struct loader *ld, struct fy_node *node, void *base)
 		l->limits = c->limits; /* loaded first: its row is above this one */
 		if (config_section_load(ld, item, &config_listener_section, l) < 0)
 			return -1;
+		if (l->client_certificates != CLIENT_CERT_NONE &&
+		    c->tls.client_ca == NULL)
+			return loader_fail(
+			    ld, item,
+			    "client_certificates needs tls.client_ca (the CA "
+			    "bundle that signs them)");
 		for (struct listen_config *other = c->listen; other < l; other++)
 			if (strcmp(other->address, l->address) == 0 ||
 			    (!l->unix_path && other->addr_len == l->addr_len &&

@@ -21,8 +21,8 @@ SSL_CTX *tls_server_context(const struct config *config, const char **error_r);
 /* The SMTP client's context: opportunistic, certificates not required. */
 SSL_CTX *tls_client_context(const char **error_r);
 
-/* tls_client_cert.c: loads tls.client_ca (and client_crl) into the
- * server context; an error if a listener wants certificates without it. */
+/* tls_client_cert.c: loads tls.client_ca (and client_crl), when set, into
+ * the server context. */
 int tls_client_ca_setup(SSL_CTX *ctx, const struct config *config, const char **error_r);
 /* A server connection's SSL, asking for a client certificate as its
  * listener says (mode); out of memory is a panic, as for xalloc. */

@@ -40,6 +40,12 @@ def test_good_file_ends_with_ok(tmp_path):
     assert out.stdout.splitlines()[-1] == "# OK: %s is valid" % (tmp_path / "petrel.yaml")
 
 
+def test_lmtp_on_loopback_is_valid(tmp_path):
+    out = check(tmp_path, "listen:\n  - {protocol: lmtp, address: \"127.0.0.1:2424\"}\n"
+                "  - {protocol: lmtp, address: \"[::1]:2424\"}\n")
+    assert out.returncode == 0, out.stderr
+
+
 @pytest.mark.parametrize("text, expected", [
     # YAML syntax: the file's own name and the position, never libfyaml's
     # "<memory-@0x55db3b6e0e20-0x55db3b6e1058>"
@@ -59,6 +65,15 @@ def test_good_file_ends_with_ok(tmp_path):
     ("listen:\n  - {protocol: smtp, address: \"127.0.0.1:2525\"}\n"
      "  - {protocol: submission, address: \"127.0.0.1:2525\"}\n",
      ":3:6: two listeners on 127.0.0.1:2525: each address once"),
+    # LMTP takes mail from whoever connects: loopback or a unix socket only
+    ("listen:\n  - {protocol: lmtp, address: \"0.0.0.0:24\"}\n",
+     ":2:6: lmtp delivers for anyone who connects: give it a loopback address or a unix "
+     "socket"),
+    ("listen:\n  - {protocol: lmtp, address: \"[::]:24\"}\n", ":2:6: lmtp delivers"),
+    # client certificates cannot be checked without the CA that signs them
+    ("listen:\n  - {protocol: imap, address: \"127.0.0.1:1993\", tls: implicit,"
+     " client_certificates: optional}\n",
+     ":2:6: client_certificates needs tls.client_ca (the CA bundle that signs them)"),
 ])
 def test_file_errors(tmp_path, text, expected):
     message = error_of(check(tmp_path, text))
