@@ -292,7 +292,7 @@ static void child_main(struct master *m, enum child_kind kind, int ip_region,
 		close_listeners(m->listen_fds, m->config->listen_count);
 		r = queue_run(m->config, m->notify_fds[1], &error);
 	} else {
-		log_set_process("smtpd");
+		log_set_process("worker"); /* it hosts every protocol, not SMTP alone */
 		config_forget_secrets(m->config, false);
 		close(m->notify_fds[1]);
 		r = run_worker(m, ip_region, &error);

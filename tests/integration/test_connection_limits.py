@@ -60,7 +60,7 @@ def test_per_ip_limit_is_exact_across_workers(make_petrel):
     try:
         assert len(accepted) == 3 and len(refused) == 9
         log = server.read_log()
-        serving = re.findall(r"proc=smtpd pid=(\d+) level=info event=connect "
+        serving = re.findall(r"proc=worker pid=(\d+) level=info event=connect "
                              r"session=\S+ client=127\.0\.3\.1", log)
         assert serving[:2] == [str(workers[0])] * 2, serving
         assert str(workers[0]) not in serving[2:], serving
