@@ -112,14 +112,10 @@ void imap_cmd_sort(struct imap_client *c, const struct imap_arg *args, unsigned 
 		client_tagged(c, "BAD", "SORT (criteria) charset keys");
 		return;
 	}
-	if (!client_search_charset(c, args->next))
-		return;
-	uint32_t *seqs;
 	size_t hits;
-	struct search_result result;
-	if (!client_search(c, args->next->next, &seqs, &hits, &result))
+	struct message_keys *keys = sort_keys_search(c, args->next, &hits);
+	if (keys == NULL)
 		return;
-	struct message_keys *keys = sort_keys_load(c, seqs, hits);
 	current = criteria;
 	current_count = n;
 	qsort(keys, hits, sizeof(*keys), compare);
@@ -130,6 +126,5 @@ void imap_cmd_sort(struct imap_client *c, const struct imap_arg *args, unsigned 
 	client_untagged(c, "%s", out.data);
 	buf_free(&out);
 	sort_keys_free(keys, hits);
-	free(seqs);
 	client_tagged(c, "OK", "Sort completed");
 }

@@ -424,14 +424,10 @@ void imap_cmd_thread(struct imap_client *c, const struct imap_arg *args, unsigne
 		client_tagged(c, "BAD", "THREAD REFERENCES|ORDEREDSUBJECT charset keys");
 		return;
 	}
-	if (!client_search_charset(c, args->next))
-		return;
-	uint32_t *seqs;
 	size_t hits;
-	struct search_result result;
-	if (!client_search(c, args->next->next, &seqs, &hits, &result))
+	struct message_keys *keys = sort_keys_search(c, args->next, &hits);
+	if (keys == NULL)
 		return;
-	struct message_keys *keys = sort_keys_load(c, seqs, hits);
 	struct forest f = {.keys = keys};
 	size_t root_count;
 	long *roots = refs ? references(&f, hits, &root_count)
@@ -449,6 +445,5 @@ void imap_cmd_thread(struct imap_client *c, const struct imap_arg *args, unsigne
 	free(f.nodes);
 	free(roots);
 	sort_keys_free(keys, hits);
-	free(seqs);
 	client_tagged(c, "OK", "Thread completed");
 }

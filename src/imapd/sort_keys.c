@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "imapd/commands.h"
 #include "imapd/sort_keys.h"
 #include "lib/xalloc.h"
 #include "proto/imap_subject.h"
@@ -74,6 +75,22 @@ static void read_fields(struct message_keys *k, const char *header, size_t n)
 		}
 #undef IS
 	}
+}
+
+struct message_keys *sort_keys_search(struct imap_client *c, const struct imap_arg *args,
+                                      size_t *count_r)
+{
+	if (!client_search_charset(c, args))
+		return NULL;
+	uint32_t *seqs;
+	size_t hits;
+	struct search_result result;
+	if (!client_search(c, args->next, &seqs, &hits, &result))
+		return NULL;
+	struct message_keys *keys = sort_keys_load(c, seqs, hits);
+	free(seqs);
+	*count_r = hits;
+	return keys;
 }
 
 struct message_keys *sort_keys_load(struct imap_client *c, const uint32_t *seqs,

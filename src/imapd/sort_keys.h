@@ -24,5 +24,10 @@ struct message_keys {
 struct message_keys *sort_keys_load(struct imap_client *c, const uint32_t *seqs,
                                     size_t count);
 void sort_keys_free(struct message_keys *keys, size_t count);
+/* What SORT and THREAD start with: the charset at args, the search keys
+ * after it, and the keys of the messages they find (*count_r); NULL
+ * after a reply. */
+struct message_keys *sort_keys_search(struct imap_client *c, const struct imap_arg *args,
+                                      size_t *count_r);
 
 #endif
