@@ -62,20 +62,8 @@ static int begin_write(struct mailbox *mb, const char **error_r)
 	return 0;
 }
 
-static uint16_t apply_op(enum mailbox_flags_op op, uint16_t old, uint16_t change)
-{
-	switch (op) {
-	case MAILBOX_FLAGS_SET:
-		return change;
-	case MAILBOX_FLAGS_ADD:
-		return old | change;
-	case MAILBOX_FLAGS_REMOVE:
-		return old & (uint16_t)~change;
-	}
-	return old;
-}
-
-static uint64_t apply_keywords(enum mailbox_flags_op op, uint64_t old, uint64_t change)
+/* STORE's FLAGS, +FLAGS or -FLAGS on a set of bits (flags or keywords). */
+static uint64_t apply_op(enum mailbox_flags_op op, uint64_t old, uint64_t change)
 {
 	switch (op) {
 	case MAILBOX_FLAGS_SET:
@@ -170,9 +158,9 @@ int mailbox_change_flags(struct mailbox *mb, const uint32_t *seqs, size_t count,
 		}
 		uint16_t old_flags = mail_flags_from_maildir(upper);
 		uint16_t flags =
-		    apply_op(change->op, old_flags, change->flags) & MAIL_FLAGS_STORED;
-		uint64_t new_keywords =
-		    apply_keywords(change->op, keywords, change->keywords);
+		    (uint16_t)apply_op(change->op, old_flags, change->flags) &
+		    MAIL_FLAGS_STORED;
+		uint64_t new_keywords = apply_op(change->op, keywords, change->keywords);
 		if (flags == old_flags && new_keywords == keywords)
 			continue;
 		uint32_t new_upper = mail_flags_to_maildir(upper, flags);
