@@ -280,12 +280,34 @@ static int match_index(struct sync_ctx *s)
 	return r;
 }
 
+/* When a Maildir name says it was delivered: its seconds, and the
+ * microseconds of "sec.M<usec>..." (written without leading zeros by
+ * petrel and Dovecot alike, so names do not sort by time as text). */
+static void delivery_time(const char *name, unsigned long long *sec_r,
+                          unsigned long *usec_r)
+{
+	char *end;
+	*sec_r = strtoull(name, &end, 10);
+	*usec_r = 0;
+	if (end[0] == '.' && end[1] == 'M')
+		*usec_r = strtoul(end + 2, NULL, 10);
+}
+
 static int compare_new(const void *a, const void *b)
 {
 	const struct disk_entry *const *x = a, *const *y = b;
 	if ((*x)->in_new != (*y)->in_new)
 		return (*x)->in_new - (*y)->in_new; /* cur/ first: older */
-	return strcmp((*x)->name, (*y)->name);      /* by delivery time */
+	/* by delivery time, so that UIDs follow the order mail came in */
+	unsigned long long xs, ys;
+	unsigned long xu, yu;
+	delivery_time((*x)->name, &xs, &xu);
+	delivery_time((*y)->name, &ys, &yu);
+	if (xs != ys)
+		return xs < ys ? -1 : 1;
+	if (xu != yu)
+		return xu < yu ? -1 : 1;
+	return strcmp((*x)->name, (*y)->name);
 }
 
 /* A file from new/ goes to cur/ with an (empty) info part. */

@@ -342,28 +342,72 @@ def make_petrel():
         shutil.rmtree(server.home, ignore_errors=True)
 
 
-class Raw:
-    """A raw SMTP client that sends exact bytes and reads exact replies."""
+class LineClient:
+    """Exact bytes to a server (on a loopback port, or a unix socket), its
+    CRLF-ended lines back: what the raw SMTP, LMTP, IMAP and POP3 test
+    clients share."""
 
-    def __init__(self, port, timeout=10, tls=False, greeting=True):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout * SLOW)
-        if tls:
-            self.sock = client_tls_context().wrap_socket(self.sock)
+    def __init__(self, port=None, tls=False, timeout=10, cert=None, unix_path=None):
+        if unix_path:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout * SLOW)
+            self.sock.connect(unix_path)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout * SLOW)
+        self.cert = cert
         self.buffer = b""
-        if greeting:
-            self.banner = self.reply()
+        if tls:
+            self.starttls()
 
     def send(self, data):
         self.sock.sendall(data)
 
-    def line(self):
+    def read_line(self):
+        """The next line, without its CRLF, as bytes."""
         while b"\r\n" not in self.buffer:
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise EOFError("connection closed; buffered %r" % self.buffer)
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line.decode("utf-8", "replace")
+        return line
+
+    def starttls(self):
+        """TLS now (after STARTTLS, or at once for implicit TLS), showing
+        self.cert, a (certificate, key) pair, when there is one."""
+        ctx = client_tls_context()
+        if self.cert:
+            ctx.load_cert_chain(self.cert[0], self.cert[1])
+        self.sock = ctx.wrap_socket(self.sock)
+
+    def closed(self, timeout=5):
+        """True if the server closes the connection (EOF) within timeout."""
+        self.sock.settimeout(timeout * SLOW)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buffer += chunk
+        except (ConnectionResetError, ssl.SSLError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+class Raw(LineClient):
+    """A raw SMTP client that sends exact bytes and reads exact replies."""
+
+    def __init__(self, port, timeout=10, tls=False, greeting=True):
+        super().__init__(port, tls=tls, timeout=timeout)
+        if greeting:
+            self.banner = self.reply()
+
+    def line(self):
+        return self.read_line().decode("utf-8", "replace")
 
     def reply(self):
         """One (possibly multi-line) reply, as its lines."""
@@ -378,23 +422,6 @@ class Raw:
     def cmd(self, text):
         self.send(text.encode() + b"\r\n" if isinstance(text, str) else text)
         return self.reply()
-
-    def closed(self, timeout=5):
-        """True if the server closes the connection (EOF) within timeout."""
-        self.sock.settimeout(timeout * SLOW)
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return True
-                self.buffer += chunk
-        except ConnectionResetError:
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        self.sock.close()
 
 
 def client_tls_context():

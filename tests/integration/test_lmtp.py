@@ -4,34 +4,24 @@ into petrel through it (virtual_transport = lmtp:unix:...)."""
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import SLOW, free_ports, wait_for
+from conftest import SLOW, LineClient, free_ports, wait_for
 from test_imap import wait_delivered
 
 USER = "test@example.test"
 
 
-class RawLmtp:
+class RawLmtp(LineClient):
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10 * SLOW)
-        self.sock.connect(path)
-        self.buffer = b""
+        super().__init__(unix_path=path)
         self.banner = self.reply()
 
     def line(self):
-        while b"\r\n" not in self.buffer:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError(self.buffer)
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line.decode()
+        return self.read_line().decode()
 
     def reply(self):
         lines = [self.line()]

@@ -11,29 +11,18 @@ import socket
 
 import pytest
 
-from conftest import SLOW, client_tls_context, wait_for
+from conftest import SLOW, LineClient, client_tls_context, wait_for
 from test_imap import deliver, wait_delivered
 
 USER = "test@example.test"
 
 
-class RawPop:
+class RawPop(LineClient):
     def __init__(self, port, tls=False, cert=None):
-        self.sock = socket.create_connection(("127.0.0.1", port), 10 * SLOW)
-        self.cert = cert
-        if tls:
-            self.starttls()
-        self.buffer = b""
+        super().__init__(port, tls=tls, cert=cert)
         self.greeting = self.line()
 
-    def line(self):
-        while b"\r\n" not in self.buffer:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("closed; buffered %r" % self.buffer)
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line
+    line = LineClient.read_line
 
     def cmd(self, text):
         self.sock.sendall((text.encode() if isinstance(text, str) else text) + b"\r\n")
@@ -46,13 +35,6 @@ class RawPop:
             if line == b".":
                 return lines
             lines.append(line)
-
-    def starttls(self):
-        """TLS now, showing self.cert (certificate, key) if there is one."""
-        ctx = client_tls_context()
-        if self.cert:
-            ctx.load_cert_chain(self.cert[0], self.cert[1])
-        self.sock = ctx.wrap_socket(self.sock)
 
     def login(self, password):
         assert self.cmd("STLS").startswith(b"+OK")
@@ -116,7 +98,9 @@ def test_stls_injection_discarded(server):
 
 
 def test_maildrop(server):
+    # one at a time, so that they are messages 1 and 2 in this order
     deliver(server, subject="one", body="..dots\r\n.\r\nline\r\n.end\r\n")
+    wait_delivered(server, 1)
     deliver(server, subject="two", body="a\r\nb\r\nc\r\nd\r\n")
     wait_delivered(server, 2)
     p = pop(server)

@@ -499,6 +499,44 @@ static void test_flags_and_expunge(void **state)
 }
 
 /* Another program renames and deletes files: the files are the truth. */
+/* UIDs follow delivery time, which Maildir names carry as "sec.M<usec>"
+ * without leading zeros: M100000 came after M99999 though it sorts
+ * before it as text. */
+static void test_uids_in_delivery_order(void **state)
+{
+	(void)state;
+	const char *root = new_root(), *error;
+	struct mail_store *store;
+	assert_int_equal(mail_store_open(root, &store, &error), 0);
+	const char *names[] = {"1700000000.M100000P7Q2.host",
+	                       "1700000000.M99999P7Q1.host", "1699999999.M5P7Q9.host"};
+	const char *expected[] = {"1699999999.M5P7Q9", "1700000000.M99999P7Q1",
+	                          "1700000000.M100000P7Q2"};
+	for (int i = 0; i < 3; i++) {
+		struct buf path = BUF_INIT;
+		buf_appendf(&path, "%s/new/%s", root, names[i]);
+		write_file(path.data, MESSAGE);
+		buf_free(&path);
+	}
+	struct mailbox *mb;
+	assert_int_equal(mailbox_open(store, "INBOX", false, &mb, &error), 0);
+	assert_int_equal(mailbox_count(mb), 3);
+	uint32_t uids[3];
+	for (uint32_t seq = 1; seq <= 3; seq++)
+		uids[seq - 1] = mailbox_get(mb, seq)->uid;
+	struct mailbox_cursor *c = mailbox_cursor_open(mb, uids, 3, MAILBOX_WANT_SIZE);
+	struct mailbox_record rec;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(mailbox_cursor_next(c, &rec, &error), 1);
+		assert_int_equal(rec.uid, (uint32_t)i + 1);
+		const char *file = strrchr(rec.path, '/') + 1;
+		assert_int_equal(strncmp(file, expected[i], strlen(expected[i])), 0);
+	}
+	mailbox_cursor_close(&c);
+	mailbox_close(&mb);
+	mail_store_close(&store);
+}
+
 static void test_external_changes(void **state)
 {
 	(void)state;
@@ -1121,6 +1159,7 @@ int main(void)
 	    cmocka_unit_test(test_quota),
 	    cmocka_unit_test(test_bare_lf_file),
 	    cmocka_unit_test(test_dovecot_migration),
+	    cmocka_unit_test(test_uids_in_delivery_order),
 	    cmocka_unit_test(test_corrupt_index),
 	    cmocka_unit_test(test_index_upgrade),
 	    cmocka_unit_test(test_concurrent_sync),
